@@ -1,0 +1,2 @@
+; Comments, read for `# tunelint: ignore[...]` suppressions.
+(comment) @comment

@@ -1,0 +1,27 @@
+//! Embeds every advisory file under `advisories/` into the binary, so that adding an advisory
+//! is adding one file.
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../advisories");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("advisories/ exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md") && p.file_name().is_some_and(|n| n != "README.md"))
+        .collect();
+    files.sort();
+    let mut out = String::from("&[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f.file_name().unwrap().to_string_lossy();
+        let abs = f.canonicalize().unwrap();
+        writeln!(out, "    ({name:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
+    }
+    out.push(']');
+    let out_dir = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(Path::new(&out_dir).join("embedded_advisories.rs"), out).unwrap();
+}

@@ -1,0 +1,178 @@
+//! Declarations: every place that says which version of a package the next run gets.
+
+use super::{describe_place, location_in, CheckContext};
+use crate::declared::{parse_pyproject, parse_requirements, parse_toml_dependencies, DeclaredFile};
+use crate::evidence::Location;
+use crate::finding::{codes, Finding, Severity};
+use crate::install::{parse_shell_line, InstallAction};
+use crate::requirement::{Requirement, RequirementSpec};
+use crate::source::{script_metadata_block, Document, SourceKind};
+use crate::text::{LineIndex, TextRange};
+
+/// Where a declaration is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeclarationSite {
+    /// In the document being checked.
+    Here(TextRange),
+    /// In a project file (requirements.txt, pyproject.toml beside the document).
+    Elsewhere(Location),
+}
+
+/// How an install command treats what is already installed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstallInfo {
+    pub replaces_installed: bool,
+    pub uninstall: bool,
+    pub quoted: bool,
+    pub no_deps: bool,
+    /// The enclosing `if`/`else` header, when the command is conditional.
+    pub condition: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declaration {
+    pub package: String,
+    pub requirement: Requirement,
+    /// The requirement as written, quotes removed.
+    pub written: String,
+    pub site: DeclarationSite,
+    /// `cell 1, line 4`, `requirements.txt line 3`.
+    pub source: String,
+    /// Present for notebook install commands.
+    pub install: Option<InstallInfo>,
+    /// Whether the site holds PEP 508 text (false for Poetry version strings).
+    pub pep508: bool,
+}
+
+impl Declaration {
+    pub fn spec(&self) -> &RequirementSpec {
+        &self.requirement.spec
+    }
+
+    pub fn range_here(&self) -> Option<TextRange> {
+        match &self.site {
+            DeclarationSite::Here(r) => Some(*r),
+            DeclarationSite::Elsewhere(_) => None,
+        }
+    }
+}
+
+/// Collects the declarations in the document and in the project files around it, and the
+/// problems found while reading the document's own declarations.
+pub fn collect_declarations(doc: &Document, ctx: &CheckContext) -> Vec<Declaration> {
+    let mut out = Vec::new();
+    match doc.kind {
+        SourceKind::Notebook | SourceKind::Script => {
+            for line in &doc.shell_lines {
+                for cmd in parse_shell_line(&doc.text, line) {
+                    for req in &cmd.requirements {
+                        let Ok(requirement) = &req.requirement else { continue };
+                        let inner = if req.quoted && req.range.len() >= 2 {
+                            TextRange::new(req.range.start + 1, req.range.end - 1)
+                        } else {
+                            req.range
+                        };
+                        out.push(Declaration {
+                            package: requirement.name.clone(),
+                            requirement: requirement.clone(),
+                            written: inner.slice(&doc.text).to_string(),
+                            site: DeclarationSite::Here(req.range),
+                            source: describe_place(doc, req.range),
+                            install: Some(InstallInfo {
+                                replaces_installed: cmd.replaces_installed(),
+                                uninstall: cmd.action == InstallAction::Uninstall,
+                                quoted: req.quoted,
+                                no_deps: cmd.no_deps,
+                                condition: cmd.condition.clone(),
+                            }),
+                            pep508: true,
+                        });
+                    }
+                }
+            }
+            if doc.kind == SourceKind::Script {
+                if let Some((toml, ranges)) = script_metadata_block(&doc.text) {
+                    let declared = script_header(&toml, &ranges);
+                    push_file(&mut out, &declared, doc, None);
+                }
+            }
+        }
+        SourceKind::Requirements => push_file(&mut out, &parse_requirements(&doc.text), doc, None),
+        SourceKind::Pyproject => push_file(&mut out, &parse_pyproject(&doc.text).0, doc, None),
+        SourceKind::TrainingLog => {}
+    }
+    for file in ctx.project {
+        if file.path == ctx.path {
+            continue;
+        }
+        let lines = LineIndex::new(&file.text);
+        for d in &file.declared.requirements {
+            let lc = lines.line_col_chars(d.range.start, &file.text);
+            let location = Location { path: file.path.clone(), range: d.range, line: lc.line + 1, column: lc.col + 1, cell: None };
+            out.push(Declaration {
+                package: d.requirement.name.clone(),
+                requirement: d.requirement.clone(),
+                written: d.range.slice(&file.text).to_string(),
+                source: format!("{} {}", file.display, d.context),
+                site: DeclarationSite::Elsewhere(location),
+                install: None,
+                pep508: d.pep508,
+            });
+        }
+    }
+    out
+}
+
+fn script_header(toml: &str, ranges: &[TextRange]) -> DeclaredFile {
+    // Offsets in the TOML map back line by line to the script's comment lines.
+    let mut starts = Vec::with_capacity(ranges.len());
+    let mut acc = 0;
+    for r in ranges {
+        starts.push(acc);
+        acc += r.len() + 1;
+    }
+    let map = |offset: usize| {
+        let line = starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        ranges.get(line).map_or(0, |r| r.start + (offset - starts[line]).min(r.len()))
+    };
+    parse_toml_dependencies(toml, &map)
+}
+
+fn push_file(out: &mut Vec<Declaration>, declared: &DeclaredFile, doc: &Document, _path: Option<&str>) {
+    for d in &declared.requirements {
+        out.push(Declaration {
+            package: d.requirement.name.clone(),
+            requirement: d.requirement.clone(),
+            written: d.range.slice(&doc.text).to_string(),
+            site: DeclarationSite::Here(d.range),
+            source: if doc.kind == SourceKind::Script { format!("script metadata, {}", describe_place(doc, d.range)) } else { describe_place(doc, d.range) },
+            install: None,
+            pep508: d.pep508,
+        });
+    }
+}
+
+/// Problems with the document's own dependency declarations, as TL001 findings.
+pub fn declaration_problems(doc: &Document) -> Vec<Finding> {
+    let problems = match doc.kind {
+        SourceKind::Requirements => parse_requirements(&doc.text).problems,
+        SourceKind::Pyproject => parse_pyproject(&doc.text).0.problems,
+        SourceKind::Script => match script_metadata_block(&doc.text) {
+            Some((toml, ranges)) => script_header(&toml, &ranges).problems,
+            None => vec![],
+        },
+        _ => vec![],
+    };
+    problems
+        .into_iter()
+        .map(|p| Finding::new(codes::MALFORMED_FILE, Severity::Warning, p.message, p.range))
+        .collect()
+}
+
+/// The location of a declaration, for related information.
+pub fn declaration_location(doc: &Document, path: &std::path::Path, d: &Declaration) -> Location {
+    match &d.site {
+        DeclarationSite::Here(r) => location_in(doc, path, *r),
+        DeclarationSite::Elsewhere(l) => l.clone(),
+    }
+}

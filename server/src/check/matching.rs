@@ -1,0 +1,381 @@
+//! Version advisories: do the versions in play fall in an advisory's ranges, and where in the
+//! document is that worth saying.
+
+use super::declarations::{declaration_location, Declaration, DeclarationSite};
+use super::usage::{module_matches, Usage};
+use super::CheckContext;
+use crate::evidence::VersionFact;
+use crate::finding::{EvidenceItem, Finding, Related, RelatedLocation, Severity};
+use crate::fix::{Applicability, Edit, EditTarget, Fix, FixAction};
+use crate::kb::{Advisory, CallPattern, FixKind};
+use crate::source::{CellKind, Document, SourceKind};
+use crate::text::TextRange;
+use std::collections::BTreeMap;
+
+/// The facts that put a document in an advisory's ranges.
+pub(super) struct VersionMatch {
+    pub facts: Vec<VersionFact>,
+    /// Set when a git install's commit could not be placed before or after the fix.
+    pub unplaced: Option<String>,
+    pub unplaced_severity: Severity,
+}
+
+/// Whether `versions` satisfy every range of the advisory.
+pub(super) fn match_versions(advisory: &Advisory, versions: &BTreeMap<String, VersionFact>) -> Option<VersionMatch> {
+    let mut facts = Vec::new();
+    let mut unplaced = None;
+    let mut unplaced_severity = Severity::Info;
+    for (package, range) in &advisory.versions {
+        let fact = versions.get(package)?;
+        let version = fact.version.as_ref()?;
+        let placement = advisory.git.iter().find(|g| &g.package == package);
+        match placement {
+            Some(g) if fact.git && g.boundary.contains(version) => {
+                let commit = fact.commit.as_deref().unwrap_or("");
+                let same = |known: &String| !commit.is_empty() && (commit.starts_with(known.as_str()) || known.starts_with(commit)) && commit.len().min(known.len()) >= 7;
+                if g.affected.iter().any(same) {
+                    // A build from before the fix, whatever version it prints.
+                } else if g.fixed.iter().any(same) {
+                    return None;
+                } else {
+                    unplaced_severity = g.unplaced;
+                    unplaced = Some(if commit.is_empty() {
+                        format!("{package} {version} was installed from git, but its commit is not recorded, so it cannot be placed before or after the fix ({})", g.fix_commit)
+                    } else {
+                        format!("{package} {version} is a git build at commit {} that cannot be placed before or after the fix ({})", &commit[..commit.len().min(10)], g.fix_commit)
+                    });
+                }
+            }
+            _ => {
+                if !range.contains(version) {
+                    return None;
+                }
+            }
+        }
+        facts.push(fact.clone());
+    }
+    Some(VersionMatch { facts, unplaced, unplaced_severity })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn match_advisory(
+    advisory: &Advisory,
+    doc: &Document,
+    usage: &Usage,
+    declarations: &[Declaration],
+    next_run: &BTreeMap<String, VersionFact>,
+    last_run: &BTreeMap<String, VersionFact>,
+    ctx: &CheckContext,
+    findings: &mut Vec<Finding>,
+) {
+    if advisory.versions.is_empty() && advisory.flag.is_empty() {
+        return;
+    }
+    // Advisories without version ranges are pure usage checks: they always "match".
+    let scenario = if advisory.versions.is_empty() {
+        Some(VersionMatch { facts: vec![], unplaced: None, unplaced_severity: Severity::Info })
+    } else {
+        match_versions(advisory, next_run).or_else(|| match_versions(advisory, last_run))
+    };
+    let Some(scenario) = scenario else { return };
+    if !advisory.require.iter().all(|m| !usage.find(m).is_empty()) {
+        return;
+    }
+    let versions_now: BTreeMap<String, VersionFact> = scenario.facts.iter().map(|f| (f.package.clone(), f.clone())).collect();
+    let mut severity = advisory.severity;
+    let mut note = None;
+    for case in &advisory.cases {
+        let versions_hold = case.versions.iter().all(|(p, r)| {
+            versions_now.get(p).or_else(|| next_run.get(p)).and_then(|f| f.version.as_ref()).is_some_and(|v| r.contains(v))
+        });
+        if versions_hold && case.require.iter().all(|m| !usage.find(m).is_empty()) {
+            severity = case.severity;
+            note = case.note.clone();
+            break;
+        }
+    }
+    if scenario.unplaced.is_some() {
+        severity = severity.min(scenario.unplaced_severity);
+    }
+    let facts_text = scenario.facts.iter().map(VersionFact::describe).collect::<Vec<_>>().join(" with ");
+    let mut tail = advisory.summary.clone();
+    if let Some(u) = &scenario.unplaced {
+        tail = format!("{tail}; {u}");
+    }
+    if let Some(n) = &note {
+        tail = format!("{tail} ({n})");
+    }
+
+    let mut anchors: Vec<(TextRange, String)> = Vec::new();
+    if matches!(doc.kind, SourceKind::Script | SourceKind::Notebook) {
+        for m in &advisory.flag {
+            anchors.extend(usage.find(m));
+        }
+    }
+    let involved: Vec<&Declaration> = declarations
+        .iter()
+        .filter(|d| versions_now.contains_key(&d.package))
+        .filter(|d| d.install.as_ref().is_none_or(|i| !i.uninstall))
+        .collect();
+    if advisory.flag_declarations {
+        for d in &involved {
+            let Some(range) = d.range_here() else { continue };
+            let fact = &versions_now[&d.package];
+            let allows = fact.version.as_ref().is_none_or(|v| d.spec().allows(v));
+            if allows {
+                anchors.push((range, format!("`{}` declared here", d.written)));
+            }
+        }
+    }
+    if anchors.is_empty() {
+        return;
+    }
+    let evidence: Vec<EvidenceItem> = scenario.facts.iter().map(evidence_item).collect();
+    let mut related = Vec::new();
+    for fact in &scenario.facts {
+        related.push(fact_related(fact));
+    }
+    for d in &involved {
+        let loc = declaration_location(doc, ctx.path, d);
+        related.push(Related {
+            location: match &d.site {
+                DeclarationSite::Here(r) => RelatedLocation::Here(*r),
+                DeclarationSite::Elsewhere(_) => RelatedLocation::Elsewhere(loc),
+            },
+            message: format!("{} is declared here as `{}`", d.package, d.written),
+        });
+    }
+    for (range, what) in anchors {
+        let message = format!("{what}: {facts_text}: {tail}");
+        let mut finding = Finding::new(&advisory.id, severity, message, range);
+        finding.evidence = evidence.clone();
+        finding.related = related.iter().filter(|r| r.location != RelatedLocation::Here(range)).cloned().collect();
+        finding.fixes = build_fixes(advisory, doc, usage, declarations, &versions_now, range, ctx);
+        findings.push(finding);
+    }
+}
+
+pub(super) fn evidence_item(fact: &VersionFact) -> EvidenceItem {
+    EvidenceItem {
+        package: fact.package.clone(),
+        version: fact.version.as_ref().map_or_else(|| fact.written.clone(), |v| v.to_string()),
+        kind: fact.kind,
+        source: fact.source.clone(),
+    }
+}
+
+pub(super) fn fact_related(fact: &VersionFact) -> Related {
+    let message = format!("{} {} comes from here", fact.package, fact.version.as_ref().map_or_else(|| fact.written.clone(), |v| v.to_string()));
+    let location = match &fact.location {
+        Some(l) => RelatedLocation::Elsewhere(l.clone()),
+        None => RelatedLocation::File(std::path::PathBuf::from(fact.source.split(" line ").next().unwrap_or(&fact.source))),
+    };
+    Related { location, message }
+}
+
+/// The fixes an advisory offers at one place in a document.
+pub(super) fn build_fixes(
+    advisory: &Advisory,
+    doc: &Document,
+    usage: &Usage,
+    declarations: &[Declaration],
+    versions: &BTreeMap<String, VersionFact>,
+    anchor: TextRange,
+    ctx: &CheckContext,
+) -> Vec<Fix> {
+    let mut fixes = Vec::new();
+    for template in &advisory.fixes {
+        match &template.kind {
+            FixKind::Pin { package, specifier } => {
+                let sites: Vec<&Declaration> = declarations
+                    .iter()
+                    .filter(|d| &d.package == package && d.install.as_ref().is_none_or(|i| !i.uninstall))
+                    .filter(|d| versions.get(package).and_then(|f| f.version.as_ref()).is_none_or(|v| d.spec().allows(v)))
+                    .collect();
+                let here: Vec<&&Declaration> = sites.iter().filter(|d| d.range_here().is_some()).collect();
+                let mut edits = Vec::new();
+                if !here.is_empty() {
+                    for d in here {
+                        edits.push(Edit::here(d.range_here().expect("filtered"), pinned_text(d, specifier)));
+                    }
+                } else {
+                    for d in &sites {
+                        if let DeclarationSite::Elsewhere(l) = &d.site {
+                            edits.push(Edit { target: EditTarget::File(l.path.clone()), range: l.range, content: pinned_text(d, specifier) });
+                        }
+                    }
+                }
+                if edits.is_empty() {
+                    continue;
+                }
+                let title = match &edits[0].target {
+                    EditTarget::File(p) => format!("{} in {}", template.title, p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())),
+                    EditTarget::ThisDocument => template.title.clone(),
+                };
+                fixes.push(Fix { title, applicability: template.applicability, edits, action: None });
+            }
+            FixKind::InsertCell { before_import, source } => {
+                if let Some(fix) = insert_cell_fix(doc, usage, before_import, source, &template.title, template.applicability) {
+                    fixes.push(fix);
+                }
+            }
+            FixKind::RunCommand { command } => fixes.push(Fix {
+                title: template.title.clone(),
+                applicability: Applicability::DisplayOnly,
+                edits: vec![],
+                action: Some(FixAction::RunCommand { command: command.clone() }),
+            }),
+            // Only a notebook has a runtime to restart.
+            FixKind::RestartRuntime if doc.notebook.is_some() => fixes.push(Fix {
+                title: template.title.clone(),
+                applicability: Applicability::DisplayOnly,
+                edits: vec![],
+                action: Some(FixAction::RestartRuntime),
+            }),
+            FixKind::RestartRuntime => {}
+            FixKind::RenameKeyword { call, from, to } => {
+                let edits: Vec<Edit> = usage
+                    .calls
+                    .iter()
+                    .filter(|(q, _)| call_pattern(call).matches(q))
+                    .filter_map(|(_, c)| c.keyword(from))
+                    .filter(|k| k.range.contains_range(anchor) || anchor.contains_range(k.range) || k.range == anchor)
+                    .map(|k| Edit::here(k.name_range, to.clone()))
+                    .collect();
+                if !edits.is_empty() {
+                    fixes.push(Fix { title: template.title.clone(), applicability: template.applicability, edits, action: None });
+                }
+            }
+            FixKind::RenameImport { from, to } => {
+                let edits: Vec<Edit> = usage
+                    .imports
+                    .iter()
+                    .filter(|i| i.range == anchor || i.range.contains_range(anchor))
+                    .filter_map(|i| {
+                        let text = i.range.slice(&doc.text);
+                        let at = find_word(text, from)?;
+                        Some(Edit::here(TextRange::new(i.range.start + at, i.range.start + at + from.len()), to.clone()))
+                    })
+                    .collect();
+                if !edits.is_empty() {
+                    fixes.push(Fix { title: template.title.clone(), applicability: template.applicability, edits, action: None });
+                }
+            }
+            FixKind::MoveImportFirst { module } => {
+                if let Some(fix) = move_import_first(doc, usage, module, &template.title, template.applicability) {
+                    fixes.push(fix);
+                }
+            }
+        }
+    }
+    let _ = ctx;
+    fixes
+}
+
+fn call_pattern(written: &str) -> CallPattern {
+    // Patterns were validated when the advisory was loaded; an empty one matches nothing.
+    CallPattern::new(written).unwrap_or_else(|_| CallPattern::new("\u{0}").expect("literal pattern"))
+}
+
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    text.match_indices(word).map(|(i, _)| i).find(|&i| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+/// The requirement text with a new specifier, in the form the site needs.
+fn pinned_text(d: &Declaration, specifier: &str) -> String {
+    if !d.pep508 {
+        return specifier.to_string();
+    }
+    let mut text = d.package.clone();
+    if !d.requirement.extras.is_empty() {
+        text = format!("{text}[{}]", d.requirement.extras.join(","));
+    }
+    text.push_str(specifier);
+    if let Some(marker) = &d.requirement.marker {
+        text = format!("{text}; {marker}");
+    }
+    match &d.install {
+        // Shell words with `<` or `>` must be quoted, so install lines always get quotes.
+        Some(_) => format!("\"{text}\""),
+        None => text,
+    }
+}
+
+fn insert_cell_fix(doc: &Document, usage: &Usage, before_import: &str, source: &str, title: &str, applicability: Applicability) -> Option<Fix> {
+    let first_import = usage.imports.iter().find(|i| module_matches(&i.module, before_import))?;
+    let Some(nb) = &doc.notebook else {
+        let command = source.lines().map(|l| l.trim_start_matches(['!', '%'])).collect::<Vec<_>>().join(" && ");
+        return Some(Fix { title: title.to_string(), applicability: Applicability::DisplayOnly, edits: vec![], action: Some(FixAction::RunCommand { command }) });
+    };
+    let span = nb.map.span_at(first_import.range.start)?;
+    // Applying this fix twice must change nothing: if an earlier cell already runs these
+    // commands, there is nothing to insert.
+    let wanted: Vec<&str> = source.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let already = nb.cells[..span.cell]
+        .iter()
+        .filter(|c| c.kind == CellKind::Code)
+        .any(|c| wanted.iter().all(|w| c.source.lines().any(|l| l.trim() == *w)));
+    if already {
+        return None;
+    }
+    // Editors that cannot insert cells get the lines at the top of the install cell instead,
+    // below its cell magic (`%%capture` must stay the first line).
+    let install_span = nb
+        .map
+        .spans
+        .iter()
+        .take_while(|s| s.range.start <= span.range.start)
+        .find(|s| doc.shell_lines.iter().any(|l| s.range.contains(l.range.start)))
+        .unwrap_or(span);
+    let cell_text = install_span.range.slice(&doc.text);
+    let mut at = install_span.range.start;
+    for line in cell_text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with("%%") || t.starts_with("#@title") {
+            at += line.len();
+        } else {
+            break;
+        }
+    }
+    let mut insertion = source.trim_end().to_string();
+    insertion.push('\n');
+    let fallback = vec![Edit::here(TextRange::empty(at), insertion)];
+    Some(Fix {
+        title: title.to_string(),
+        applicability,
+        edits: vec![],
+        action: Some(FixAction::InsertCell { before_cell: span.cell, source: source.trim_end().to_string(), fallback }),
+    })
+}
+
+fn move_import_first(doc: &Document, usage: &Usage, module: &str, title: &str, applicability: Applicability) -> Option<Fix> {
+    let first = usage.imports.first()?;
+    let target = usage.imports.iter().find(|i| module_matches(&i.module, module))?;
+    if target.range.start == first.range.start {
+        return None;
+    }
+    // Only a statement alone on its line(s) can be moved safely.
+    let line = doc.lines.line_of(target.range.start);
+    let line_start = doc.lines.line_start(line);
+    let end_line = doc.lines.line_of(target.range.end);
+    let line_end = doc.lines.line_range(end_line, &doc.text).end;
+    if doc.text[line_start..target.range.start].trim() != "" || doc.text[target.range.end..line_end].trim_start().split('#').next().unwrap_or("").trim() != "" {
+        return None;
+    }
+    let first_line_start = doc.lines.line_start(doc.lines.line_of(first.range.start));
+    if doc.text[first_line_start..first.range.start].trim() != "" {
+        return None;
+    }
+    let delete_end = (line_end + 1).min(doc.text.len());
+    let statement = target.range.slice(&doc.text);
+    Some(Fix {
+        title: title.to_string(),
+        applicability,
+        edits: vec![Edit::here(TextRange::new(line_start, delete_end), ""), Edit::here(TextRange::empty(first_line_start), format!("{statement}\n"))],
+        action: None,
+    })
+}

@@ -1,0 +1,117 @@
+//! The analysis: a document, the evidence around it and the knowledge base become findings.
+//!
+//! Pure and synchronous: everything it needs (environment, project declarations, advisories)
+//! is handed in. The CLI and the language server call [`analyze`] the same way.
+
+mod declarations;
+mod matching;
+mod resolve;
+mod suppress;
+mod symptoms;
+mod usage;
+
+pub use declarations::{collect_declarations, Declaration, DeclarationSite};
+pub use resolve::{last_run_versions, next_run_versions};
+pub use usage::{qualify, Usage};
+
+use crate::declared::DeclaredFile;
+use crate::evidence::{Environment, Location, VersionFact};
+use crate::finding::Finding;
+use crate::kb::KnowledgeBase;
+use crate::source::Document;
+use crate::syntax::PythonFacts;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A dependency file of the project that applies to the document being checked.
+#[derive(Clone, Debug)]
+pub struct ProjectFile {
+    pub path: PathBuf,
+    /// How the path is shown in messages (relative to where the run started).
+    pub display: String,
+    pub text: String,
+    pub declared: DeclaredFile,
+}
+
+/// Everything around a document that the analysis needs.
+pub struct CheckContext<'a> {
+    /// The document's path as shown in messages.
+    pub display_path: &'a str,
+    pub path: &'a std::path::Path,
+    pub env: &'a Environment,
+    pub project: &'a [ProjectFile],
+    pub kb: &'a KnowledgeBase,
+}
+
+/// The result of analysing one document: its facts, the versions in play, and the findings.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    pub facts: PythonFacts,
+    pub declarations: Vec<Declaration>,
+    /// What the next run will use, per package.
+    pub next_run: BTreeMap<String, VersionFact>,
+    /// What the saved outputs say the last run used, per package.
+    pub last_run: BTreeMap<String, VersionFact>,
+    pub findings: Vec<Finding>,
+}
+
+/// Extracts the Python facts of a document, one chunk (notebook cell) at a time.
+pub fn python_facts(doc: &Document) -> PythonFacts {
+    let mut facts = PythonFacts::default();
+    if !matches!(doc.kind, crate::source::SourceKind::Script | crate::source::SourceKind::Notebook) {
+        return facts;
+    }
+    for chunk in doc.python_chunks() {
+        facts.extend(crate::syntax::extract(chunk.slice(&doc.python)).offset(chunk.start));
+    }
+    facts
+}
+
+/// Analyses one document with facts already extracted (the language server caches them per
+/// cell).
+pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext) -> Analysis {
+    let declarations = collect_declarations(doc, ctx);
+    let next_run = next_run_versions(doc, &declarations, ctx);
+    let last_run = last_run_versions(doc, ctx.display_path, ctx.path);
+    let usage = Usage::new(&facts, doc);
+    let mut findings = Vec::new();
+    for advisory in &ctx.kb.advisories {
+        matching::match_advisory(advisory, doc, &usage, &declarations, &next_run, &last_run, ctx, &mut findings);
+        symptoms::match_symptoms(advisory, doc, &usage, &declarations, ctx, &mut findings);
+    }
+    findings.extend(declarations::declaration_problems(doc));
+    suppress::apply_suppressions(doc, ctx.kb, &mut findings);
+    findings.sort_by(|a, b| (a.range.start, &a.code, a.range.end).cmp(&(b.range.start, &b.code, b.range.end)));
+    findings.dedup_by(|a, b| a.code == b.code && a.range == b.range && a.message == b.message);
+    Analysis { facts, declarations, next_run, last_run, findings }
+}
+
+/// Analyses one document.
+pub fn analyze(doc: &Document, ctx: &CheckContext) -> Analysis {
+    analyze_with_facts(doc, python_facts(doc), ctx)
+}
+
+/// A location in the document, for related information and evidence.
+pub fn location_in(doc: &Document, path: &std::path::Path, range: crate::text::TextRange) -> Location {
+    match &doc.notebook {
+        Some(nb) => {
+            let (cell, lc) = nb.locate(range.start).unwrap_or((1, crate::text::LineCol { line: 0, col: 0 }));
+            Location { path: path.to_path_buf(), range, line: lc.line + 1, column: lc.col + 1, cell: Some(cell) }
+        }
+        None => {
+            let lc = doc.lines.line_col_chars(range.start, &doc.text);
+            Location { path: path.to_path_buf(), range, line: lc.line + 1, column: lc.col + 1, cell: None }
+        }
+    }
+}
+
+/// How a place in the document is named in messages: `cell 3, line 2` or `line 4`.
+pub fn describe_place(doc: &Document, range: crate::text::TextRange) -> String {
+    match &doc.notebook {
+        Some(nb) => match nb.locate(range.start) {
+            Some((cell, lc)) => format!("cell {cell}, line {}", lc.line + 1),
+            None => "the notebook".into(),
+        },
+        None => format!("line {}", doc.lines.line_of(range.start) + 1),
+    }
+}

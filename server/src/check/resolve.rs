@@ -1,0 +1,128 @@
+//! Which version of each package is in play: for the next run (installed, overridden by what
+//! notebook install cells will do), and for the last run (saved outputs).
+
+use super::declarations::{Declaration, DeclarationSite};
+use super::{location_in, CheckContext};
+use crate::evidence::{EvidenceKind, VersionFact};
+use crate::outputs::{read_signals, Signal};
+use crate::requirement::RequirementSpec;
+use crate::source::{Document, SourceKind};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The versions the next run will use. Installed versions count as they are, except where a
+/// notebook's own install commands change them: an `==` pin is that version; an unpinned or
+/// ranged install keeps a satisfying installed version unless it upgrades; anything else
+/// (latest, git, computed) is unknown. Project files give a version only for packages that are
+/// not installed and are pinned exactly.
+pub fn next_run_versions(doc: &Document, declarations: &[Declaration], ctx: &CheckContext) -> BTreeMap<String, VersionFact> {
+    let mut versions: BTreeMap<String, VersionFact> = ctx.env.packages.clone();
+    if let Some(path) = &ctx.env.path {
+        for fact in versions.values_mut() {
+            if fact.source.is_empty() {
+                fact.source = path.display().to_string();
+            }
+        }
+    }
+    let in_document = |d: &&Declaration| matches!(d.site, DeclarationSite::Here(_));
+    let installs: Vec<&Declaration> = declarations.iter().filter(in_document).filter(|d| d.install.is_some()).collect();
+    for d in installs {
+        let info = d.install.as_ref().expect("filtered on install");
+        let current = versions.get(&d.package).cloned();
+        if info.uninstall {
+            versions.remove(&d.package);
+            continue;
+        }
+        let keep_current = !info.replaces_installed
+            && current.as_ref().is_some_and(|c| c.version.as_ref().is_some_and(|v| d.spec().allows(v)))
+            && matches!(d.spec(), RequirementSpec::Unpinned | RequirementSpec::Specifiers(_));
+        if keep_current && d.spec().exact_version().is_none() {
+            continue;
+        }
+        versions.insert(d.package.clone(), declared_fact(doc, ctx, d));
+    }
+    // Dependency files and script headers: pins fill in what is not installed.
+    let files = declarations.iter().filter(|d| d.install.is_none());
+    for d in files {
+        if versions.contains_key(&d.package) && doc.kind != SourceKind::Notebook {
+            continue;
+        }
+        if versions.contains_key(&d.package) {
+            continue;
+        }
+        if d.spec().exact_version().is_some() {
+            versions.insert(d.package.clone(), declared_fact(doc, ctx, d));
+        }
+    }
+    versions
+}
+
+fn declared_fact(doc: &Document, ctx: &CheckContext, d: &Declaration) -> VersionFact {
+    let (version, written, git, commit) = match d.spec() {
+        RequirementSpec::Specifiers(_) => match d.spec().exact_version() {
+            Some(v) => (Some(v.clone()), v.to_string(), false, None),
+            None => (None, format!("`{}` (whichever release matches on the day it runs)", d.written), false, None),
+        },
+        RequirementSpec::Unpinned => (None, "unpinned (the latest release on the day it runs)".to_string(), false, None),
+        RequirementSpec::Url { url, git_ref } => {
+            let what = match git_ref {
+                Some(r) => format!("from git at `{r}`"),
+                None => format!("from git, the latest commit on the day it runs ({url})"),
+            };
+            (None, what, url.starts_with("git+"), git_ref.clone())
+        }
+        RequirementSpec::Interpolated => (None, format!("computed at run time (`{}`)", d.written), false, None),
+    };
+    let location = match &d.site {
+        DeclarationSite::Here(r) => Some(location_in(doc, ctx.path, *r)),
+        DeclarationSite::Elsewhere(l) => Some(l.clone()),
+    };
+    let source = match &d.site {
+        DeclarationSite::Here(_) => format!("{} {}", ctx.display_path, d.source),
+        DeclarationSite::Elsewhere(_) => d.source.clone(),
+    };
+    VersionFact { package: d.package.clone(), version, written, kind: EvidenceKind::Declared, source, location, git, commit, editable: false }
+}
+
+/// The versions the saved outputs of a notebook (or the lines of a training log) name, the
+/// later output winning.
+pub fn last_run_versions(doc: &Document, display_path: &str, path: &Path) -> BTreeMap<String, VersionFact> {
+    let mut versions: BTreeMap<String, VersionFact> = BTreeMap::new();
+    let mut commits: BTreeMap<String, String> = BTreeMap::new();
+    let mut record = |signals: Vec<crate::outputs::OutputSignal>, place: &str, location: Option<crate::evidence::Location>| {
+        for s in signals {
+            match s.signal {
+                Signal::Version { package, version, how } => {
+                    let mut fact = VersionFact::known(&package, &version, EvidenceKind::LastRun, format!("{place}, {how}"));
+                    fact.location = location.clone();
+                    versions.insert(package, fact);
+                }
+                Signal::GitCommit { package, commit, .. } => {
+                    commits.insert(package, commit);
+                }
+                _ => {}
+            }
+        }
+    };
+    if let Some(nb) = &doc.notebook {
+        for span in &nb.map.spans {
+            let cell = &nb.cells[span.cell];
+            for output in &cell.outputs {
+                let signals = read_signals(&output.text);
+                if !signals.is_empty() {
+                    let place = format!("{display_path} cell {} output", span.cell + 1);
+                    record(signals, &place, Some(location_in(doc, path, crate::text::TextRange::empty(span.range.start))));
+                }
+            }
+        }
+    } else if doc.kind == SourceKind::TrainingLog {
+        record(read_signals(&doc.text), display_path, None);
+    }
+    for (package, commit) in commits {
+        if let Some(fact) = versions.get_mut(&package) {
+            fact.git = true;
+            fact.commit = Some(commit);
+        }
+    }
+    versions
+}

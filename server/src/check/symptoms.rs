@@ -1,0 +1,213 @@
+//! Symptom advisories: a saved output or log line that shows a known failure, unless the code
+//! that produced it explains it away.
+
+use super::declarations::Declaration;
+use super::matching::{build_fixes, evidence_item, fact_related};
+use super::usage::Usage;
+use super::CheckContext;
+use crate::evidence::{EvidenceKind, VersionFact};
+use crate::finding::{Finding, Severity};
+use crate::kb::{Advisory, BenignKind, Symptom};
+use crate::outputs::output_lines;
+use crate::source::{Document, SourceKind};
+use crate::syntax::{Call, Literal};
+use crate::text::TextRange;
+use pep440_rs::Version;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// What the code says about a symptom.
+enum Verdict {
+    /// Nothing explains it: the symptom is the advisory's failure.
+    Unexplained,
+    /// A benign cause explains it.
+    Benign(String),
+    /// The code cannot rule the benign causes in or out.
+    CannotTell(String),
+}
+
+/// One output line to test, with the place a finding about it goes.
+struct Line<'a> {
+    text: &'a str,
+    /// For notebooks, the cell (0-based) whose output it is.
+    cell: Option<usize>,
+    anchor: TextRange,
+}
+
+pub(super) fn match_symptoms(advisory: &Advisory, doc: &Document, usage: &Usage, declarations: &[Declaration], ctx: &CheckContext, findings: &mut Vec<Finding>) {
+    if advisory.symptoms.is_empty() {
+        return;
+    }
+    let lines = collect_lines(doc);
+    if lines.is_empty() {
+        return;
+    }
+    for symptom in &advisory.symptoms {
+        for line in &lines {
+            let Some(caps) = symptom.pattern.captures(line.text) else { continue };
+            let mut facts = Vec::new();
+            let mut in_range = true;
+            for (package, range) in &symptom.versions {
+                let group = package.replace('-', "_");
+                let Some(v) = caps.name(&group).and_then(|m| Version::from_str(m.as_str()).ok()) else {
+                    in_range = false;
+                    break;
+                };
+                if !range.contains(&v) {
+                    in_range = false;
+                    break;
+                }
+                let source = match line.cell {
+                    Some(c) => format!("{} cell {} output", ctx.display_path, c + 1),
+                    None => format!("{} {}", ctx.display_path, super::describe_place(doc, line.anchor)),
+                };
+                facts.push(VersionFact::known(package, &v.to_string(), EvidenceKind::LastRun, source));
+            }
+            if !in_range {
+                continue;
+            }
+            let mut message = symptom.message.clone();
+            for name in symptom.pattern.capture_names().flatten() {
+                if let Some(m) = caps.name(name) {
+                    message = message.replace(&format!("{{{name}}}"), m.as_str());
+                }
+            }
+            let (anchor, call) = anchor_for(symptom, usage, doc, line);
+            let verdict = judge(symptom, usage, doc, call, &lines);
+            let quoted = line.text.trim();
+            let (severity, message) = match verdict {
+                Verdict::Unexplained => (
+                    symptom.severity.unwrap_or(advisory.severity),
+                    format!("saved output `{quoted}`: {message}; the code rules out the benign causes"),
+                ),
+                Verdict::Benign(reason) => (Severity::Info, format!("saved output `{quoted}` is explained by {reason}, not by {}", lowercase_first(&advisory.title))),
+                Verdict::CannotTell(why) => (Severity::Info, format!("saved output `{quoted}` may be {}: {why}", lowercase_first(&advisory.title))),
+            };
+            let mut finding = Finding::new(&advisory.id, severity, message, anchor);
+            finding.evidence = facts.iter().map(evidence_item).collect();
+            finding.related = facts.iter().filter(|f| f.location.is_some()).map(fact_related).collect();
+            if severity > Severity::Info {
+                let versions: BTreeMap<String, VersionFact> = facts.iter().map(|f| (f.package.clone(), f.clone())).collect();
+                finding.fixes = build_fixes(advisory, doc, usage, declarations, &versions, anchor, ctx);
+            }
+            findings.push(finding);
+        }
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    if let Some(nb) = &doc.notebook {
+        for span in &nb.map.spans {
+            let cell = &nb.cells[span.cell];
+            let anchor = first_line(doc, span.range);
+            for output in &cell.outputs {
+                for text in output_lines(&output.text) {
+                    if !text.trim().is_empty() {
+                        out.push(Line { text, cell: Some(span.cell), anchor });
+                    }
+                }
+            }
+        }
+    } else if doc.kind == SourceKind::TrainingLog {
+        let mut offset = 0;
+        for raw in doc.text.split_inclusive('\n') {
+            let text = raw.trim_end_matches(['\n', '\r']);
+            let shown = text.rsplit('\r').next().unwrap_or(text);
+            let start = offset + (text.len() - shown.len());
+            out.push(Line { text: shown, cell: None, anchor: TextRange::new(start, start + shown.len()) });
+            offset += raw.len();
+        }
+    }
+    out
+}
+
+/// The first non-blank line of a cell, where a finding about its output goes when no better
+/// place is known.
+fn first_line(doc: &Document, cell: TextRange) -> TextRange {
+    let mut offset = cell.start;
+    for line in cell.slice(&doc.text).split_inclusive('\n') {
+        let t = line.trim_end_matches(['\n', '\r']);
+        if !t.trim().is_empty() && !t.trim_start().starts_with("%%") {
+            let lead = t.len() - t.trim_start().len();
+            return TextRange::new(offset + lead, offset + t.len());
+        }
+        offset += line.len();
+    }
+    TextRange::new(cell.start, cell.start)
+}
+
+/// The place to report at, and the call whose arguments explain or condemn the symptom: the
+/// inspected call in the same cell, else the last one before it, else any.
+fn anchor_for<'a>(symptom: &Symptom, usage: &Usage<'a>, doc: &Document, line: &Line) -> (TextRange, Option<&'a Call>) {
+    let Some(pattern) = &symptom.inspect else { return (line.anchor, None) };
+    let calls: Vec<&'a Call> = usage.calls.iter().filter(|(q, _)| pattern.matches(q)).map(|(_, c)| *c).collect();
+    let cell_range = line.cell.and_then(|c| doc.notebook.as_ref()?.map.span_of_cell(c)).map(|s| s.range);
+    if let Some(range) = cell_range {
+        if let Some(c) = calls.iter().find(|c| range.contains(c.range.start)) {
+            return (c.callee_range, Some(c));
+        }
+        if let Some(c) = calls.iter().rev().find(|c| c.range.start < range.start) {
+            return (line.anchor, Some(c));
+        }
+    }
+    (line.anchor, calls.last().copied())
+}
+
+fn judge(symptom: &Symptom, usage: &Usage, doc: &Document, call: Option<&Call>, lines: &[Line]) -> Verdict {
+    let _ = doc;
+    let mut cannot_tell = Vec::new();
+    for benign in &symptom.benign {
+        match &benign.kind {
+            BenignKind::Output(pattern) => {
+                if lines.iter().any(|l| pattern.is_match(l.text)) {
+                    return Verdict::Benign(benign.reason.clone());
+                }
+            }
+            BenignKind::Model(pattern) => {
+                if let Some((name, _)) = usage.models.iter().find(|(m, _)| pattern.is_match(m)) {
+                    return Verdict::Benign(benign.reason.replace("{value}", name));
+                }
+            }
+            BenignKind::Keyword { name, fast, includes } => {
+                let Some(call) = call else { continue };
+                let Some(keyword) = call.keyword(name) else { continue };
+                let value = &keyword.value;
+                let display = value.display();
+                if !value.is_literal() {
+                    cannot_tell.push(format!("`{name} = {display}` is not a literal"));
+                    continue;
+                }
+                if !fast.is_empty() && !fast.iter().any(|f| value.matches_source(f)) {
+                    return Verdict::Benign(benign.reason.replace("{value}", &display));
+                }
+                if !includes.is_empty() {
+                    match value {
+                        Literal::List(items) => {
+                            let present: Vec<&str> = items.iter().filter_map(|i| if let Literal::Str(s) = i { Some(s.as_str()) } else { None }).collect();
+                            if includes.iter().any(|w| !present.contains(&w.as_str())) {
+                                return Verdict::Benign(benign.reason.replace("{value}", &display));
+                            }
+                        }
+                        _ => cannot_tell.push(format!("`{name} = {display}` is not a list of module names")),
+                    }
+                }
+            }
+        }
+    }
+    if symptom.inspect.is_some() && call.is_none() {
+        return Verdict::CannotTell(format!("no `{}` call in this file shows how the adapters were set up", symptom.inspect.as_ref().map_or("", |p| p.written.as_str())));
+    }
+    if !cannot_tell.is_empty() {
+        return Verdict::CannotTell(cannot_tell.join("; "));
+    }
+    Verdict::Unexplained
+}

@@ -1,0 +1,140 @@
+//! Usage: imports, calls and model names resolved to qualified names, and the matchers that
+//! find them.
+
+use crate::kb::Matcher;
+use crate::source::Document;
+use crate::syntax::{Call, Import, Literal, PythonFacts};
+use crate::text::TextRange;
+use std::collections::HashMap;
+
+/// The document's facts with names resolved through its imports.
+pub struct Usage<'a> {
+    pub facts: &'a PythonFacts,
+    bindings: HashMap<&'a str, String>,
+    /// `(qualified callee, call)` for every call.
+    pub calls: Vec<(String, &'a Call)>,
+    /// Model names passed to loaders, with the range of the literal or argument.
+    pub models: Vec<(String, TextRange)>,
+    /// Imports in document order.
+    pub imports: Vec<&'a Import>,
+}
+
+/// The fully qualified name of a dotted callee, through the import bindings.
+pub fn qualify(callee: &str, bindings: &HashMap<&str, String>) -> String {
+    let (head, rest) = callee.split_once('.').unwrap_or((callee, ""));
+    match bindings.get(head) {
+        Some(q) if rest.is_empty() => q.clone(),
+        Some(q) => format!("{q}.{rest}"),
+        None => callee.to_string(),
+    }
+}
+
+impl<'a> Usage<'a> {
+    pub fn new(facts: &'a PythonFacts, _doc: &Document) -> Usage<'a> {
+        let mut bindings = HashMap::new();
+        for import in &facts.imports {
+            if import.name.as_deref() == Some("*") {
+                continue;
+            }
+            let qualified = match &import.name {
+                Some(_) => import.qualified(),
+                None if import.binding == import.module || !import.module.contains('.') => import.module.clone(),
+                // `import a.b` binds `a`; `import a.b as c` binds `c` to `a.b`.
+                None => {
+                    if import.binding == import.top_level() {
+                        import.top_level().to_string()
+                    } else {
+                        import.module.clone()
+                    }
+                }
+            };
+            bindings.insert(import.binding.as_str(), qualified);
+        }
+        let calls: Vec<(String, &Call)> = facts.calls.iter().map(|c| (qualify(&c.callee, &bindings), c)).collect();
+        let mut models = Vec::new();
+        for (name, call) in &calls {
+            if !name.ends_with("from_pretrained") {
+                continue;
+            }
+            let value = call.keyword("model_name").map(|k| (&k.value, k.range)).or_else(|| call.positional.first().map(|v| (v, call.range)));
+            let Some((value, range)) = value else { continue };
+            match value {
+                Literal::Str(s) => models.push((s.clone(), range)),
+                Literal::Expr(name) => {
+                    if let Some(a) = facts.assignments.iter().rev().find(|a| &a.name == name) {
+                        if let Literal::Str(s) = &a.value {
+                            models.push((s.clone(), range));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut imports: Vec<&Import> = facts.imports.iter().collect();
+        imports.sort_by_key(|i| i.range.start);
+        Usage { facts, bindings, calls, models, imports }
+    }
+
+    pub fn bindings(&self) -> &HashMap<&'a str, String> {
+        &self.bindings
+    }
+
+    /// The ranges a matcher finds, with a short name of the construct for messages.
+    pub fn find(&self, matcher: &Matcher) -> Vec<(TextRange, String)> {
+        match matcher {
+            Matcher::Import { module, after } => {
+                let mut out = Vec::new();
+                for (i, import) in self.imports.iter().enumerate() {
+                    if !module_matches(&import.module, module) {
+                        continue;
+                    }
+                    if !after.is_empty() {
+                        let earlier = self.imports[..i].iter().find(|e| after.iter().any(|a| module_matches(&e.module, a)));
+                        match earlier {
+                            Some(e) => out.push((import.range, format!("`{}` imported after `{}`", module, e.module))),
+                            None => continue,
+                        }
+                        continue;
+                    }
+                    let what = match &import.name {
+                        Some(name) => format!("`from {} import {}`", import.module, name),
+                        None => format!("`import {}`", import.module),
+                    };
+                    out.push((import.range, what));
+                }
+                out
+            }
+            Matcher::Call { call } => self
+                .calls
+                .iter()
+                .filter(|(q, _)| call.matches(q))
+                .map(|(_, c)| (c.callee_range, format!("`{}(...)`", c.callee)))
+                .collect(),
+            Matcher::Keyword { call, name, values } => self
+                .calls
+                .iter()
+                .filter(|(q, _)| call.matches(q))
+                .filter_map(|(_, c)| {
+                    let k = c.keyword(name)?;
+                    if let Some(values) = values {
+                        if !values.iter().any(|v| k.value.matches_source(v)) {
+                            return None;
+                        }
+                    }
+                    Some((k.range, format!("`{}=` in `{}(...)`", name, c.callee)))
+                })
+                .collect(),
+            Matcher::Model { pattern } => self
+                .models
+                .iter()
+                .filter(|(m, _)| pattern.is_match(m))
+                .map(|(m, r)| (*r, format!("model `{m}`")))
+                .collect(),
+        }
+    }
+}
+
+/// `unsloth.models` matches `unsloth`; `unsloth_zoo` does not.
+pub fn module_matches(module: &str, wanted: &str) -> bool {
+    module == wanted || module.strip_prefix(wanted).is_some_and(|rest| rest.starts_with('.'))
+}

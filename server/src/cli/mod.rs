@@ -1,0 +1,164 @@
+//! The command line: `tunelint check | env | rule | advisories | server`.
+
+mod check;
+mod env;
+mod rules;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "tunelint", version, about = "Finds known version incompatibilities in the Python fine-tuning stack", propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check scripts, notebooks and dependency files.
+    Check(CheckArgs),
+    /// Show the environment: what is installed, where it came from, what is known to break.
+    Env(EnvArgs),
+    /// Explain an advisory.
+    Rule {
+        /// The advisory id, e.g. UNS001.
+        id: String,
+        #[command(flatten)]
+        kb: KbArgs,
+    },
+    /// List the advisories.
+    Advisories {
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+        #[command(flatten)]
+        kb: KbArgs,
+    },
+    /// Run the language server over stdio.
+    Server,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Full,
+    Concise,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct KbArgs {
+    /// A directory of extra advisories in tunelint's format.
+    #[arg(long, value_name = "DIR")]
+    pub advisories: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct EnvSelection {
+    /// An interpreter whose environment to use (it may be asked once for its paths).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// A site-packages directory to read.
+    #[arg(long, value_name = "DIR")]
+    pub site_packages: Option<PathBuf>,
+    /// A `pip freeze` or `pip list --format=json` snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Ignore configuration files.
+    #[arg(long)]
+    pub isolated: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to check.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Full)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub env: EnvSelection,
+    #[command(flatten)]
+    pub kb: KbArgs,
+    /// Apply safe fixes.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix, also apply unsafe fixes.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the changes fixes would make as a unified diff; write nothing.
+    #[arg(long)]
+    pub diff: bool,
+    /// The lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailLevel::Warning)]
+    pub fail_level: FailLevel,
+    /// Exit 0 even when there are findings.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Never colour the output.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    /// Where to look for the environment and the project (default: the current directory).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub env: EnvSelection,
+    #[command(flatten)]
+    pub kb: KbArgs,
+}
+
+/// Parses the arguments and runs. Exit 0: nothing at or above the fail level; 1: findings;
+/// 2: tunelint could not do its job.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Env(args) => env::run(args),
+        Command::Rule { id, kb } => rules::rule(&id, &kb),
+        Command::Advisories { format, kb } => rules::list(format, &kb),
+        Command::Server => crate::lsp::run_stdio(),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("tunelint: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The knowledge base for a run: embedded advisories plus `--advisories DIR`.
+pub fn load_kb(args: &KbArgs) -> Result<crate::kb::KnowledgeBase, String> {
+    let mut kb = crate::kb::KnowledgeBase::embedded();
+    if let Some(dir) = &args.advisories {
+        let files = crate::workspace::read_advisory_dir(dir).map_err(|e| format!("cannot read advisories from {}: {e}", dir.display()))?;
+        kb.extend_from(&files).map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+    }
+    Ok(kb)
+}

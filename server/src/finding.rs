@@ -1,0 +1,90 @@
+//! Findings: what tunelint reports, with a range, the evidence it rests on, and its fixes.
+
+use crate::evidence::{EvidenceKind, Location};
+use crate::fix::Fix;
+use crate::text::TextRange;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Where a related location points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RelatedLocation {
+    /// A range in the same document.
+    Here(TextRange),
+    /// A place in another file.
+    Elsewhere(Location),
+    /// A file or directory as a whole (a dist-info directory, an environment snapshot).
+    File(PathBuf),
+}
+
+/// The other half of a conflict, or the source of a version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    pub location: RelatedLocation,
+    pub message: String,
+}
+
+/// One version a finding rests on.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct EvidenceItem {
+    pub package: String,
+    pub version: String,
+    pub kind: EvidenceKind,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+    /// In the document's text (a notebook's joined code cells).
+    pub range: TextRange,
+    pub related: Vec<Related>,
+    pub fixes: Vec<Fix>,
+    pub evidence: Vec<EvidenceItem>,
+}
+
+impl Finding {
+    pub fn new(code: &str, severity: Severity, message: String, range: TextRange) -> Finding {
+        Finding { code: code.to_string(), severity, message, range, related: vec![], fixes: vec![], evidence: vec![] }
+    }
+}
+
+/// Codes tunelint uses for problems with the input itself rather than with versions.
+pub mod codes {
+    /// A file that cannot be read as what its name says (not JSON, not nbformat 4, bad TOML).
+    pub const MALFORMED_FILE: &str = "TL001";
+    /// Broken package metadata in the environment.
+    pub const BROKEN_METADATA: &str = "TL002";
+    /// A file skipped for its size.
+    pub const FILE_TOO_LARGE: &str = "TL003";
+    /// A suppression comment naming a code tunelint does not have.
+    pub const UNKNOWN_SUPPRESSION: &str = "TL004";
+}

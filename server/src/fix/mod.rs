@@ -1,0 +1,84 @@
+//! Fixes: a title, edits, and how safe it is to apply them without a person looking.
+
+mod apply;
+mod notebook_json;
+
+pub use apply::{apply_edits, apply_fixes, FixOutcome};
+pub use notebook_json::{rewrite_notebook, CellChange, NotebookLayout};
+
+use crate::text::TextRange;
+use std::path::PathBuf;
+
+/// How far a fix may be applied automatically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// A suggestion only: never applied by `--fix`.
+    DisplayOnly,
+    /// Applied with `--fix --unsafe-fixes`: it changes what gets installed or run.
+    Unsafe,
+    /// Applied by `--fix` and fix-all: it keeps the program's meaning.
+    Safe,
+}
+
+impl Applicability {
+    pub fn parse(s: &str) -> Option<Applicability> {
+        match s {
+            "safe" => Some(Applicability::Safe),
+            "unsafe" => Some(Applicability::Unsafe),
+            "display-only" => Some(Applicability::DisplayOnly),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::DisplayOnly => "display-only",
+        }
+    }
+}
+
+/// Which file an edit changes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EditTarget {
+    /// The document the finding is in (for a notebook: its joined code text).
+    ThisDocument,
+    /// Another file, by path, in that file's own bytes.
+    File(PathBuf),
+}
+
+/// Replace `range` with `content`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub target: EditTarget,
+    pub range: TextRange,
+    pub content: String,
+}
+
+impl Edit {
+    pub fn here(range: TextRange, content: impl Into<String>) -> Edit {
+        Edit { target: EditTarget::ThisDocument, range, content: content.into() }
+    }
+}
+
+/// What a fix does beyond text edits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixAction {
+    /// Insert a code cell before the cell at `before_cell` (0-based among all cells). `fallback`
+    /// edits do the same within existing cells, for editors that cannot insert cells.
+    InsertCell { before_cell: usize, source: String, fallback: Vec<Edit> },
+    /// Run a command in the selected environment's terminal (editor only, after a click).
+    RunCommand { command: String },
+    /// Restart the kernel or runtime.
+    RestartRuntime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+    pub action: Option<FixAction>,
+}

@@ -1,0 +1,310 @@
+//! An advisory, parsed and checked: ranges compiled to PEP 440 specifiers, patterns to regexes.
+
+use super::schema::{AdvisoryToml, BenignToml, ExampleSpec, FixToml, MatcherToml};
+use crate::finding::Severity;
+use crate::fix::Applicability;
+use crate::requirement::normalize_name;
+use pep440_rs::VersionSpecifiers;
+use regex::Regex;
+use std::str::FromStr;
+
+/// A qualified-name pattern such as `unsloth.*.get_peft_model`.
+#[derive(Clone, Debug)]
+pub struct CallPattern {
+    pub written: String,
+    regex: Regex,
+}
+
+impl CallPattern {
+    pub fn new(written: &str) -> Result<CallPattern, String> {
+        if written.is_empty() {
+            return Err("empty call pattern".into());
+        }
+        let mut re = String::from("^");
+        for (i, part) in written.split('*').enumerate() {
+            if i > 0 {
+                re.push_str("[^.]*");
+            }
+            re.push_str(&regex::escape(part));
+        }
+        re.push('$');
+        Ok(CallPattern { written: written.to_string(), regex: Regex::new(&re).map_err(|e| e.to_string())? })
+    }
+
+    pub fn matches(&self, qualified: &str) -> bool {
+        self.regex.is_match(qualified)
+    }
+}
+
+/// What in the code an advisory looks for.
+#[derive(Clone, Debug)]
+pub enum Matcher {
+    /// An import of `module` or a submodule; with `after`, only when it follows an import of one
+    /// of those modules.
+    Import { module: String, after: Vec<String> },
+    Call { call: CallPattern },
+    /// A keyword argument of a call, optionally only with one of some literal values.
+    Keyword { call: CallPattern, name: String, values: Option<Vec<String>> },
+    /// A model name passed to a loader.
+    Model { pattern: Regex },
+}
+
+#[derive(Clone, Debug)]
+pub struct GitPlacement {
+    pub package: String,
+    pub boundary: VersionSpecifiers,
+    pub affected: Vec<String>,
+    pub fixed: Vec<String>,
+    pub fix_commit: String,
+    pub unplaced: Severity,
+}
+
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub severity: Severity,
+    pub versions: Vec<(String, VersionSpecifiers)>,
+    pub require: Vec<Matcher>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum BenignKind {
+    Keyword { name: String, fast: Vec<String>, includes: Vec<String> },
+    Model(Regex),
+    Output(Regex),
+}
+
+#[derive(Clone, Debug)]
+pub struct Benign {
+    pub kind: BenignKind,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Symptom {
+    pub pattern: Regex,
+    pub versions: Vec<(String, VersionSpecifiers)>,
+    pub message: String,
+    pub severity: Option<Severity>,
+    pub inspect: Option<CallPattern>,
+    pub benign: Vec<Benign>,
+}
+
+/// The closed set of fix kinds an advisory can offer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixKind {
+    /// Rewrite the requirement where the package is declared.
+    Pin { package: String, specifier: String },
+    /// Insert a code cell before the first import of a module (notebooks only).
+    InsertCell { before_import: String, source: String },
+    /// A command to run in the environment's terminal.
+    RunCommand { command: String },
+    /// Restart the kernel or runtime.
+    RestartRuntime,
+    /// Rename a keyword argument of a call.
+    RenameKeyword { call: String, from: String, to: String },
+    /// Rename an imported name.
+    RenameImport { from: String, to: String },
+    /// Move `import <module>` before every other import.
+    MoveImportFirst { module: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct FixTemplate {
+    pub kind: FixKind,
+    pub title: String,
+    pub applicability: Applicability,
+}
+
+/// One advisory, ready to match.
+#[derive(Clone, Debug)]
+pub struct Advisory {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub date: Option<String>,
+    pub references: Vec<String>,
+    pub versions: Vec<(String, VersionSpecifiers)>,
+    pub git: Vec<GitPlacement>,
+    pub cases: Vec<Case>,
+    pub flag: Vec<Matcher>,
+    pub flag_declarations: bool,
+    pub require: Vec<Matcher>,
+    pub symptoms: Vec<Symptom>,
+    pub fixes: Vec<FixTemplate>,
+    pub examples: Vec<ExampleSpec>,
+    /// The Markdown explanation after the front matter.
+    pub body: String,
+}
+
+impl Advisory {
+    /// Parses an advisory file: a ```` ```toml ```` front matter block, then Markdown.
+    pub fn parse(text: &str) -> Result<Advisory, String> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let rest = text.strip_prefix("```toml\n").ok_or("the file must start with a ```toml front matter block")?;
+        let end = rest.find("\n```\n").or_else(|| rest.strip_suffix("\n```").map(str::len)).ok_or("the ```toml block is not closed")?;
+        let front = &rest[..end];
+        let body = rest[end..].trim_start_matches("\n```").trim().to_string();
+        let raw: AdvisoryToml = toml::from_str(front).map_err(|e| format!("front matter: {}", e.to_string().trim()))?;
+        Advisory::compile(raw, body)
+    }
+
+    fn compile(raw: AdvisoryToml, body: String) -> Result<Advisory, String> {
+        let id_ok = raw.id.len() >= 4
+            && raw.id.chars().take_while(|c| c.is_ascii_uppercase()).count() >= 2
+            && raw.id.chars().skip_while(|c| c.is_ascii_uppercase()).all(|c| c.is_ascii_digit());
+        if !id_ok {
+            return Err(format!("id `{}` must be upper-case letters followed by digits, like UNS001", raw.id));
+        }
+        let ctx = |what: &str| format!("{}: {what}", raw.id);
+        let severity = Severity::parse(&raw.severity).ok_or_else(|| ctx(&format!("unknown severity `{}`", raw.severity)))?;
+        let versions = compile_versions(&raw.versions).map_err(|e| ctx(&e))?;
+        let mut git = Vec::new();
+        for (package, g) in &raw.git {
+            let package = normalize_name(package);
+            if !versions.iter().any(|(p, _)| *p == package) {
+                return Err(ctx(&format!("[git.{package}] needs a `versions` entry for {package}")));
+            }
+            git.push(GitPlacement {
+                package,
+                boundary: specifiers(&g.boundary).map_err(|e| ctx(&e))?,
+                affected: g.affected.clone(),
+                fixed: g.fixed.clone(),
+                fix_commit: g.fix_commit.clone(),
+                unplaced: Severity::parse(&g.unplaced).ok_or_else(|| ctx("unknown `unplaced` severity"))?,
+            });
+        }
+        let mut cases = Vec::new();
+        for c in &raw.cases {
+            cases.push(Case {
+                severity: Severity::parse(&c.severity).ok_or_else(|| ctx(&format!("unknown severity `{}`", c.severity)))?,
+                versions: compile_versions(&c.versions).map_err(|e| ctx(&e))?,
+                require: c.require.iter().map(compile_matcher).collect::<Result<_, _>>().map_err(|e| ctx(&e))?,
+                note: c.note.clone(),
+            });
+        }
+        let flag = raw.flag.iter().map(compile_matcher).collect::<Result<Vec<_>, _>>().map_err(|e| ctx(&e))?;
+        let require = raw.require.iter().map(compile_matcher).collect::<Result<Vec<_>, _>>().map_err(|e| ctx(&e))?;
+        let mut symptoms = Vec::new();
+        for s in &raw.symptoms {
+            let pattern = Regex::new(&s.pattern).map_err(|e| ctx(&format!("symptom pattern: {e}")))?;
+            let versions = compile_versions(&s.versions).map_err(|e| ctx(&e))?;
+            for (package, _) in &versions {
+                let group = package.replace('-', "_");
+                if !pattern.capture_names().flatten().any(|n| n == group) {
+                    return Err(ctx(&format!("symptom constrains {package} but its pattern has no `(?P<{group}>...)` group")));
+                }
+            }
+            symptoms.push(Symptom {
+                pattern,
+                versions,
+                message: s.message.clone(),
+                severity: s.severity.as_deref().map(|v| Severity::parse(v).ok_or_else(|| ctx("unknown symptom severity"))).transpose()?,
+                inspect: s.inspect.as_deref().map(CallPattern::new).transpose().map_err(|e| ctx(&e))?,
+                benign: s.benign.iter().map(compile_benign).collect::<Result<_, _>>().map_err(|e| ctx(&e))?,
+            });
+        }
+        let fixes = raw.fixes.iter().map(compile_fix).collect::<Result<Vec<_>, _>>().map_err(|e| ctx(&e))?;
+        if !raw.examples.iter().any(|e| e.expect == super::Expectation::Trigger) || !raw.examples.iter().any(|e| e.expect == super::Expectation::Clean) {
+            return Err(ctx("needs at least one `trigger` and one `clean` example"));
+        }
+        if versions.is_empty() && symptoms.is_empty() && require.is_empty() && flag.is_empty() {
+            return Err(ctx("matches nothing: give `versions`, `symptoms` or usage matchers"));
+        }
+        Ok(Advisory {
+            id: raw.id,
+            title: raw.title,
+            severity,
+            summary: raw.summary,
+            date: raw.date,
+            references: raw.references,
+            versions,
+            git,
+            cases,
+            flag,
+            flag_declarations: raw.flag_declarations,
+            require,
+            symptoms,
+            fixes,
+            examples: raw.examples,
+            body,
+        })
+    }
+
+    /// The packages the advisory is about, in file order.
+    pub fn packages(&self) -> impl Iterator<Item = &str> {
+        self.versions.iter().map(|(p, _)| p.as_str())
+    }
+}
+
+fn specifiers(s: &str) -> Result<VersionSpecifiers, String> {
+    VersionSpecifiers::from_str(s).map_err(|e| format!("`{s}` is not a PEP 440 specifier: {e}"))
+}
+
+fn compile_versions(map: &std::collections::BTreeMap<String, String>) -> Result<Vec<(String, VersionSpecifiers)>, String> {
+    map.iter().map(|(p, s)| Ok((normalize_name(p), specifiers(s)?))).collect()
+}
+
+fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
+    let kinds = [m.import.is_some(), m.call.is_some() && m.keyword.is_none(), m.keyword.is_some(), m.model.is_some()];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        return Err("a matcher needs exactly one of `import`, `call`, `keyword` (with `call`), `model`".into());
+    }
+    if let Some(module) = &m.import {
+        return Ok(Matcher::Import { module: module.clone(), after: m.after.clone().unwrap_or_default() });
+    }
+    if m.after.is_some() {
+        return Err("`after` only goes with `import`".into());
+    }
+    if let Some(name) = &m.keyword {
+        let call = m.call.as_deref().ok_or("`keyword` needs `call`")?;
+        return Ok(Matcher::Keyword { call: CallPattern::new(call)?, name: name.clone(), values: m.values.clone() });
+    }
+    if m.values.is_some() {
+        return Err("`values` only goes with `keyword`".into());
+    }
+    if let Some(call) = &m.call {
+        return Ok(Matcher::Call { call: CallPattern::new(call)? });
+    }
+    let pattern = m.model.as_deref().unwrap_or_default();
+    Ok(Matcher::Model { pattern: Regex::new(pattern).map_err(|e| format!("model pattern: {e}"))? })
+}
+
+fn compile_benign(b: &BenignToml) -> Result<Benign, String> {
+    let kind = match (&b.keyword, &b.model, &b.output) {
+        (Some(name), None, None) => BenignKind::Keyword { name: name.clone(), fast: b.fast.clone(), includes: b.includes.clone() },
+        (None, Some(m), None) => BenignKind::Model(Regex::new(m).map_err(|e| format!("benign model pattern: {e}"))?),
+        (None, None, Some(o)) => BenignKind::Output(Regex::new(o).map_err(|e| format!("benign output pattern: {e}"))?),
+        _ => return Err("a benign explanation needs exactly one of `keyword`, `model`, `output`".into()),
+    };
+    Ok(Benign { kind, reason: b.reason.clone() })
+}
+
+fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
+    let need = |v: &Option<String>, key: &str| v.clone().ok_or_else(|| format!("fix `{}` needs `{key}`", f.kind));
+    let kind = match f.kind.as_str() {
+        "pin" => FixKind::Pin { package: normalize_name(&need(&f.package, "package")?), specifier: need(&f.specifier, "specifier")? },
+        "insert-cell" => FixKind::InsertCell { before_import: need(&f.before_import, "before-import")?, source: need(&f.source, "source")? },
+        "run-command" => FixKind::RunCommand { command: need(&f.command, "command")? },
+        "restart-runtime" => FixKind::RestartRuntime,
+        "rename-keyword" => FixKind::RenameKeyword { call: need(&f.call, "call")?, from: need(&f.from, "from")?, to: need(&f.to, "to")? },
+        "rename-import" => FixKind::RenameImport { from: need(&f.from, "from")?, to: need(&f.to, "to")? },
+        "move-import-first" => FixKind::MoveImportFirst { module: need(&f.module, "module")? },
+        other => return Err(format!("unknown fix kind `{other}` (pin, insert-cell, run-command, restart-runtime, rename-keyword, rename-import, move-import-first)")),
+    };
+    if let FixKind::Pin { specifier, .. } = &kind {
+        specifiers(specifier)?;
+    }
+    let applicability = Applicability::parse(&f.applicability).ok_or_else(|| format!("unknown applicability `{}` (safe, unsafe, display-only)", f.applicability))?;
+    let title = match (&f.title, &kind) {
+        (Some(t), _) => t.clone(),
+        (None, FixKind::Pin { package, specifier }) => format!("Pin {package} to {specifier}"),
+        (None, FixKind::RenameKeyword { from, to, .. }) => format!("Rename `{from}` to `{to}`"),
+        (None, FixKind::RenameImport { from, to }) => format!("Import `{to}` instead of `{from}`"),
+        (None, FixKind::MoveImportFirst { module }) => format!("Move `import {module}` before the other imports"),
+        (None, FixKind::RestartRuntime) => "Restart the runtime after reinstalling".into(),
+        (None, _) => return Err(format!("fix `{}` needs a `title`", f.kind)),
+    };
+    Ok(FixTemplate { kind, title, applicability })
+}

@@ -1,0 +1,206 @@
+//! The advisory file format as serde types: the TOML front matter, field by field.
+//!
+//! Unknown keys are errors, so a typo in an advisory fails its test instead of being ignored.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct AdvisoryToml {
+    pub id: String,
+    pub title: String,
+    pub severity: String,
+    pub summary: String,
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Package name → PEP 440 specifiers. All must hold.
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+    /// Package name → how to place a git install's commit relative to a fix.
+    #[serde(default)]
+    pub git: BTreeMap<String, GitToml>,
+    /// Severity overrides, the first whose versions and conditions hold wins.
+    #[serde(default)]
+    pub cases: Vec<CaseToml>,
+    /// Where a version match is reported in code: each match of these matchers is a finding.
+    #[serde(default)]
+    pub flag: Vec<MatcherToml>,
+    /// Whether a version match is also reported on the lines that declare the packages.
+    #[serde(default = "yes")]
+    pub flag_declarations: bool,
+    /// Conditions on the code that must all hold for the advisory to apply.
+    #[serde(default)]
+    pub require: Vec<MatcherToml>,
+    #[serde(default)]
+    pub symptoms: Vec<SymptomToml>,
+    #[serde(default)]
+    pub fixes: Vec<FixToml>,
+    #[serde(default)]
+    pub examples: Vec<ExampleSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct GitToml {
+    /// Versions whose git builds need their commit placed (e.g. `==2024.8`).
+    pub boundary: String,
+    /// Commits (prefixes) known to carry the problem.
+    #[serde(default)]
+    pub affected: Vec<String>,
+    /// Commits (prefixes) known to carry the fix.
+    #[serde(default)]
+    pub fixed: Vec<String>,
+    /// The fix, for messages: `f20bc23e84 (2024-07-25)`.
+    pub fix_commit: String,
+    /// Severity when the commit cannot be placed.
+    #[serde(default = "info")]
+    pub unplaced: String,
+}
+
+fn info() -> String {
+    "info".into()
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct CaseToml {
+    pub severity: String,
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+    #[serde(default)]
+    pub require: Vec<MatcherToml>,
+    /// Appended to the message when this case applies.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A usage matcher. Exactly one of the kinds is given.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct MatcherToml {
+    /// An import of this module (or a submodule of it).
+    pub import: Option<String>,
+    /// A call of this qualified name; `*` matches within one dotted segment.
+    pub call: Option<String>,
+    /// A keyword argument of `call`.
+    pub keyword: Option<String>,
+    /// With `keyword`: only these literal values match.
+    pub values: Option<Vec<String>>,
+    /// A model name (the `model_name` of a `from_pretrained` call) matching this regex.
+    pub model: Option<String>,
+    /// With `import`: only an import that comes after an import of one of these modules.
+    pub after: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct SymptomToml {
+    /// A regex over one output line; a named group called after a package captures its version.
+    pub pattern: String,
+    /// Package → specifiers the captured versions must satisfy.
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+    pub message: String,
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// The call whose arguments can explain the symptom away (`unsloth.*.get_peft_model`).
+    #[serde(default)]
+    pub inspect: Option<String>,
+    #[serde(default)]
+    pub benign: Vec<BenignToml>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct BenignToml {
+    /// A keyword of the inspected call that explains the symptom unless its literal value is one
+    /// of `fast` (absent = the library default, which is fast).
+    pub keyword: Option<String>,
+    #[serde(default)]
+    pub fast: Vec<String>,
+    /// With `keyword`: the value must be a list that includes all of these to be fast.
+    #[serde(default)]
+    pub includes: Vec<String>,
+    /// A model name matching this regex explains the symptom.
+    pub model: Option<String>,
+    /// Another output line matching this regex explains the symptom.
+    pub output: Option<String>,
+    /// Said in the info finding when this explanation applies.
+    pub reason: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct FixToml {
+    pub kind: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub applicability: String,
+    #[serde(default)]
+    pub package: Option<String>,
+    #[serde(default)]
+    pub specifier: Option<String>,
+    #[serde(default)]
+    pub before_import: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub call: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub module: Option<String>,
+}
+
+/// What an example must produce.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expectation {
+    /// At least one finding with this advisory's code (at `severity`, when given).
+    Trigger,
+    /// No finding with this advisory's code at warning or error.
+    Clean,
+}
+
+/// A cell of a notebook example.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExampleCell {
+    pub source: String,
+    #[serde(default)]
+    pub stdout: Option<String>,
+    #[serde(default)]
+    pub stderr: Option<String>,
+    #[serde(default)]
+    pub execution_count: Option<i64>,
+}
+
+/// A self-test: a file, an environment, and what tunelint must say.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExampleSpec {
+    pub name: String,
+    pub expect: Expectation,
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// The file name; its extension decides the kind (`.py`, `.ipynb`, `requirements.txt`, ...).
+    pub path: String,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub cells: Vec<ExampleCell>,
+    /// Installed packages: name → version, or `version@commit` for a git install.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+}

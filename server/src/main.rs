@@ -1,0 +1,5 @@
+//! The `tunelint` binary: see [`tunelint::cli`].
+
+fn main() -> std::process::ExitCode {
+    tunelint::cli::run()
+}

@@ -1,0 +1,75 @@
+//! Rendering findings for people and machines: `full` (code frames), `concise`, `json`.
+//!
+//! Positions are computed here, at the edge: 1-based lines and character columns, counted
+//! within the cell for notebooks.
+
+mod full;
+mod json;
+
+pub use full::{render_concise, render_full, summary_line};
+pub use json::{environment_json, render_json};
+
+use crate::finding::Finding;
+use crate::source::Document;
+use crate::text::{LineIndex, TextRange};
+use std::path::PathBuf;
+
+/// The findings of one file, with what is needed to show where they are.
+pub struct FileReport {
+    pub path: PathBuf,
+    pub display: String,
+    /// The text positions point into when there is no document (unreadable notebooks).
+    pub raw: String,
+    pub doc: Option<Document>,
+    pub findings: Vec<Finding>,
+}
+
+/// A 1-based position as shown to people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl FileReport {
+    /// The cell (1-based) and the position inside it, or the position in the file.
+    pub fn position(&self, offset: usize) -> (Option<usize>, Position) {
+        match &self.doc {
+            Some(doc) => match &doc.notebook {
+                Some(nb) => match nb.locate(offset) {
+                    Some((cell, lc)) => (Some(cell), Position { line: lc.line + 1, column: lc.col + 1 }),
+                    None => (None, Position { line: 1, column: 1 }),
+                },
+                None => {
+                    let lc = doc.lines.line_col_chars(offset, &doc.text);
+                    (None, Position { line: lc.line + 1, column: lc.col + 1 })
+                }
+            },
+            None => {
+                let index = LineIndex::new(&self.raw);
+                let lc = index.line_col_chars(offset, &self.raw);
+                (None, Position { line: lc.line + 1, column: lc.col + 1 })
+            }
+        }
+    }
+
+    /// The text a finding's code frame shows: the cell for notebooks, else the file; and the
+    /// offset of that text in the document.
+    pub fn frame_text(&self, range: TextRange) -> (&str, usize) {
+        match &self.doc {
+            Some(doc) => match doc.notebook.as_ref().and_then(|nb| nb.map.span_at(range.start)) {
+                Some(span) => (span.range.slice(&doc.text), span.range.start),
+                None => (&doc.text, 0),
+            },
+            None => (&self.raw, 0),
+        }
+    }
+
+    /// `path:cell 3:2:5` or `path:2:5`.
+    pub fn location_label(&self, offset: usize) -> String {
+        match self.position(offset) {
+            (Some(cell), p) => format!("{}:cell {cell}:{}:{}", self.display, p.line, p.column),
+            (None, p) => format!("{}:{}:{}", self.display, p.line, p.column),
+        }
+    }
+}

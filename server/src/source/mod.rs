@@ -1,0 +1,108 @@
+//! Sources: bytes become one text plus a map of where each part came from.
+//!
+//! A script is its own text. A notebook's code cells are joined into one text, with a
+//! [`CellMap`] that turns any byte offset back into (cell, line, column), and a masked copy in
+//! which IPython magics and shell lines are blanked without moving a single offset, so that the
+//! Python parser sees plain Python. Dependency files keep their text as is.
+
+mod magics;
+mod notebook;
+mod pep723;
+
+pub use magics::{mask_cell, CellMagic, MaskedCell, ShellLine, ShellPrefix};
+pub use notebook::{
+    CellInput, CellKind, CellMap, CellSpan, Notebook, NotebookError, OutputKind, OutputText,
+};
+pub use pep723::script_metadata_block;
+
+use crate::text::{LineIndex, TextRange};
+use std::path::Path;
+
+/// What kind of file a path holds, decided from its name alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    Script,
+    Notebook,
+    Requirements,
+    Pyproject,
+    TrainingLog,
+}
+
+impl SourceKind {
+    /// Classifies a path by name: `.py`, `.ipynb`, `requirements*.txt` (and `*.in`, and files
+    /// under a `requirements/` folder), `pyproject.toml`, `*.log`.
+    pub fn from_path(path: &Path) -> Option<SourceKind> {
+        let name = path.file_name()?.to_str()?;
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".py") || lower.ends_with(".pyw") {
+            return Some(SourceKind::Script);
+        }
+        if lower.ends_with(".ipynb") {
+            return Some(SourceKind::Notebook);
+        }
+        if lower == "pyproject.toml" {
+            return Some(SourceKind::Pyproject);
+        }
+        if lower.ends_with(".log") {
+            return Some(SourceKind::TrainingLog);
+        }
+        let in_requirements_dir = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.eq_ignore_ascii_case("requirements"));
+        if (lower.starts_with("requirements") || lower.ends_with("-requirements.txt") || in_requirements_dir)
+            && (lower.ends_with(".txt") || lower.ends_with(".in"))
+        {
+            return Some(SourceKind::Requirements);
+        }
+        None
+    }
+}
+
+/// One document ready for analysis: its text, the masked Python view of that text, and for
+/// notebooks the cells it was made from.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub kind: SourceKind,
+    /// The text that locations point into: a script's contents, or a notebook's code cells joined.
+    pub text: String,
+    /// `text` with magics and shell lines blanked, byte for byte the same length.
+    pub python: String,
+    pub lines: LineIndex,
+    /// Present for notebooks.
+    pub notebook: Option<Notebook>,
+    /// Shell lines found in the text (notebook `!` and `%pip` lines, `%%bash` bodies).
+    pub shell_lines: Vec<ShellLine>,
+}
+
+impl Document {
+    /// A script or dependency file: the text is its own Python view (dependency files are never
+    /// parsed as Python, so their view is unused).
+    pub fn from_text(kind: SourceKind, text: String) -> Document {
+        let lines = LineIndex::new(&text);
+        Document { kind, python: text.clone(), text, lines, notebook: None, shell_lines: Vec::new() }
+    }
+
+    /// A notebook from its cells.
+    pub fn from_notebook(notebook: Notebook) -> Document {
+        let lines = LineIndex::new(&notebook.text);
+        Document {
+            kind: SourceKind::Notebook,
+            text: notebook.text.clone(),
+            python: notebook.python.clone(),
+            lines,
+            shell_lines: notebook.shell_lines.clone(),
+            notebook: Some(notebook),
+        }
+    }
+
+    /// The ranges of the document's Python chunks: one per code cell, or the whole text.
+    pub fn python_chunks(&self) -> Vec<TextRange> {
+        match &self.notebook {
+            Some(nb) => nb.map.spans.iter().map(|s| s.range).collect(),
+            None => vec![TextRange::new(0, self.text.len())],
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Jupyter notebooks (nbformat 4.0–4.5): cells, their saved outputs, and the joined text.
+
+use super::magics::{mask_cell, CellMagic, ShellLine};
+use crate::text::{LineCol, LineIndex, TextRange};
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    Code,
+    Markdown,
+    Raw,
+}
+
+/// Which output channel a saved output came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputKind {
+    Stdout,
+    Stderr,
+    /// `execute_result` and `display_data` text.
+    Result,
+    /// An `error` output: `ename: evalue` followed by the traceback.
+    Error,
+}
+
+/// The text of one saved output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputText {
+    pub kind: OutputKind,
+    pub text: String,
+}
+
+/// One cell as read from a file or received from an editor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellInput {
+    pub kind: CellKind,
+    pub source: String,
+    /// The saved `execution_count`, or the editor's execution order.
+    pub execution_count: Option<i64>,
+    pub outputs: Vec<OutputText>,
+}
+
+/// Where one code cell sits in the joined text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellSpan {
+    /// 0-based position among all cells, markdown and raw included.
+    pub cell: usize,
+    /// The cell's source in the joined text (without the separator newline that follows it).
+    pub range: TextRange,
+    pub magic: CellMagic,
+}
+
+/// The code cells' places in the joined text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CellMap {
+    pub spans: Vec<CellSpan>,
+}
+
+impl CellMap {
+    /// The code cell that holds `offset`; the separator after a cell belongs to it.
+    pub fn span_at(&self, offset: usize) -> Option<&CellSpan> {
+        let idx = self.spans.partition_point(|s| s.range.start <= offset);
+        idx.checked_sub(1).map(|i| &self.spans[i])
+    }
+
+    pub fn span_of_cell(&self, cell: usize) -> Option<&CellSpan> {
+        self.spans.iter().find(|s| s.cell == cell)
+    }
+}
+
+/// A notebook: all its cells, and its code cells joined into one text with a map.
+#[derive(Clone, Debug)]
+pub struct Notebook {
+    pub cells: Vec<CellInput>,
+    pub text: String,
+    pub python: String,
+    pub map: CellMap,
+    pub shell_lines: Vec<ShellLine>,
+}
+
+/// Why a file could not be read as a notebook, with the place the reader stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotebookError {
+    pub message: String,
+    /// 1-based line and column in the file, when the problem has a place.
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Notebook {
+    /// Joins cells into one text. Every code cell is followed by a newline separator so that a
+    /// cell's last line never runs into the next cell's first.
+    pub fn from_cells(cells: Vec<CellInput>) -> Notebook {
+        let mut text = String::new();
+        let mut python = String::new();
+        let mut map = CellMap::default();
+        let mut shell_lines = Vec::new();
+        for (index, cell) in cells.iter().enumerate() {
+            if cell.kind != CellKind::Code {
+                continue;
+            }
+            let start = text.len();
+            let masked = mask_cell(&cell.source);
+            text.push_str(&cell.source);
+            python.push_str(&masked.python);
+            shell_lines.extend(masked.shell_lines.into_iter().map(|l| l.offset(start)));
+            map.spans.push(CellSpan { cell: index, range: TextRange::new(start, text.len()), magic: masked.magic });
+            text.push('\n');
+            python.push('\n');
+        }
+        Notebook { cells, text, python, map, shell_lines }
+    }
+
+    /// Reads nbformat 4 JSON. Anything else is an error that names the place.
+    pub fn parse(bytes: &[u8]) -> Result<Notebook, NotebookError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| NotebookError {
+            message: format!("not valid JSON: {}", strip_position(&e.to_string())),
+            line: e.line().max(1),
+            column: e.column().max(1),
+        })?;
+        let at_start = |message: String| NotebookError { message, line: 1, column: 1 };
+        let Some(object) = value.as_object() else {
+            return Err(at_start("not a notebook: the top level is not a JSON object".into()));
+        };
+        match object.get("nbformat").and_then(Value::as_u64) {
+            Some(4) => {}
+            Some(other) => {
+                return Err(at_start(format!(
+                    "nbformat {other} is not supported (only nbformat 4); convert it with `jupyter nbconvert --to notebook`"
+                )))
+            }
+            None => return Err(at_start("not a notebook: no integer `nbformat` field".into())),
+        }
+        let Some(cells) = object.get("cells").and_then(Value::as_array) else {
+            return Err(at_start("malformed notebook: `cells` is missing or not a list".into()));
+        };
+        let mut inputs = Vec::with_capacity(cells.len());
+        for (i, cell) in cells.iter().enumerate() {
+            inputs.push(read_cell(cell).map_err(|m| at_start(format!("malformed notebook: cell {}: {m}", i + 1)))?);
+        }
+        Ok(Notebook::from_cells(inputs))
+    }
+
+    /// The 1-based cell number, and the 0-based line and character column inside that cell,
+    /// of a byte offset in the joined text.
+    pub fn locate(&self, offset: usize) -> Option<(usize, LineCol)> {
+        let span = self.map.span_at(offset)?;
+        let cell_text = &self.text[span.range.start..span.range.end];
+        let local = offset.saturating_sub(span.range.start).min(cell_text.len());
+        let index = LineIndex::new(cell_text);
+        Some((span.cell + 1, index.line_col_chars(local, cell_text)))
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn read_cell(cell: &Value) -> Result<CellInput, String> {
+    let obj = cell.as_object().ok_or("not an object")?;
+    let kind = match obj.get("cell_type").and_then(Value::as_str) {
+        Some("code") => CellKind::Code,
+        Some("markdown") => CellKind::Markdown,
+        Some("raw") => CellKind::Raw,
+        Some(other) => return Err(format!("unknown cell_type `{other}`")),
+        None => return Err("no `cell_type`".into()),
+    };
+    let source = match obj.get("source") {
+        Some(v) => multiline_text(v).ok_or("`source` is neither a string nor a list of strings")?,
+        None => return Err("no `source`".into()),
+    };
+    let execution_count = obj.get("execution_count").and_then(Value::as_i64);
+    let mut outputs = Vec::new();
+    if kind == CellKind::Code {
+        if let Some(list) = obj.get("outputs").and_then(Value::as_array) {
+            outputs.extend(list.iter().filter_map(read_output));
+        }
+    }
+    Ok(CellInput { kind, source, execution_count, outputs })
+}
+
+/// nbformat's multiline string: a string, or a list of strings to concatenate.
+fn multiline_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(parts) => {
+            let mut out = String::new();
+            for part in parts {
+                out.push_str(part.as_str()?);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+fn read_output(output: &Value) -> Option<OutputText> {
+    let obj = output.as_object()?;
+    match obj.get("output_type")?.as_str()? {
+        "stream" => {
+            let kind = if obj.get("name").and_then(Value::as_str) == Some("stderr") {
+                OutputKind::Stderr
+            } else {
+                OutputKind::Stdout
+            };
+            Some(OutputText { kind, text: multiline_text(obj.get("text")?)? })
+        }
+        "execute_result" | "display_data" => {
+            let data = obj.get("data")?;
+            // Colab saves its restart prompt as display data and draws the words in the browser.
+            if let Some(packages) = data
+                .get("application/vnd.colab-display-data+json")
+                .and_then(|d| d.get("pip_warning"))
+                .and_then(|w| w.get("packages"))
+                .and_then(Value::as_array)
+            {
+                let names: Vec<&str> = packages.iter().filter_map(Value::as_str).collect();
+                let text = format!(
+                    "WARNING: The following packages were previously imported in this runtime:\n  [{}]\nYou must restart the runtime in order to use newly installed versions.\n",
+                    names.join(",")
+                );
+                return Some(OutputText { kind: OutputKind::Result, text });
+            }
+            let text = multiline_text(data.get("text/plain")?)?;
+            Some(OutputText { kind: OutputKind::Result, text })
+        }
+        "error" => {
+            let ename = obj.get("ename").and_then(Value::as_str).unwrap_or("");
+            let evalue = obj.get("evalue").and_then(Value::as_str).unwrap_or("");
+            let mut text = format!("{ename}: {evalue}\n");
+            if let Some(tb) = obj.get("traceback").and_then(Value::as_array) {
+                for line in tb.iter().filter_map(Value::as_str) {
+                    text.push_str(&strip_ansi(line));
+                    text.push('\n');
+                }
+            }
+            Some(OutputText { kind: OutputKind::Error, text })
+        }
+        _ => None,
+    }
+}
+
+/// Removes ANSI colour sequences, which IPython puts in every traceback line.
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nb(cells: &str) -> String {
+        format!(r#"{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{}}, "cells": [{cells}]}}"#)
+    }
+
+    #[test]
+    fn joins_code_cells_and_maps_offsets_back() {
+        let json = nb(r##"{"cell_type": "markdown", "source": ["# Title"], "metadata": {}},
+            {"cell_type": "code", "source": ["!pip install peft\n", "import peft"], "outputs": [], "execution_count": 1, "metadata": {}},
+            {"cell_type": "code", "source": "from unsloth import FastLanguageModel", "outputs": [{"output_type": "stream", "name": "stderr", "text": ["Unsloth 2024.7 patched"]}], "execution_count": 2, "metadata": {}}"##);
+        let notebook = Notebook::parse(json.as_bytes()).unwrap();
+        assert_eq!(notebook.text, "!pip install peft\nimport peft\nfrom unsloth import FastLanguageModel\n");
+        assert_eq!(notebook.python.len(), notebook.text.len());
+        let offset = notebook.text.find("unsloth").unwrap();
+        assert_eq!(notebook.locate(offset), Some((3, LineCol { line: 0, col: 5 })));
+        let offset = notebook.text.find("import peft").unwrap();
+        assert_eq!(notebook.locate(offset), Some((2, LineCol { line: 1, col: 0 })));
+        assert_eq!(notebook.cells[2].outputs[0].kind, OutputKind::Stderr);
+        assert_eq!(notebook.shell_lines.len(), 1);
+    }
+
+    #[test]
+    fn errors_carry_a_position() {
+        let err = Notebook::parse(b"{\n  \"cells\": [,]\n}").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 13));
+        assert!(err.message.starts_with("not valid JSON"), "{}", err.message);
+        let err = Notebook::parse(br#"{"nbformat": 3, "worksheets": []}"#).unwrap_err();
+        assert!(err.message.contains("nbformat 3"));
+        let err = Notebook::parse(br#"{"nbformat": 4, "cells": {}}"#).unwrap_err();
+        assert!(err.message.contains("`cells`"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "[".repeat(100_000);
+        assert!(Notebook::parse(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn error_outputs_lose_their_colours() {
+        let json = nb(r#"{"cell_type": "code", "source": "x", "metadata": {}, "execution_count": 1, "outputs": [{"output_type": "error", "ename": "ImportError", "evalue": "boom", "traceback": ["\u001b[0;31mImportError\u001b[0m: boom"]}]}"#);
+        let notebook = Notebook::parse(json.as_bytes()).unwrap();
+        assert_eq!(notebook.cells[0].outputs[0].text, "ImportError: boom\nImportError: boom\n");
+    }
+}

@@ -1,0 +1,258 @@
+//! The workspace: reading files, finding configuration, project dependency files and the
+//! environment for each file (an edge module: it does IO, and caches what it read).
+
+use crate::check::ProjectFile;
+use crate::declared::{parse_pyproject, parse_requirements, ToolConfig};
+use crate::environment::{discover, EnvironmentRequest};
+use crate::evidence::Environment;
+use crate::finding::{codes, Finding, Severity};
+use crate::source::{Document, Notebook, SourceKind};
+use crate::text::{LineCol, LineIndex, TextRange};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Files larger than this are not read; a finding says so.
+pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// A file read from disk: its document, or the finding that explains why there is none.
+pub struct LoadedFile {
+    pub kind: SourceKind,
+    pub raw: String,
+    pub doc: Option<Document>,
+    pub problem: Option<Finding>,
+}
+
+/// Reads a file and turns it into a document. Malformed input is a finding, never an error.
+pub fn load_file(path: &Path) -> std::io::Result<LoadedFile> {
+    let kind = SourceKind::from_path(path).unwrap_or(SourceKind::Script);
+    let meta = std::fs::metadata(path)?;
+    if meta.len() > MAX_FILE_SIZE {
+        let message = format!("file skipped: {} MB is over the {} MB limit", meta.len() / (1024 * 1024), MAX_FILE_SIZE / (1024 * 1024));
+        let problem = Finding::new(codes::FILE_TOO_LARGE, Severity::Warning, message, TextRange::empty(0));
+        return Ok(LoadedFile { kind, raw: String::new(), doc: None, problem: Some(problem) });
+    }
+    let bytes = std::fs::read(path)?;
+    Ok(load_bytes(kind, bytes))
+}
+
+/// Turns bytes into a document of `kind`.
+pub fn load_bytes(kind: SourceKind, bytes: Vec<u8>) -> LoadedFile {
+    let raw = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        // Latin-1 and other stray bytes: read what can be read rather than give up on the file.
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    if kind == SourceKind::Notebook {
+        return match Notebook::parse(raw.as_bytes()) {
+            Ok(nb) => LoadedFile { kind, doc: Some(Document::from_notebook(nb)), raw, problem: None },
+            Err(e) => {
+                let index = LineIndex::new(&raw);
+                let at = index.offset_utf8(LineCol { line: e.line.saturating_sub(1), col: e.column.saturating_sub(1) }, &raw);
+                let end = index.line_range(index.line_of(at), &raw).end.max(at);
+                let problem = Finding::new(codes::MALFORMED_FILE, Severity::Error, format!("cannot read notebook: {} (at {}:{})", e.message, e.line, e.column), TextRange::new(at, end));
+                LoadedFile { kind, raw, doc: None, problem: Some(problem) }
+            }
+        };
+    }
+    let doc = Document::from_text(kind, raw.clone());
+    LoadedFile { kind, raw, doc: Some(doc), problem: None }
+}
+
+/// `[tool.tunelint]` with the directory it applies to.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The file it was read from; `None` for defaults.
+    pub file: Option<PathBuf>,
+    pub dir: PathBuf,
+    pub tool: ToolConfig,
+    pub problems: Vec<String>,
+}
+
+/// Run-wide options that override configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub python: Option<PathBuf>,
+    pub site_packages: Option<PathBuf>,
+    pub env_file: Option<PathBuf>,
+    pub isolated: bool,
+}
+
+/// Caches shared by every file of a run (and by the language server between edits).
+#[derive(Default)]
+pub struct Workspace {
+    pub overrides: Overrides,
+    configs: Mutex<HashMap<PathBuf, Arc<Config>>>,
+    environments: Mutex<HashMap<Option<PathBuf>, Arc<Environment>>>,
+    projects: Mutex<HashMap<PathBuf, Arc<Vec<ProjectFile>>>>,
+    /// Where relative paths in messages start.
+    pub root: PathBuf,
+}
+
+impl Workspace {
+    pub fn new(root: PathBuf, overrides: Overrides) -> Workspace {
+        Workspace { overrides, root, ..Default::default() }
+    }
+
+    /// Forgets cached environments and project files (after a file watcher fired).
+    pub fn invalidate(&self) {
+        lock(&self.configs).clear();
+        lock(&self.environments).clear();
+        lock(&self.projects).clear();
+    }
+
+    /// A path as shown in messages: relative to the root when it is below it.
+    pub fn display(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+    }
+
+    /// The configuration for files in `dir`: the nearest `tunelint.toml` or pyproject.toml with
+    /// a `[tool.tunelint]` table, walking up to the repository root.
+    pub fn config_for(&self, dir: &Path) -> Arc<Config> {
+        if let Some(c) = lock(&self.configs).get(dir) {
+            return c.clone();
+        }
+        let config = Arc::new(if self.overrides.isolated { Config { dir: dir.to_path_buf(), ..Default::default() } } else { find_config(dir) });
+        lock(&self.configs).insert(dir.to_path_buf(), config.clone());
+        config
+    }
+
+    /// The environment for files in `dir`.
+    pub fn environment_for(&self, dir: &Path) -> Arc<Environment> {
+        let config = self.config_for(dir);
+        let key = config.file.clone();
+        if let Some(env) = lock(&self.environments).get(&key) {
+            return env.clone();
+        }
+        let base = &config.dir;
+        let resolve = |p: &Option<String>| p.as_ref().map(|p| base.join(p));
+        let request = EnvironmentRequest {
+            python: self.overrides.python.clone(),
+            site_packages: self.overrides.site_packages.clone(),
+            env_file: self.overrides.env_file.clone(),
+            config_python: resolve(&config.tool.python),
+            config_env_file: resolve(&config.tool.env_file),
+            config_site_packages: resolve(&config.tool.site_packages),
+            ..Default::default()
+        }
+        .from_process_env();
+        let start = if config.file.is_some() { config.dir.clone() } else { dir.to_path_buf() };
+        let env = Arc::new(discover(&request, &start));
+        lock(&self.environments).insert(key, env.clone());
+        env
+    }
+
+    /// The dependency files of the project that holds `dir`: the requirements files and
+    /// pyproject.toml of the nearest directory (up to the repository root) that has any, with
+    /// their `-r`/`-c` includes.
+    pub fn project_files_for(&self, dir: &Path) -> Arc<Vec<ProjectFile>> {
+        if let Some(p) = lock(&self.projects).get(dir) {
+            return p.clone();
+        }
+        let files = Arc::new(self.find_project_files(dir));
+        lock(&self.projects).insert(dir.to_path_buf(), files.clone());
+        files
+    }
+
+    fn find_project_files(&self, dir: &Path) -> Vec<ProjectFile> {
+        let mut current = Some(dir);
+        while let Some(d) = current {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(d)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.is_file() && matches!(SourceKind::from_path(p), Some(SourceKind::Requirements) | Some(SourceKind::Pyproject)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.sort();
+            if !found.is_empty() {
+                let mut out = Vec::new();
+                let mut seen = Vec::new();
+                for f in found {
+                    self.read_project_file(&f, &mut out, &mut seen);
+                }
+                return out;
+            }
+            if d.join(".git").exists() {
+                break;
+            }
+            current = d.parent();
+        }
+        Vec::new()
+    }
+
+    /// Reads one dependency file and, for requirements files, its includes (each file once, so
+    /// a file that includes itself ends the chain).
+    fn read_project_file(&self, path: &Path, out: &mut Vec<ProjectFile>, seen: &mut Vec<PathBuf>) {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if seen.contains(&canonical) || seen.len() > 64 {
+            return;
+        }
+        seen.push(canonical);
+        let Ok(meta) = std::fs::metadata(path) else { return };
+        if meta.len() > MAX_FILE_SIZE {
+            return;
+        }
+        let Ok(bytes) = std::fs::read(path) else { return };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let declared = match SourceKind::from_path(path) {
+            Some(SourceKind::Pyproject) => parse_pyproject(&text).0,
+            _ => parse_requirements(&text),
+        };
+        let includes: Vec<PathBuf> = declared.includes.iter().map(|i| path.parent().unwrap_or(Path::new(".")).join(&i.path)).collect();
+        out.push(ProjectFile { path: path.to_path_buf(), display: self.display(path), text, declared });
+        for include in includes {
+            self.read_project_file(&include, out, seen);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves only a cache behind; keep using it.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Walks up from `dir` for `tunelint.toml` or a pyproject.toml with `[tool.tunelint]`.
+pub fn find_config(dir: &Path) -> Config {
+    let mut current = Some(dir);
+    while let Some(d) = current {
+        let standalone = d.join("tunelint.toml");
+        if standalone.is_file() {
+            if let Ok(text) = std::fs::read_to_string(&standalone) {
+                // A standalone file holds the same keys at its top level.
+                let wrapped = format!("[tool.tunelint]\n{text}");
+                let (file, tool) = parse_pyproject(&wrapped);
+                return Config { file: Some(standalone), dir: d.to_path_buf(), tool: tool.unwrap_or_default(), problems: file.problems.into_iter().map(|p| p.message).collect() };
+            }
+        }
+        let pyproject = d.join("pyproject.toml");
+        if pyproject.is_file() {
+            if let Ok(text) = std::fs::read_to_string(&pyproject) {
+                if let (file, Some(tool)) = parse_pyproject(&text) {
+                    let problems = file.problems.into_iter().filter(|p| p.message.contains("tool.tunelint")).map(|p| p.message).collect();
+                    return Config { file: Some(pyproject), dir: d.to_path_buf(), tool, problems };
+                }
+            }
+        }
+        if d.join(".git").exists() {
+            break;
+        }
+        current = d.parent();
+    }
+    Config { dir: dir.to_path_buf(), ..Default::default() }
+}
+
+/// The advisory files (`*.md`) in a directory, as (file name, contents).
+pub fn read_advisory_dir(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        if p.extension().is_some_and(|e| e == "md") && p.file_name().is_some_and(|n| n != "README.md") {
+            out.push((p.display().to_string(), std::fs::read_to_string(&p)?));
+        }
+    }
+    Ok(out)
+}
