@@ -73,7 +73,15 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(code: &str, severity: Severity, message: String, range: TextRange) -> Finding {
-        Finding { code: code.to_string(), severity, message, range, related: vec![], fixes: vec![], evidence: vec![] }
+        Finding {
+            code: code.to_string(),
+            severity,
+            message,
+            range,
+            related: vec![],
+            fixes: vec![],
+            evidence: vec![],
+        }
     }
 }
 

@@ -1,1 +1,9 @@
+//! Integration tests: advisories' own examples, the CLI as users run it, the example project,
+//! fixture environments, the real corpus, and the architecture's invariants.
 
+mod advisories;
+mod cli;
+mod corpus;
+mod environments;
+mod invariants;
+mod support;

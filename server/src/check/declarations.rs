@@ -66,7 +66,9 @@ pub fn collect_declarations(doc: &Document, ctx: &CheckContext) -> Vec<Declarati
             for line in &doc.shell_lines {
                 for cmd in parse_shell_line(&doc.text, line) {
                     for req in &cmd.requirements {
-                        let Ok(requirement) = &req.requirement else { continue };
+                        let Ok(requirement) = &req.requirement else {
+                            continue;
+                        };
                         let inner = if req.quoted && req.range.len() >= 2 {
                             TextRange::new(req.range.start + 1, req.range.end - 1)
                         } else {
@@ -108,7 +110,13 @@ pub fn collect_declarations(doc: &Document, ctx: &CheckContext) -> Vec<Declarati
         let lines = LineIndex::new(&file.text);
         for d in &file.declared.requirements {
             let lc = lines.line_col_chars(d.range.start, &file.text);
-            let location = Location { path: file.path.clone(), range: d.range, line: lc.line + 1, column: lc.col + 1, cell: None };
+            let location = Location {
+                path: file.path.clone(),
+                range: d.range,
+                line: lc.line + 1,
+                column: lc.col + 1,
+                cell: None,
+            };
             out.push(Declaration {
                 package: d.requirement.name.clone(),
                 requirement: d.requirement.clone(),
@@ -133,19 +141,30 @@ fn script_header(toml: &str, ranges: &[TextRange]) -> DeclaredFile {
     }
     let map = |offset: usize| {
         let line = starts.partition_point(|&s| s <= offset).saturating_sub(1);
-        ranges.get(line).map_or(0, |r| r.start + (offset - starts[line]).min(r.len()))
+        ranges
+            .get(line)
+            .map_or(0, |r| r.start + (offset - starts[line]).min(r.len()))
     };
     parse_toml_dependencies(toml, &map)
 }
 
-fn push_file(out: &mut Vec<Declaration>, declared: &DeclaredFile, doc: &Document, _path: Option<&str>) {
+fn push_file(
+    out: &mut Vec<Declaration>,
+    declared: &DeclaredFile,
+    doc: &Document,
+    _path: Option<&str>,
+) {
     for d in &declared.requirements {
         out.push(Declaration {
             package: d.requirement.name.clone(),
             requirement: d.requirement.clone(),
             written: d.range.slice(&doc.text).to_string(),
             site: DeclarationSite::Here(d.range),
-            source: if doc.kind == SourceKind::Script { format!("script metadata, {}", describe_place(doc, d.range)) } else { describe_place(doc, d.range) },
+            source: if doc.kind == SourceKind::Script {
+                format!("script metadata, {}", describe_place(doc, d.range))
+            } else {
+                describe_place(doc, d.range)
+            },
             install: None,
             pep508: d.pep508,
         });

@@ -21,7 +21,10 @@ pub(super) struct VersionMatch {
 }
 
 /// Whether `versions` satisfy every range of the advisory.
-pub(super) fn match_versions(advisory: &Advisory, versions: &BTreeMap<String, VersionFact>) -> Option<VersionMatch> {
+pub(super) fn match_versions(
+    advisory: &Advisory,
+    versions: &BTreeMap<String, VersionFact>,
+) -> Option<VersionMatch> {
     let mut facts = Vec::new();
     let mut unplaced = None;
     let mut unplaced_severity = Severity::Info;
@@ -32,7 +35,11 @@ pub(super) fn match_versions(advisory: &Advisory, versions: &BTreeMap<String, Ve
         match placement {
             Some(g) if fact.git && g.boundary.contains(version) => {
                 let commit = fact.commit.as_deref().unwrap_or("");
-                let same = |known: &String| !commit.is_empty() && (commit.starts_with(known.as_str()) || known.starts_with(commit)) && commit.len().min(known.len()) >= 7;
+                let same = |known: &String| {
+                    !commit.is_empty()
+                        && (commit.starts_with(known.as_str()) || known.starts_with(commit))
+                        && commit.len().min(known.len()) >= 7
+                };
                 if g.affected.iter().any(same) {
                     // A build from before the fix, whatever version it prints.
                 } else if g.fixed.iter().any(same) {
@@ -54,7 +61,11 @@ pub(super) fn match_versions(advisory: &Advisory, versions: &BTreeMap<String, Ve
         }
         facts.push(fact.clone());
     }
-    Some(VersionMatch { facts, unplaced, unplaced_severity })
+    Some(VersionMatch {
+        facts,
+        unplaced,
+        unplaced_severity,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -73,7 +84,11 @@ pub(super) fn match_advisory(
     }
     // Advisories without version ranges are pure usage checks: they always "match".
     let scenario = if advisory.versions.is_empty() {
-        Some(VersionMatch { facts: vec![], unplaced: None, unplaced_severity: Severity::Info })
+        Some(VersionMatch {
+            facts: vec![],
+            unplaced: None,
+            unplaced_severity: Severity::Info,
+        })
     } else {
         match_versions(advisory, next_run).or_else(|| match_versions(advisory, last_run))
     };
@@ -81,12 +96,20 @@ pub(super) fn match_advisory(
     if !advisory.require.iter().all(|m| !usage.find(m).is_empty()) {
         return;
     }
-    let versions_now: BTreeMap<String, VersionFact> = scenario.facts.iter().map(|f| (f.package.clone(), f.clone())).collect();
+    let versions_now: BTreeMap<String, VersionFact> = scenario
+        .facts
+        .iter()
+        .map(|f| (f.package.clone(), f.clone()))
+        .collect();
     let mut severity = advisory.severity;
     let mut note = None;
     for case in &advisory.cases {
         let versions_hold = case.versions.iter().all(|(p, r)| {
-            versions_now.get(p).or_else(|| next_run.get(p)).and_then(|f| f.version.as_ref()).is_some_and(|v| r.contains(v))
+            versions_now
+                .get(p)
+                .or_else(|| next_run.get(p))
+                .and_then(|f| f.version.as_ref())
+                .is_some_and(|v| r.contains(v))
         });
         if versions_hold && case.require.iter().all(|m| !usage.find(m).is_empty()) {
             severity = case.severity;
@@ -97,7 +120,12 @@ pub(super) fn match_advisory(
     if scenario.unplaced.is_some() {
         severity = severity.min(scenario.unplaced_severity);
     }
-    let facts_text = scenario.facts.iter().map(VersionFact::describe).collect::<Vec<_>>().join(" with ");
+    let facts_text = scenario
+        .facts
+        .iter()
+        .map(VersionFact::describe)
+        .collect::<Vec<_>>()
+        .join(" with ");
     let mut tail = advisory.summary.clone();
     if let Some(u) = &scenario.unplaced {
         tail = format!("{tail}; {u}");
@@ -119,7 +147,9 @@ pub(super) fn match_advisory(
         .collect();
     if advisory.flag_declarations {
         for d in &involved {
-            let Some(range) = d.range_here() else { continue };
+            let Some(range) = d.range_here() else {
+                continue;
+            };
             let fact = &versions_now[&d.package];
             let allows = fact.version.as_ref().is_none_or(|v| d.spec().allows(v));
             if allows {
@@ -149,8 +179,20 @@ pub(super) fn match_advisory(
         let message = format!("{what}: {facts_text}: {tail}");
         let mut finding = Finding::new(&advisory.id, severity, message, range);
         finding.evidence = evidence.clone();
-        finding.related = related.iter().filter(|r| r.location != RelatedLocation::Here(range)).cloned().collect();
-        finding.fixes = build_fixes(advisory, doc, usage, declarations, &versions_now, range, ctx);
+        finding.related = related
+            .iter()
+            .filter(|r| r.location != RelatedLocation::Here(range))
+            .cloned()
+            .collect();
+        finding.fixes = build_fixes(
+            advisory,
+            doc,
+            usage,
+            declarations,
+            &versions_now,
+            range,
+            ctx,
+        );
         findings.push(finding);
     }
 }
@@ -158,17 +200,28 @@ pub(super) fn match_advisory(
 pub(super) fn evidence_item(fact: &VersionFact) -> EvidenceItem {
     EvidenceItem {
         package: fact.package.clone(),
-        version: fact.version.as_ref().map_or_else(|| fact.written.clone(), |v| v.to_string()),
+        version: fact
+            .version
+            .as_ref()
+            .map_or_else(|| fact.written.clone(), |v| v.to_string()),
         kind: fact.kind,
         source: fact.source.clone(),
     }
 }
 
 pub(super) fn fact_related(fact: &VersionFact) -> Related {
-    let message = format!("{} {} comes from here", fact.package, fact.version.as_ref().map_or_else(|| fact.written.clone(), |v| v.to_string()));
+    let message = format!(
+        "{} {} comes from here",
+        fact.package,
+        fact.version
+            .as_ref()
+            .map_or_else(|| fact.written.clone(), |v| v.to_string())
+    );
     let location = match &fact.location {
         Some(l) => RelatedLocation::Elsewhere(l.clone()),
-        None => RelatedLocation::File(std::path::PathBuf::from(fact.source.split(" line ").next().unwrap_or(&fact.source))),
+        None => RelatedLocation::File(std::path::PathBuf::from(
+            fact.source.split(" line ").next().unwrap_or(&fact.source),
+        )),
     };
     Related { location, message }
 }
@@ -184,24 +237,60 @@ pub(super) fn build_fixes(
     ctx: &CheckContext,
 ) -> Vec<Fix> {
     let mut fixes = Vec::new();
+    // When the reinstall cell an advisory would insert is already there, the remaining
+    // evidence is a stale saved output: re-running is the fix, and offering other edits
+    // would make `--fix` change the file again on every run.
+    let reinstall_in_place = doc.notebook.is_some()
+        && advisory.fixes.iter().any(|t| match &t.kind {
+            FixKind::InsertCell {
+                before_import,
+                source,
+            } => {
+                insert_cell_fix(doc, usage, before_import, source, &t.title, t.applicability)
+                    .is_none()
+                    && usage
+                        .imports
+                        .iter()
+                        .any(|i| module_matches(&i.module, before_import))
+            }
+            _ => false,
+        });
     for template in &advisory.fixes {
+        if reinstall_in_place && !matches!(template.kind, FixKind::RestartRuntime) {
+            continue;
+        }
         match &template.kind {
             FixKind::Pin { package, specifier } => {
                 let sites: Vec<&Declaration> = declarations
                     .iter()
-                    .filter(|d| &d.package == package && d.install.as_ref().is_none_or(|i| !i.uninstall))
-                    .filter(|d| versions.get(package).and_then(|f| f.version.as_ref()).is_none_or(|v| d.spec().allows(v)))
+                    .filter(|d| {
+                        &d.package == package && d.install.as_ref().is_none_or(|i| !i.uninstall)
+                    })
+                    .filter(|d| {
+                        versions
+                            .get(package)
+                            .and_then(|f| f.version.as_ref())
+                            .is_none_or(|v| d.spec().allows(v))
+                    })
                     .collect();
-                let here: Vec<&&Declaration> = sites.iter().filter(|d| d.range_here().is_some()).collect();
+                let here: Vec<&&Declaration> =
+                    sites.iter().filter(|d| d.range_here().is_some()).collect();
                 let mut edits = Vec::new();
                 if !here.is_empty() {
                     for d in here {
-                        edits.push(Edit::here(d.range_here().expect("filtered"), pinned_text(d, specifier)));
+                        edits.push(Edit::here(
+                            d.range_here().expect("filtered"),
+                            pinned_text(d, specifier),
+                        ));
                     }
                 } else {
                     for d in &sites {
                         if let DeclarationSite::Elsewhere(l) = &d.site {
-                            edits.push(Edit { target: EditTarget::File(l.path.clone()), range: l.range, content: pinned_text(d, specifier) });
+                            edits.push(Edit {
+                                target: EditTarget::File(l.path.clone()),
+                                range: l.range,
+                                content: pinned_text(d, specifier),
+                            });
                         }
                     }
                 }
@@ -209,13 +298,33 @@ pub(super) fn build_fixes(
                     continue;
                 }
                 let title = match &edits[0].target {
-                    EditTarget::File(p) => format!("{} in {}", template.title, p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())),
+                    EditTarget::File(p) => format!(
+                        "{} in {}",
+                        template.title,
+                        p.file_name()
+                            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                    ),
                     EditTarget::ThisDocument => template.title.clone(),
                 };
-                fixes.push(Fix { title, applicability: template.applicability, edits, action: None });
+                fixes.push(Fix {
+                    title,
+                    applicability: template.applicability,
+                    edits,
+                    action: None,
+                });
             }
-            FixKind::InsertCell { before_import, source } => {
-                if let Some(fix) = insert_cell_fix(doc, usage, before_import, source, &template.title, template.applicability) {
+            FixKind::InsertCell {
+                before_import,
+                source,
+            } => {
+                if let Some(fix) = insert_cell_fix(
+                    doc,
+                    usage,
+                    before_import,
+                    source,
+                    &template.title,
+                    template.applicability,
+                ) {
                     fixes.push(fix);
                 }
             }
@@ -223,7 +332,9 @@ pub(super) fn build_fixes(
                 title: template.title.clone(),
                 applicability: Applicability::DisplayOnly,
                 edits: vec![],
-                action: Some(FixAction::RunCommand { command: command.clone() }),
+                action: Some(FixAction::RunCommand {
+                    command: command.clone(),
+                }),
             }),
             // Only a notebook has a runtime to restart.
             FixKind::RestartRuntime if doc.notebook.is_some() => fixes.push(Fix {
@@ -239,11 +350,20 @@ pub(super) fn build_fixes(
                     .iter()
                     .filter(|(q, _)| call_pattern(call).matches(q))
                     .filter_map(|(_, c)| c.keyword(from))
-                    .filter(|k| k.range.contains_range(anchor) || anchor.contains_range(k.range) || k.range == anchor)
+                    .filter(|k| {
+                        k.range.contains_range(anchor)
+                            || anchor.contains_range(k.range)
+                            || k.range == anchor
+                    })
                     .map(|k| Edit::here(k.name_range, to.clone()))
                     .collect();
                 if !edits.is_empty() {
-                    fixes.push(Fix { title: template.title.clone(), applicability: template.applicability, edits, action: None });
+                    fixes.push(Fix {
+                        title: template.title.clone(),
+                        applicability: template.applicability,
+                        edits,
+                        action: None,
+                    });
                 }
             }
             FixKind::RenameImport { from, to } => {
@@ -254,15 +374,25 @@ pub(super) fn build_fixes(
                     .filter_map(|i| {
                         let text = i.range.slice(&doc.text);
                         let at = find_word(text, from)?;
-                        Some(Edit::here(TextRange::new(i.range.start + at, i.range.start + at + from.len()), to.clone()))
+                        Some(Edit::here(
+                            TextRange::new(i.range.start + at, i.range.start + at + from.len()),
+                            to.clone(),
+                        ))
                     })
                     .collect();
                 if !edits.is_empty() {
-                    fixes.push(Fix { title: template.title.clone(), applicability: template.applicability, edits, action: None });
+                    fixes.push(Fix {
+                        title: template.title.clone(),
+                        applicability: template.applicability,
+                        edits,
+                        action: None,
+                    });
                 }
             }
             FixKind::MoveImportFirst { module } => {
-                if let Some(fix) = move_import_first(doc, usage, module, &template.title, template.applicability) {
+                if let Some(fix) =
+                    move_import_first(doc, usage, module, &template.title, template.applicability)
+                {
                     fixes.push(fix);
                 }
             }
@@ -274,14 +404,16 @@ pub(super) fn build_fixes(
 
 fn call_pattern(written: &str) -> CallPattern {
     // Patterns were validated when the advisory was loaded; an empty one matches nothing.
-    CallPattern::new(written).unwrap_or_else(|_| CallPattern::new("\u{0}").expect("literal pattern"))
+    CallPattern::new(written)
+        .unwrap_or_else(|_| CallPattern::new("\u{0}").expect("literal pattern"))
 }
 
 fn find_word(text: &str, word: &str) -> Option<usize> {
     text.match_indices(word).map(|(i, _)| i).find(|&i| {
         let before = text[..i].chars().next_back();
         let after = text[i + word.len()..].chars().next();
-        !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
     })
 }
 
@@ -305,20 +437,47 @@ fn pinned_text(d: &Declaration, specifier: &str) -> String {
     }
 }
 
-fn insert_cell_fix(doc: &Document, usage: &Usage, before_import: &str, source: &str, title: &str, applicability: Applicability) -> Option<Fix> {
-    let first_import = usage.imports.iter().find(|i| module_matches(&i.module, before_import))?;
+fn insert_cell_fix(
+    doc: &Document,
+    usage: &Usage,
+    before_import: &str,
+    source: &str,
+    title: &str,
+    applicability: Applicability,
+) -> Option<Fix> {
+    let first_import = usage
+        .imports
+        .iter()
+        .find(|i| module_matches(&i.module, before_import))?;
     let Some(nb) = &doc.notebook else {
-        let command = source.lines().map(|l| l.trim_start_matches(['!', '%'])).collect::<Vec<_>>().join(" && ");
-        return Some(Fix { title: title.to_string(), applicability: Applicability::DisplayOnly, edits: vec![], action: Some(FixAction::RunCommand { command }) });
+        let command = source
+            .lines()
+            .map(|l| l.trim_start_matches(['!', '%']))
+            .collect::<Vec<_>>()
+            .join(" && ");
+        return Some(Fix {
+            title: title.to_string(),
+            applicability: Applicability::DisplayOnly,
+            edits: vec![],
+            action: Some(FixAction::RunCommand { command }),
+        });
     };
     let span = nb.map.span_at(first_import.range.start)?;
     // Applying this fix twice must change nothing: if an earlier cell already runs these
     // commands, there is nothing to insert.
-    let wanted: Vec<&str> = source.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let wanted: Vec<&str> = source
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let already = nb.cells[..span.cell]
         .iter()
         .filter(|c| c.kind == CellKind::Code)
-        .any(|c| wanted.iter().all(|w| c.source.lines().any(|l| l.trim() == *w)));
+        .any(|c| {
+            wanted
+                .iter()
+                .all(|w| c.source.lines().any(|l| l.trim() == *w))
+        });
     if already {
         return None;
     }
@@ -329,7 +488,11 @@ fn insert_cell_fix(doc: &Document, usage: &Usage, before_import: &str, source: &
         .spans
         .iter()
         .take_while(|s| s.range.start <= span.range.start)
-        .find(|s| doc.shell_lines.iter().any(|l| s.range.contains(l.range.start)))
+        .find(|s| {
+            doc.shell_lines
+                .iter()
+                .any(|l| s.range.contains(l.range.start))
+        })
         .unwrap_or(span);
     let cell_text = install_span.range.slice(&doc.text);
     let mut at = install_span.range.start;
@@ -348,13 +511,26 @@ fn insert_cell_fix(doc: &Document, usage: &Usage, before_import: &str, source: &
         title: title.to_string(),
         applicability,
         edits: vec![],
-        action: Some(FixAction::InsertCell { before_cell: span.cell, source: source.trim_end().to_string(), fallback }),
+        action: Some(FixAction::InsertCell {
+            before_cell: span.cell,
+            source: source.trim_end().to_string(),
+            fallback,
+        }),
     })
 }
 
-fn move_import_first(doc: &Document, usage: &Usage, module: &str, title: &str, applicability: Applicability) -> Option<Fix> {
+fn move_import_first(
+    doc: &Document,
+    usage: &Usage,
+    module: &str,
+    title: &str,
+    applicability: Applicability,
+) -> Option<Fix> {
     let first = usage.imports.first()?;
-    let target = usage.imports.iter().find(|i| module_matches(&i.module, module))?;
+    let target = usage
+        .imports
+        .iter()
+        .find(|i| module_matches(&i.module, module))?;
     if target.range.start == first.range.start {
         return None;
     }
@@ -363,7 +539,15 @@ fn move_import_first(doc: &Document, usage: &Usage, module: &str, title: &str, a
     let line_start = doc.lines.line_start(line);
     let end_line = doc.lines.line_of(target.range.end);
     let line_end = doc.lines.line_range(end_line, &doc.text).end;
-    if doc.text[line_start..target.range.start].trim() != "" || doc.text[target.range.end..line_end].trim_start().split('#').next().unwrap_or("").trim() != "" {
+    if doc.text[line_start..target.range.start].trim() != ""
+        || doc.text[target.range.end..line_end]
+            .trim_start()
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .trim()
+            != ""
+    {
         return None;
     }
     let first_line_start = doc.lines.line_start(doc.lines.line_of(first.range.start));
@@ -375,7 +559,10 @@ fn move_import_first(doc: &Document, usage: &Usage, module: &str, title: &str, a
     Some(Fix {
         title: title.to_string(),
         applicability,
-        edits: vec![Edit::here(TextRange::new(line_start, delete_end), ""), Edit::here(TextRange::empty(first_line_start), format!("{statement}\n"))],
+        edits: vec![
+            Edit::here(TextRange::new(line_start, delete_end), ""),
+            Edit::here(TextRange::empty(first_line_start), format!("{statement}\n")),
+        ],
         action: None,
     })
 }

@@ -58,7 +58,10 @@ pub struct Analysis {
 /// Extracts the Python facts of a document, one chunk (notebook cell) at a time.
 pub fn python_facts(doc: &Document) -> PythonFacts {
     let mut facts = PythonFacts::default();
-    if !matches!(doc.kind, crate::source::SourceKind::Script | crate::source::SourceKind::Notebook) {
+    if !matches!(
+        doc.kind,
+        crate::source::SourceKind::Script | crate::source::SourceKind::Notebook
+    ) {
         return facts;
     }
     for chunk in doc.python_chunks() {
@@ -76,14 +79,31 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let usage = Usage::new(&facts, doc);
     let mut findings = Vec::new();
     for advisory in &ctx.kb.advisories {
-        matching::match_advisory(advisory, doc, &usage, &declarations, &next_run, &last_run, ctx, &mut findings);
+        matching::match_advisory(
+            advisory,
+            doc,
+            &usage,
+            &declarations,
+            &next_run,
+            &last_run,
+            ctx,
+            &mut findings,
+        );
         symptoms::match_symptoms(advisory, doc, &usage, &declarations, ctx, &mut findings);
     }
     findings.extend(declarations::declaration_problems(doc));
     suppress::apply_suppressions(doc, ctx.kb, &mut findings);
-    findings.sort_by(|a, b| (a.range.start, &a.code, a.range.end).cmp(&(b.range.start, &b.code, b.range.end)));
+    findings.sort_by(|a, b| {
+        (a.range.start, &a.code, a.range.end).cmp(&(b.range.start, &b.code, b.range.end))
+    });
     findings.dedup_by(|a, b| a.code == b.code && a.range == b.range && a.message == b.message);
-    Analysis { facts, declarations, next_run, last_run, findings }
+    Analysis {
+        facts,
+        declarations,
+        next_run,
+        last_run,
+        findings,
+    }
 }
 
 /// Analyses one document.
@@ -92,15 +112,33 @@ pub fn analyze(doc: &Document, ctx: &CheckContext) -> Analysis {
 }
 
 /// A location in the document, for related information and evidence.
-pub fn location_in(doc: &Document, path: &std::path::Path, range: crate::text::TextRange) -> Location {
+pub fn location_in(
+    doc: &Document,
+    path: &std::path::Path,
+    range: crate::text::TextRange,
+) -> Location {
     match &doc.notebook {
         Some(nb) => {
-            let (cell, lc) = nb.locate(range.start).unwrap_or((1, crate::text::LineCol { line: 0, col: 0 }));
-            Location { path: path.to_path_buf(), range, line: lc.line + 1, column: lc.col + 1, cell: Some(cell) }
+            let (cell, lc) = nb
+                .locate(range.start)
+                .unwrap_or((1, crate::text::LineCol { line: 0, col: 0 }));
+            Location {
+                path: path.to_path_buf(),
+                range,
+                line: lc.line + 1,
+                column: lc.col + 1,
+                cell: Some(cell),
+            }
         }
         None => {
             let lc = doc.lines.line_col_chars(range.start, &doc.text);
-            Location { path: path.to_path_buf(), range, line: lc.line + 1, column: lc.col + 1, cell: None }
+            Location {
+                path: path.to_path_buf(),
+                range,
+                line: lc.line + 1,
+                column: lc.col + 1,
+                cell: None,
+            }
         }
     }
 }

@@ -15,7 +15,11 @@ use std::path::Path;
 /// ranged install keeps a satisfying installed version unless it upgrades; anything else
 /// (latest, git, computed) is unknown. Project files give a version only for packages that are
 /// not installed and are pinned exactly.
-pub fn next_run_versions(doc: &Document, declarations: &[Declaration], ctx: &CheckContext) -> BTreeMap<String, VersionFact> {
+pub fn next_run_versions(
+    doc: &Document,
+    declarations: &[Declaration],
+    ctx: &CheckContext,
+) -> BTreeMap<String, VersionFact> {
     let mut versions: BTreeMap<String, VersionFact> = ctx.env.packages.clone();
     if let Some(path) = &ctx.env.path {
         for fact in versions.values_mut() {
@@ -25,7 +29,11 @@ pub fn next_run_versions(doc: &Document, declarations: &[Declaration], ctx: &Che
         }
     }
     let in_document = |d: &&Declaration| matches!(d.site, DeclarationSite::Here(_));
-    let installs: Vec<&Declaration> = declarations.iter().filter(in_document).filter(|d| d.install.is_some()).collect();
+    let installs: Vec<&Declaration> = declarations
+        .iter()
+        .filter(in_document)
+        .filter(|d| d.install.is_some())
+        .collect();
     for d in installs {
         let info = d.install.as_ref().expect("filtered on install");
         let current = versions.get(&d.package).cloned();
@@ -34,8 +42,13 @@ pub fn next_run_versions(doc: &Document, declarations: &[Declaration], ctx: &Che
             continue;
         }
         let keep_current = !info.replaces_installed
-            && current.as_ref().is_some_and(|c| c.version.as_ref().is_some_and(|v| d.spec().allows(v)))
-            && matches!(d.spec(), RequirementSpec::Unpinned | RequirementSpec::Specifiers(_));
+            && current
+                .as_ref()
+                .is_some_and(|c| c.version.as_ref().is_some_and(|v| d.spec().allows(v)))
+            && matches!(
+                d.spec(),
+                RequirementSpec::Unpinned | RequirementSpec::Specifiers(_)
+            );
         if keep_current && d.spec().exact_version().is_none() {
             continue;
         }
@@ -61,9 +74,22 @@ fn declared_fact(doc: &Document, ctx: &CheckContext, d: &Declaration) -> Version
     let (version, written, git, commit) = match d.spec() {
         RequirementSpec::Specifiers(_) => match d.spec().exact_version() {
             Some(v) => (Some(v.clone()), v.to_string(), false, None),
-            None => (None, format!("`{}` (whichever release matches on the day it runs)", d.written), false, None),
+            None => (
+                None,
+                format!(
+                    "`{}` (whichever release matches on the day it runs)",
+                    d.written
+                ),
+                false,
+                None,
+            ),
         },
-        RequirementSpec::Unpinned => (None, "unpinned (the latest release on the day it runs)".to_string(), false, None),
+        RequirementSpec::Unpinned => (
+            None,
+            "unpinned (the latest release on the day it runs)".to_string(),
+            false,
+            None,
+        ),
         RequirementSpec::Url { url, git_ref } => {
             let what = match git_ref {
                 Some(r) => format!("from git at `{r}`"),
@@ -71,7 +97,12 @@ fn declared_fact(doc: &Document, ctx: &CheckContext, d: &Declaration) -> Version
             };
             (None, what, url.starts_with("git+"), git_ref.clone())
         }
-        RequirementSpec::Interpolated => (None, format!("computed at run time (`{}`)", d.written), false, None),
+        RequirementSpec::Interpolated => (
+            None,
+            format!("computed at run time (`{}`)", d.written),
+            false,
+            None,
+        ),
     };
     let location = match &d.site {
         DeclarationSite::Here(r) => Some(location_in(doc, ctx.path, *r)),
@@ -81,23 +112,50 @@ fn declared_fact(doc: &Document, ctx: &CheckContext, d: &Declaration) -> Version
         DeclarationSite::Here(_) => format!("{} {}", ctx.display_path, d.source),
         DeclarationSite::Elsewhere(_) => d.source.clone(),
     };
-    VersionFact { package: d.package.clone(), version, written, kind: EvidenceKind::Declared, source, location, git, commit, editable: false }
+    VersionFact {
+        package: d.package.clone(),
+        version,
+        written,
+        kind: EvidenceKind::Declared,
+        source,
+        location,
+        git,
+        commit,
+        editable: false,
+    }
 }
 
 /// The versions the saved outputs of a notebook (or the lines of a training log) name, the
 /// later output winning.
-pub fn last_run_versions(doc: &Document, display_path: &str, path: &Path) -> BTreeMap<String, VersionFact> {
+pub fn last_run_versions(
+    doc: &Document,
+    display_path: &str,
+    path: &Path,
+) -> BTreeMap<String, VersionFact> {
     let mut versions: BTreeMap<String, VersionFact> = BTreeMap::new();
     let mut commits: BTreeMap<String, String> = BTreeMap::new();
-    let mut record = |signals: Vec<crate::outputs::OutputSignal>, place: &str, location: Option<crate::evidence::Location>| {
+    let mut record = |signals: Vec<crate::outputs::OutputSignal>,
+                      place: &str,
+                      location: Option<crate::evidence::Location>| {
         for s in signals {
             match s.signal {
-                Signal::Version { package, version, how } => {
-                    let mut fact = VersionFact::known(&package, &version, EvidenceKind::LastRun, format!("{place}, {how}"));
+                Signal::Version {
+                    package,
+                    version,
+                    how,
+                } => {
+                    let mut fact = VersionFact::known(
+                        &package,
+                        &version,
+                        EvidenceKind::LastRun,
+                        format!("{place}, {how}"),
+                    );
                     fact.location = location.clone();
                     versions.insert(package, fact);
                 }
-                Signal::GitCommit { package, commit, .. } => {
+                Signal::GitCommit {
+                    package, commit, ..
+                } => {
                     commits.insert(package, commit);
                 }
                 _ => {}
@@ -111,7 +169,15 @@ pub fn last_run_versions(doc: &Document, display_path: &str, path: &Path) -> BTr
                 let signals = read_signals(&output.text);
                 if !signals.is_empty() {
                     let place = format!("{display_path} cell {} output", span.cell + 1);
-                    record(signals, &place, Some(location_in(doc, path, crate::text::TextRange::empty(span.range.start))));
+                    record(
+                        signals,
+                        &place,
+                        Some(location_in(
+                            doc,
+                            path,
+                            crate::text::TextRange::empty(span.range.start),
+                        )),
+                    );
                 }
             }
         }

@@ -15,7 +15,11 @@ struct Suppression {
 
 fn parse(doc: &Document) -> Vec<Suppression> {
     let mut out = Vec::new();
-    let first_cell_end = doc.notebook.as_ref().and_then(|nb| nb.map.spans.first()).map(|s| s.range.end);
+    let first_cell_end = doc
+        .notebook
+        .as_ref()
+        .and_then(|nb| nb.map.spans.first())
+        .map(|s| s.range.end);
     for (at, _) in doc.text.match_indices("tunelint:") {
         let before = doc.text[..at].trim_end_matches(' ');
         if !before.ends_with('#') {
@@ -34,13 +38,18 @@ fn parse(doc: &Document) -> Vec<Suppression> {
         let after_offset = offset + (rest_trim.len() - after.len());
         let mut codes = Vec::new();
         if let Some(list) = after.strip_prefix('[') {
-            let Some(close) = list.find(']') else { continue };
+            let Some(close) = list.find(']') else {
+                continue;
+            };
             let mut pos = after_offset + 1;
             for part in list[..close].split(',') {
                 let code = part.trim();
                 let lead = part.len() - part.trim_start().len();
                 if !code.is_empty() {
-                    codes.push((code.to_string(), TextRange::new(pos + lead, pos + lead + code.len())));
+                    codes.push((
+                        code.to_string(),
+                        TextRange::new(pos + lead, pos + lead + code.len()),
+                    ));
                 }
                 pos += part.len() + 1;
             }
@@ -50,7 +59,11 @@ fn parse(doc: &Document) -> Vec<Suppression> {
         if file_wide && first_cell_end.is_some_and(|end| at > end) {
             continue;
         }
-        out.push(Suppression { line: doc.lines.line_of(at), file_wide, codes });
+        out.push(Suppression {
+            line: doc.lines.line_of(at),
+            file_wide,
+            codes,
+        });
     }
     out
 }
@@ -61,16 +74,30 @@ pub(super) fn apply_suppressions(doc: &Document, kb: &KnowledgeBase, findings: &
     if suppressions.is_empty() {
         return;
     }
-    let matches = |s: &Suppression, code: &str| s.codes.is_empty() || s.codes.iter().any(|(c, _)| c.eq_ignore_ascii_case(code));
+    let matches = |s: &Suppression, code: &str| {
+        s.codes.is_empty() || s.codes.iter().any(|(c, _)| c.eq_ignore_ascii_case(code))
+    };
     findings.retain(|f| {
         let line = doc.lines.line_of(f.range.start);
-        !suppressions.iter().any(|s| (s.file_wide || s.line == line) && matches(s, &f.code))
+        !suppressions
+            .iter()
+            .any(|s| (s.file_wide || s.line == line) && matches(s, &f.code))
     });
-    let internal = [codes::MALFORMED_FILE, codes::BROKEN_METADATA, codes::FILE_TOO_LARGE, codes::UNKNOWN_SUPPRESSION];
+    let internal = [
+        codes::MALFORMED_FILE,
+        codes::BROKEN_METADATA,
+        codes::FILE_TOO_LARGE,
+        codes::UNKNOWN_SUPPRESSION,
+    ];
     for s in &suppressions {
         for (code, range) in &s.codes {
             if kb.get(code).is_none() && !internal.iter().any(|c| c.eq_ignore_ascii_case(code)) {
-                findings.push(Finding::new(codes::UNKNOWN_SUPPRESSION, Severity::Warning, format!("suppression names `{code}`, which is not a tunelint code"), *range));
+                findings.push(Finding::new(
+                    codes::UNKNOWN_SUPPRESSION,
+                    Severity::Warning,
+                    format!("suppression names `{code}`, which is not a tunelint code"),
+                    *range,
+                ));
             }
         }
     }

@@ -34,7 +34,14 @@ struct Line<'a> {
     anchor: TextRange,
 }
 
-pub(super) fn match_symptoms(advisory: &Advisory, doc: &Document, usage: &Usage, declarations: &[Declaration], ctx: &CheckContext, findings: &mut Vec<Finding>) {
+pub(super) fn match_symptoms(
+    advisory: &Advisory,
+    doc: &Document,
+    usage: &Usage,
+    declarations: &[Declaration],
+    ctx: &CheckContext,
+    findings: &mut Vec<Finding>,
+) {
     if advisory.symptoms.is_empty() {
         return;
     }
@@ -44,12 +51,17 @@ pub(super) fn match_symptoms(advisory: &Advisory, doc: &Document, usage: &Usage,
     }
     for symptom in &advisory.symptoms {
         for line in &lines {
-            let Some(caps) = symptom.pattern.captures(line.text) else { continue };
+            let Some(caps) = symptom.pattern.captures(line.text) else {
+                continue;
+            };
             let mut facts = Vec::new();
             let mut in_range = true;
             for (package, range) in &symptom.versions {
                 let group = package.replace('-', "_");
-                let Some(v) = caps.name(&group).and_then(|m| Version::from_str(m.as_str()).ok()) else {
+                let Some(v) = caps
+                    .name(&group)
+                    .and_then(|m| Version::from_str(m.as_str()).ok())
+                else {
                     in_range = false;
                     break;
                 };
@@ -59,9 +71,18 @@ pub(super) fn match_symptoms(advisory: &Advisory, doc: &Document, usage: &Usage,
                 }
                 let source = match line.cell {
                     Some(c) => format!("{} cell {} output", ctx.display_path, c + 1),
-                    None => format!("{} {}", ctx.display_path, super::describe_place(doc, line.anchor)),
+                    None => format!(
+                        "{} {}",
+                        ctx.display_path,
+                        super::describe_place(doc, line.anchor)
+                    ),
                 };
-                facts.push(VersionFact::known(package, &v.to_string(), EvidenceKind::LastRun, source));
+                facts.push(VersionFact::known(
+                    package,
+                    &v.to_string(),
+                    EvidenceKind::LastRun,
+                    source,
+                ));
             }
             if !in_range {
                 continue;
@@ -78,17 +99,39 @@ pub(super) fn match_symptoms(advisory: &Advisory, doc: &Document, usage: &Usage,
             let (severity, message) = match verdict {
                 Verdict::Unexplained => (
                     symptom.severity.unwrap_or(advisory.severity),
-                    format!("saved output `{quoted}`: {message}; the code rules out the benign causes"),
+                    format!(
+                        "saved output `{quoted}`: {message}; the code rules out the benign causes"
+                    ),
                 ),
-                Verdict::Benign(reason) => (Severity::Info, format!("saved output `{quoted}` is explained by {reason}, not by {}", lowercase_first(&advisory.title))),
-                Verdict::CannotTell(why) => (Severity::Info, format!("saved output `{quoted}` may be {}: {why}", lowercase_first(&advisory.title))),
+                Verdict::Benign(reason) => (
+                    Severity::Info,
+                    format!(
+                        "saved output `{quoted}` is explained by {reason}, not by {}",
+                        lowercase_first(&advisory.title)
+                    ),
+                ),
+                Verdict::CannotTell(why) => (
+                    Severity::Info,
+                    format!(
+                        "saved output `{quoted}` may be {}: {why}",
+                        lowercase_first(&advisory.title)
+                    ),
+                ),
             };
             let mut finding = Finding::new(&advisory.id, severity, message, anchor);
             finding.evidence = facts.iter().map(evidence_item).collect();
-            finding.related = facts.iter().filter(|f| f.location.is_some()).map(fact_related).collect();
+            finding.related = facts
+                .iter()
+                .filter(|f| f.location.is_some())
+                .map(fact_related)
+                .collect();
             if severity > Severity::Info {
-                let versions: BTreeMap<String, VersionFact> = facts.iter().map(|f| (f.package.clone(), f.clone())).collect();
-                finding.fixes = build_fixes(advisory, doc, usage, declarations, &versions, anchor, ctx);
+                let versions: BTreeMap<String, VersionFact> = facts
+                    .iter()
+                    .map(|f| (f.package.clone(), f.clone()))
+                    .collect();
+                finding.fixes =
+                    build_fixes(advisory, doc, usage, declarations, &versions, anchor, ctx);
             }
             findings.push(finding);
         }
@@ -112,7 +155,11 @@ fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
             for output in &cell.outputs {
                 for text in output_lines(&output.text) {
                     if !text.trim().is_empty() {
-                        out.push(Line { text, cell: Some(span.cell), anchor });
+                        out.push(Line {
+                            text,
+                            cell: Some(span.cell),
+                            anchor,
+                        });
                     }
                 }
             }
@@ -123,7 +170,11 @@ fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
             let text = raw.trim_end_matches(['\n', '\r']);
             let shown = text.rsplit('\r').next().unwrap_or(text);
             let start = offset + (text.len() - shown.len());
-            out.push(Line { text: shown, cell: None, anchor: TextRange::new(start, start + shown.len()) });
+            out.push(Line {
+                text: shown,
+                cell: None,
+                anchor: TextRange::new(start, start + shown.len()),
+            });
             offset += raw.len();
         }
     }
@@ -147,10 +198,25 @@ fn first_line(doc: &Document, cell: TextRange) -> TextRange {
 
 /// The place to report at, and the call whose arguments explain or condemn the symptom: the
 /// inspected call in the same cell, else the last one before it, else any.
-fn anchor_for<'a>(symptom: &Symptom, usage: &Usage<'a>, doc: &Document, line: &Line) -> (TextRange, Option<&'a Call>) {
-    let Some(pattern) = &symptom.inspect else { return (line.anchor, None) };
-    let calls: Vec<&'a Call> = usage.calls.iter().filter(|(q, _)| pattern.matches(q)).map(|(_, c)| *c).collect();
-    let cell_range = line.cell.and_then(|c| doc.notebook.as_ref()?.map.span_of_cell(c)).map(|s| s.range);
+fn anchor_for<'a>(
+    symptom: &Symptom,
+    usage: &Usage<'a>,
+    doc: &Document,
+    line: &Line,
+) -> (TextRange, Option<&'a Call>) {
+    let Some(pattern) = &symptom.inspect else {
+        return (line.anchor, None);
+    };
+    let calls: Vec<&'a Call> = usage
+        .calls
+        .iter()
+        .filter(|(q, _)| pattern.matches(q))
+        .map(|(_, c)| *c)
+        .collect();
+    let cell_range = line
+        .cell
+        .and_then(|c| doc.notebook.as_ref()?.map.span_of_cell(c))
+        .map(|s| s.range);
     if let Some(range) = cell_range {
         if let Some(c) = calls.iter().find(|c| range.contains(c.range.start)) {
             return (c.callee_range, Some(c));
@@ -162,7 +228,13 @@ fn anchor_for<'a>(symptom: &Symptom, usage: &Usage<'a>, doc: &Document, line: &L
     (line.anchor, calls.last().copied())
 }
 
-fn judge(symptom: &Symptom, usage: &Usage, doc: &Document, call: Option<&Call>, lines: &[Line]) -> Verdict {
+fn judge(
+    symptom: &Symptom,
+    usage: &Usage,
+    doc: &Document,
+    call: Option<&Call>,
+    lines: &[Line],
+) -> Verdict {
     let _ = doc;
     let mut cannot_tell = Vec::new();
     for benign in &symptom.benign {
@@ -177,9 +249,15 @@ fn judge(symptom: &Symptom, usage: &Usage, doc: &Document, call: Option<&Call>, 
                     return Verdict::Benign(benign.reason.replace("{value}", name));
                 }
             }
-            BenignKind::Keyword { name, fast, includes } => {
+            BenignKind::Keyword {
+                name,
+                fast,
+                includes,
+            } => {
                 let Some(call) = call else { continue };
-                let Some(keyword) = call.keyword(name) else { continue };
+                let Some(keyword) = call.keyword(name) else {
+                    continue;
+                };
                 let value = &keyword.value;
                 let display = value.display();
                 if !value.is_literal() {
@@ -192,19 +270,33 @@ fn judge(symptom: &Symptom, usage: &Usage, doc: &Document, call: Option<&Call>, 
                 if !includes.is_empty() {
                     match value {
                         Literal::List(items) => {
-                            let present: Vec<&str> = items.iter().filter_map(|i| if let Literal::Str(s) = i { Some(s.as_str()) } else { None }).collect();
+                            let present: Vec<&str> = items
+                                .iter()
+                                .filter_map(|i| {
+                                    if let Literal::Str(s) = i {
+                                        Some(s.as_str())
+                                    } else {
+                                        None
+                                    }
+                                })
+                                .collect();
                             if includes.iter().any(|w| !present.contains(&w.as_str())) {
                                 return Verdict::Benign(benign.reason.replace("{value}", &display));
                             }
                         }
-                        _ => cannot_tell.push(format!("`{name} = {display}` is not a list of module names")),
+                        _ => cannot_tell.push(format!(
+                            "`{name} = {display}` is not a list of module names"
+                        )),
                     }
                 }
             }
         }
     }
     if symptom.inspect.is_some() && call.is_none() {
-        return Verdict::CannotTell(format!("no `{}` call in this file shows how the adapters were set up", symptom.inspect.as_ref().map_or("", |p| p.written.as_str())));
+        return Verdict::CannotTell(format!(
+            "no `{}` call in this file shows how the adapters were set up",
+            symptom.inspect.as_ref().map_or("", |p| p.written.as_str())
+        ));
     }
     if !cannot_tell.is_empty() {
         return Verdict::CannotTell(cannot_tell.join("; "));

@@ -38,7 +38,9 @@ impl<'a> Usage<'a> {
             }
             let qualified = match &import.name {
                 Some(_) => import.qualified(),
-                None if import.binding == import.module || !import.module.contains('.') => import.module.clone(),
+                None if import.binding == import.module || !import.module.contains('.') => {
+                    import.module.clone()
+                }
                 // `import a.b` binds `a`; `import a.b as c` binds `c` to `a.b`.
                 None => {
                     if import.binding == import.top_level() {
@@ -50,14 +52,23 @@ impl<'a> Usage<'a> {
             };
             bindings.insert(import.binding.as_str(), qualified);
         }
-        let calls: Vec<(String, &Call)> = facts.calls.iter().map(|c| (qualify(&c.callee, &bindings), c)).collect();
+        let calls: Vec<(String, &Call)> = facts
+            .calls
+            .iter()
+            .map(|c| (qualify(&c.callee, &bindings), c))
+            .collect();
         let mut models = Vec::new();
         for (name, call) in &calls {
             if !name.ends_with("from_pretrained") {
                 continue;
             }
-            let value = call.keyword("model_name").map(|k| (&k.value, k.range)).or_else(|| call.positional.first().map(|v| (v, call.range)));
-            let Some((value, range)) = value else { continue };
+            let value = call
+                .keyword("model_name")
+                .map(|k| (&k.value, k.range))
+                .or_else(|| call.positional.first().map(|v| (v, call.range)));
+            let Some((value, range)) = value else {
+                continue;
+            };
             match value {
                 Literal::Str(s) => models.push((s.clone(), range)),
                 Literal::Expr(name) => {
@@ -72,7 +83,13 @@ impl<'a> Usage<'a> {
         }
         let mut imports: Vec<&Import> = facts.imports.iter().collect();
         imports.sort_by_key(|i| i.range.start);
-        Usage { facts, bindings, calls, models, imports }
+        Usage {
+            facts,
+            bindings,
+            calls,
+            models,
+            imports,
+        }
     }
 
     pub fn bindings(&self) -> &HashMap<&'a str, String> {
@@ -89,9 +106,14 @@ impl<'a> Usage<'a> {
                         continue;
                     }
                     if !after.is_empty() {
-                        let earlier = self.imports[..i].iter().find(|e| after.iter().any(|a| module_matches(&e.module, a)));
+                        let earlier = self.imports[..i]
+                            .iter()
+                            .find(|e| after.iter().any(|a| module_matches(&e.module, a)));
                         match earlier {
-                            Some(e) => out.push((import.range, format!("`{}` imported after `{}`", module, e.module))),
+                            Some(e) => out.push((
+                                import.range,
+                                format!("`{}` imported after `{}`", module, e.module),
+                            )),
                             None => continue,
                         }
                         continue;
@@ -136,5 +158,8 @@ impl<'a> Usage<'a> {
 
 /// `unsloth.models` matches `unsloth`; `unsloth_zoo` does not.
 pub fn module_matches(module: &str, wanted: &str) -> bool {
-    module == wanted || module.strip_prefix(wanted).is_some_and(|rest| rest.starts_with('.'))
+    module == wanted
+        || module
+            .strip_prefix(wanted)
+            .is_some_and(|rest| rest.starts_with('.'))
 }

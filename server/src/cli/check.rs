@@ -29,7 +29,11 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         env_file: args.env.env_file.clone(),
         isolated: args.env.isolated,
     };
-    for (flag, path) in [("--site-packages", &overrides.site_packages), ("--env-file", &overrides.env_file), ("--python", &overrides.python)] {
+    for (flag, path) in [
+        ("--site-packages", &overrides.site_packages),
+        ("--env-file", &overrides.env_file),
+        ("--python", &overrides.python),
+    ] {
         if let Some(p) = path {
             if !p.exists() {
                 return Err(format!("{flag} {}: no such file or directory", p.display()));
@@ -39,7 +43,10 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     let workspace = Workspace::new(root, overrides);
     let files = collect_files(&args.paths);
     let fix_mode = args.fix || args.diff;
-    let mut reports: Vec<FileReport> = files.par_iter().map(|path| check_file(path, &workspace, &kb)).collect();
+    let mut reports: Vec<FileReport> = files
+        .par_iter()
+        .map(|path| check_file(path, &workspace, &kb))
+        .collect();
 
     let mut diff_output = String::new();
     if fix_mode {
@@ -50,15 +57,24 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
             if outcome.applied == 0 {
                 continue;
             }
-            let Some(new_raw) = new_contents(report, &outcome) else { continue };
+            let Some(new_raw) = new_contents(report, &outcome) else {
+                continue;
+            };
             if new_raw == report.raw {
                 continue;
             }
             if args.diff {
                 let diff = similar::TextDiff::from_lines(&report.raw, &new_raw);
-                diff_output.push_str(&diff.unified_diff().context_radius(3).header(&report.display, &report.display).to_string());
+                diff_output.push_str(
+                    &diff
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&report.display, &report.display)
+                        .to_string(),
+                );
             } else {
-                write_atomically(&report.path, &new_raw).map_err(|e| format!("cannot write {}: {e}", report.path.display()))?;
+                write_atomically(&report.path, &new_raw)
+                    .map_err(|e| format!("cannot write {}: {e}", report.path.display()))?;
                 eprintln!("Fixed {} in {}", outcome.fixed.join(", "), report.display);
                 changed.push(report.path.clone());
             }
@@ -85,7 +101,11 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     if args.diff {
         let _ = out.write_all(diff_output.as_bytes());
         let _ = out.flush();
-        return Ok(if diff_output.is_empty() || args.exit_zero { 0 } else { 1 });
+        return Ok(if diff_output.is_empty() || args.exit_zero {
+            0
+        } else {
+            1
+        });
     }
     let text = match args.format {
         OutputFormat::Full => {
@@ -100,7 +120,10 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
             t.push('\n');
             t
         }
-        OutputFormat::Json => render_json(&reports, &environments.iter().map(|e| e.as_ref()).collect::<Vec<_>>()),
+        OutputFormat::Json => render_json(
+            &reports,
+            &environments.iter().map(|e| e.as_ref()).collect::<Vec<_>>(),
+        ),
     };
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
@@ -109,7 +132,10 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         FailLevel::Warning => Severity::Warning,
         FailLevel::Info => Severity::Info,
     };
-    let failing = reports.iter().flat_map(|r| &r.findings).any(|f| f.severity >= threshold);
+    let failing = reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .any(|f| f.severity >= threshold);
     Ok(if failing && !args.exit_zero { 1 } else { 0 })
 }
 
@@ -122,10 +148,16 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
             out.push(path.clone());
             continue;
         }
-        let walker = ignore::WalkBuilder::new(path).hidden(true).git_ignore(true).require_git(false).build();
+        let walker = ignore::WalkBuilder::new(path)
+            .hidden(true)
+            .git_ignore(true)
+            .require_git(false)
+            .build();
         for entry in walker.filter_map(Result::ok) {
             let p = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_file()) && SourceKind::from_path(p).is_some_and(|k| k != SourceKind::TrainingLog) {
+            if entry.file_type().is_some_and(|t| t.is_file())
+                && SourceKind::from_path(p).is_some_and(|k| k != SourceKind::TrainingLog)
+            {
                 out.push(p.to_path_buf());
             }
         }
@@ -146,7 +178,12 @@ pub fn check_file(path: &Path, workspace: &Workspace, kb: &KnowledgeBase) -> Fil
                 display,
                 raw: String::new(),
                 doc: None,
-                findings: vec![Finding::new(codes::MALFORMED_FILE, Severity::Error, format!("cannot read file: {e}"), TextRange::empty(0))],
+                findings: vec![Finding::new(
+                    codes::MALFORMED_FILE,
+                    Severity::Error,
+                    format!("cannot read file: {e}"),
+                    TextRange::empty(0),
+                )],
             }
         }
     };
@@ -155,19 +192,36 @@ pub fn check_file(path: &Path, workspace: &Workspace, kb: &KnowledgeBase) -> Fil
         findings.push(p);
     }
     if let Some(doc) = &loaded.doc {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let env = workspace.environment_for(dir);
         let project = workspace.project_files_for(dir);
-        let ctx = CheckContext { display_path: &display, path, env: &env, project: &project, kb };
+        let ctx = CheckContext {
+            display_path: &display,
+            path,
+            env: &env,
+            project: &project,
+            kb,
+        };
         findings.extend(analyze(doc, &ctx).findings);
     }
-    FileReport { path: path.to_path_buf(), display, raw: loaded.raw, doc: loaded.doc, findings }
+    FileReport {
+        path: path.to_path_buf(),
+        display,
+        raw: loaded.raw,
+        doc: loaded.doc,
+        findings,
+    }
 }
 
 fn new_contents(report: &FileReport, outcome: &FixOutcome) -> Option<String> {
     match &outcome.text {
         Some(text) => Some(text.clone()),
-        None if !outcome.cell_changes.is_empty() => rewrite_notebook(&report.raw, &outcome.cell_changes),
+        None if !outcome.cell_changes.is_empty() => {
+            rewrite_notebook(&report.raw, &outcome.cell_changes)
+        }
         None => None,
     }
 }
@@ -175,8 +229,14 @@ fn new_contents(report: &FileReport, outcome: &FixOutcome) -> Option<String> {
 /// Writes through a temporary file in the same directory and renames it over the original,
 /// keeping its permissions, so a crash never leaves a half-written file.
 pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tunelint-{}", std::process::id()));
     std::fs::write(&tmp, contents)?;
     if let Ok(meta) = std::fs::metadata(path) {
@@ -190,7 +250,10 @@ pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
 fn used_environments(files: &[PathBuf], workspace: &Workspace) -> Vec<Arc<Environment>> {
     let mut envs: Vec<Arc<Environment>> = Vec::new();
     for f in files {
-        let dir = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = f
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let env = workspace.environment_for(dir);
         if !envs.iter().any(|e| Arc::ptr_eq(e, &env)) {
             envs.push(env);
@@ -209,7 +272,12 @@ fn environment_reports(envs: &[Arc<Environment>], workspace: &Workspace) -> Vec<
                 display: workspace.display(&p.path),
                 raw: String::new(),
                 doc: None,
-                findings: vec![Finding::new(codes::BROKEN_METADATA, Severity::Info, p.message.clone(), TextRange::empty(0))],
+                findings: vec![Finding::new(
+                    codes::BROKEN_METADATA,
+                    Severity::Info,
+                    p.message.clone(),
+                    TextRange::empty(0),
+                )],
             });
         }
     }

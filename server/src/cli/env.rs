@@ -12,16 +12,38 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
     let workspace = Workspace::new(
         root,
-        Overrides { python: args.env.python, site_packages: args.env.site_packages, env_file: args.env.env_file, isolated: args.env.isolated },
+        Overrides {
+            python: args.env.python,
+            site_packages: args.env.site_packages,
+            env_file: args.env.env_file,
+            isolated: args.env.isolated,
+        },
     );
-    let dir = if args.path.is_file() { args.path.parent().map(|p| p.to_path_buf()).unwrap_or_default() } else { args.path.clone() };
-    let dir = if dir.as_os_str().is_empty() { std::path::PathBuf::from(".") } else { dir };
+    let dir = if args.path.is_file() {
+        args.path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default()
+    } else {
+        args.path.clone()
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        dir
+    };
     let env = workspace.environment_for(&dir);
     let project = workspace.project_files_for(&dir);
     // The project's declarations fill in packages that are not installed.
     let doc = Document::from_text(SourceKind::Requirements, String::new());
     let display = workspace.display(&dir);
-    let ctx = CheckContext { display_path: &display, path: &dir, env: &env, project: &project, kb: &kb };
+    let ctx = CheckContext {
+        display_path: &display,
+        path: &dir,
+        env: &env,
+        project: &project,
+        kb: &kb,
+    };
     let declarations = crate::check::collect_declarations(&doc, &ctx);
     let versions = next_run_versions(&doc, &declarations, &ctx);
     let applies: Vec<(String, String, String)> = kb
@@ -31,14 +53,28 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
             if a.versions.is_empty() {
                 return None;
             }
-            let all = a.versions.iter().all(|(p, r)| versions.get(p).and_then(|f| f.version.as_ref()).is_some_and(|v| r.contains(v)));
-            all.then(|| (a.id.clone(), a.severity.as_str().to_string(), a.title.clone()))
+            let all = a.versions.iter().all(|(p, r)| {
+                versions
+                    .get(p)
+                    .and_then(|f| f.version.as_ref())
+                    .is_some_and(|v| r.contains(v))
+            });
+            all.then(|| {
+                (
+                    a.id.clone(),
+                    a.severity.as_str().to_string(),
+                    a.title.clone(),
+                )
+            })
         })
         .collect();
     match args.format {
         ListFormat::Json => {
             let mut value = environment_json(&env);
-            value["advisories"] = json!(applies.iter().map(|(id, sev, title)| json!({"id": id, "severity": sev, "title": title})).collect::<Vec<_>>());
+            value["advisories"] = json!(applies
+                .iter()
+                .map(|(id, sev, title)| json!({"id": id, "severity": sev, "title": title}))
+                .collect::<Vec<_>>());
             value["packages"] = json!(versions
                 .values()
                 .map(|f| json!({
@@ -50,10 +86,17 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
                     "advisories": applies.iter().filter(|(id, ..)| kb.get(id).is_some_and(|a| a.packages().any(|p| p == f.package))).map(|(id, ..)| id.clone()).collect::<Vec<_>>(),
                 }))
                 .collect::<Vec<_>>());
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
         }
         ListFormat::Text => {
-            let python = env.python_version.as_deref().map(|v| format!(" · Python {v}")).unwrap_or_default();
+            let python = env
+                .python_version
+                .as_deref()
+                .map(|v| format!(" · Python {v}"))
+                .unwrap_or_default();
             println!("Environment: {}{python} ({:?})", env.name, env.origin);
             if let Some(p) = &env.path {
                 println!("Read from:   {}", p.display());
@@ -62,7 +105,10 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
             let rows: Vec<[String; 5]> = versions
                 .values()
                 .map(|f| {
-                    let version = f.version.as_ref().map_or_else(|| f.written.clone(), |v| v.to_string());
+                    let version = f
+                        .version
+                        .as_ref()
+                        .map_or_else(|| f.written.clone(), |v| v.to_string());
                     let mut kind = f.kind.label().to_string();
                     if f.git {
                         kind.push_str(", git");
@@ -70,14 +116,46 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
                     if f.editable {
                         kind.push_str(", editable");
                     }
-                    let ids: Vec<String> = applies.iter().filter(|(id, ..)| kb.get(id).is_some_and(|a| a.packages().any(|p| p == f.package))).map(|(id, ..)| id.clone()).collect();
-                    [f.package.clone(), version, kind, f.source.clone(), ids.join(", ")]
+                    let ids: Vec<String> = applies
+                        .iter()
+                        .filter(|(id, ..)| {
+                            kb.get(id)
+                                .is_some_and(|a| a.packages().any(|p| p == f.package))
+                        })
+                        .map(|(id, ..)| id.clone())
+                        .collect();
+                    [
+                        f.package.clone(),
+                        version,
+                        kind,
+                        f.source.clone(),
+                        ids.join(", "),
+                    ]
                 })
                 .collect();
             let header = ["package", "version", "kind", "source", "advisories"].map(String::from);
-            let widths: Vec<usize> = (0..4).map(|i| rows.iter().chain(std::iter::once(&header)).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+            let widths: Vec<usize> = (0..4)
+                .map(|i| {
+                    rows.iter()
+                        .chain(std::iter::once(&header))
+                        .map(|r| r[i].chars().count())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
             for row in std::iter::once(&header).chain(rows.iter()) {
-                println!("{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}", row[0], row[1], row[2], row[3], row[4], w0 = widths[0], w1 = widths[1], w2 = widths[2], w3 = widths[3]);
+                println!(
+                    "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    row[4],
+                    w0 = widths[0],
+                    w1 = widths[1],
+                    w2 = widths[2],
+                    w3 = widths[3]
+                );
             }
             if !env.problems.is_empty() {
                 println!("\nProblems:");

@@ -9,7 +9,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "tunelint", version, about = "Finds known version incompatibilities in the Python fine-tuning stack", propagate_version = true)]
+#[command(
+    name = "tunelint",
+    version,
+    about = "Finds known version incompatibilities in the Python fine-tuning stack",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -157,8 +162,15 @@ pub fn run() -> ExitCode {
 pub fn load_kb(args: &KbArgs) -> Result<crate::kb::KnowledgeBase, String> {
     let mut kb = crate::kb::KnowledgeBase::embedded();
     if let Some(dir) = &args.advisories {
-        let files = crate::workspace::read_advisory_dir(dir).map_err(|e| format!("cannot read advisories from {}: {e}", dir.display()))?;
-        kb.extend_from(&files).map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+        let files = crate::workspace::read_advisory_dir(dir)
+            .map_err(|e| format!("cannot read advisories from {}: {e}", dir.display()))?;
+        kb.extend_from(&files).map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
     }
     Ok(kb)
 }

@@ -6,7 +6,9 @@ use serde_json::json;
 pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
     let kb = load_kb(kb_args)?;
     let Some(a) = kb.get(id) else {
-        return Err(format!("no advisory `{id}`; `tunelint advisories` lists them"));
+        return Err(format!(
+            "no advisory `{id}`; `tunelint advisories` lists them"
+        ));
     };
     let mut out = format!("{} ({})\n", a.id, a.severity.as_str());
     if !a.versions.is_empty() {
@@ -46,7 +48,10 @@ pub fn list(format: ListFormat, kb_args: &KbArgs) -> Result<u8, String> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "advisories": list })).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "advisories": list })).unwrap_or_default()
+            );
         }
         ListFormat::Text => {
             for a in &kb.advisories {

@@ -21,8 +21,16 @@ pub struct ToolConfig {
     pub exclude: Vec<String>,
 }
 
-const TOOL_KEYS: &[&str] =
-    &["python", "site-packages", "env-file", "advisories", "select", "ignore", "fail-level", "exclude"];
+const TOOL_KEYS: &[&str] = &[
+    "python",
+    "site-packages",
+    "env-file",
+    "advisories",
+    "select",
+    "ignore",
+    "fail-level",
+    "exclude",
+];
 
 /// Reads a pyproject.toml. Invalid TOML is a problem at the place the parser stopped.
 pub fn parse_pyproject(text: &str) -> (DeclaredFile, Option<ToolConfig>) {
@@ -30,8 +38,13 @@ pub fn parse_pyproject(text: &str) -> (DeclaredFile, Option<ToolConfig>) {
     let doc = match Document::parse(text) {
         Ok(doc) => doc,
         Err(e) => {
-            let range = e.span().map_or(TextRange::empty(0), |r| TextRange::new(r.start, r.end.max(r.start)));
-            file.problems.push(FileProblem { range, message: format!("invalid TOML: {}", e.message()) });
+            let range = e.span().map_or(TextRange::empty(0), |r| {
+                TextRange::new(r.start, r.end.max(r.start))
+            });
+            file.problems.push(FileProblem {
+                range,
+                message: format!("invalid TOML: {}", e.message()),
+            });
             return (file, None);
         }
     };
@@ -40,10 +53,18 @@ pub fn parse_pyproject(text: &str) -> (DeclaredFile, Option<ToolConfig>) {
         if let Some(deps) = project.get("dependencies").and_then(Item::as_array) {
             pep508_array(text, deps, "[project] dependencies", &mut file);
         }
-        if let Some(optional) = project.get("optional-dependencies").and_then(Item::as_table_like) {
+        if let Some(optional) = project
+            .get("optional-dependencies")
+            .and_then(Item::as_table_like)
+        {
             for (group, item) in optional.iter() {
                 if let Some(deps) = item.as_array() {
-                    pep508_array(text, deps, &format!("[project.optional-dependencies] {group}"), &mut file);
+                    pep508_array(
+                        text,
+                        deps,
+                        &format!("[project.optional-dependencies] {group}"),
+                        &mut file,
+                    );
                 }
             }
         }
@@ -51,24 +72,39 @@ pub fn parse_pyproject(text: &str) -> (DeclaredFile, Option<ToolConfig>) {
     if let Some(groups) = root.get("dependency-groups").and_then(Item::as_table_like) {
         for (group, item) in groups.iter() {
             if let Some(deps) = item.as_array() {
-                pep508_array(text, deps, &format!("[dependency-groups] {group}"), &mut file);
+                pep508_array(
+                    text,
+                    deps,
+                    &format!("[dependency-groups] {group}"),
+                    &mut file,
+                );
             }
         }
     }
     let tool = root.get("tool").and_then(Item::as_table_like);
-    if let Some(poetry) = tool.and_then(|t| t.get("poetry")).and_then(Item::as_table_like) {
+    if let Some(poetry) = tool
+        .and_then(|t| t.get("poetry"))
+        .and_then(Item::as_table_like)
+    {
         if let Some(deps) = poetry.get("dependencies").and_then(Item::as_table_like) {
             poetry_table(text, deps, "[tool.poetry.dependencies]", &mut file);
         }
         if let Some(groups) = poetry.get("group").and_then(Item::as_table_like) {
             for (name, group) in groups.iter() {
                 if let Some(deps) = group.get("dependencies").and_then(Item::as_table_like) {
-                    poetry_table(text, deps, &format!("[tool.poetry.group.{name}.dependencies]"), &mut file);
+                    poetry_table(
+                        text,
+                        deps,
+                        &format!("[tool.poetry.group.{name}.dependencies]"),
+                        &mut file,
+                    );
                 }
             }
         }
     }
-    let config = tool.and_then(|t| t.get("tunelint")).map(|item| read_tool_config(item, &mut file));
+    let config = tool
+        .and_then(|t| t.get("tunelint"))
+        .map(|item| read_tool_config(item, &mut file));
     (file, config)
 }
 
@@ -84,10 +120,18 @@ pub fn parse_toml_dependencies(toml: &str, map: &dyn Fn(usize) -> usize) -> Decl
         }
         Err(e) => {
             let at = e.span().map_or(0, |r| r.start);
-            inner.problems.push(FileProblem { range: TextRange::empty(at), message: format!("invalid TOML in the `# /// script` block: {}", e.message()) });
+            inner.problems.push(FileProblem {
+                range: TextRange::empty(at),
+                message: format!("invalid TOML in the `# /// script` block: {}", e.message()),
+            });
         }
     }
-    let remap = |r: TextRange| TextRange::new(map(r.start), map(r.end.saturating_sub(1)) + usize::from(r.end > r.start));
+    let remap = |r: TextRange| {
+        TextRange::new(
+            map(r.start),
+            map(r.end.saturating_sub(1)) + usize::from(r.end > r.start),
+        )
+    };
     for req in &mut inner.requirements {
         req.range = remap(req.range);
     }
@@ -100,13 +144,20 @@ pub fn parse_toml_dependencies(toml: &str, map: &dyn Fn(usize) -> usize) -> Decl
 fn read_tool_config(item: &Item, file: &mut DeclaredFile) -> ToolConfig {
     let mut config = ToolConfig::default();
     let Some(table) = item.as_table_like() else {
-        file.problems.push(FileProblem { range: span(item), message: "[tool.tunelint] must be a table".into() });
+        file.problems.push(FileProblem {
+            range: span(item),
+            message: "[tool.tunelint] must be a table".into(),
+        });
         return config;
     };
     for (key, value) in table.iter() {
         let as_string = || value.as_str().map(str::to_string);
         let as_list = || {
-            value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>())
+            value.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
         };
         match key {
             "python" => config.python = as_string(),
@@ -119,7 +170,10 @@ fn read_tool_config(item: &Item, file: &mut DeclaredFile) -> ToolConfig {
             "exclude" => config.exclude = as_list().unwrap_or_default(),
             other => file.problems.push(FileProblem {
                 range: span(value),
-                message: format!("unknown key `{other}` in [tool.tunelint] (known keys: {})", TOOL_KEYS.join(", ")),
+                message: format!(
+                    "unknown key `{other}` in [tool.tunelint] (known keys: {})",
+                    TOOL_KEYS.join(", ")
+                ),
             }),
         }
     }
@@ -127,14 +181,19 @@ fn read_tool_config(item: &Item, file: &mut DeclaredFile) -> ToolConfig {
 }
 
 fn span(item: &Item) -> TextRange {
-    item.span().map_or(TextRange::empty(0), |r| TextRange::new(r.start, r.end))
+    item.span()
+        .map_or(TextRange::empty(0), |r| TextRange::new(r.start, r.end))
 }
 
 /// The range of a TOML string's contents, inside its quotes.
 fn string_contents(text: &str, value: &Value) -> Option<TextRange> {
     let r = value.span()?;
     let raw = text.get(r.clone())?;
-    let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") { 3 } else { 1 };
+    let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        3
+    } else {
+        1
+    };
     if raw.len() < 2 * quote {
         return None;
     }
@@ -146,13 +205,26 @@ fn pep508_array(text: &str, deps: &toml_edit::Array, context: &str, file: &mut D
         let Some(s) = value.as_str() else { continue };
         let range = string_contents(text, value).unwrap_or_default();
         match parse_requirement(s) {
-            Ok(requirement) => file.requirements.push(DeclaredRequirement { requirement, range, context: context.to_string(), pep508: true }),
-            Err(e) => file.problems.push(FileProblem { range, message: format!("cannot read requirement `{s}`: {e}") }),
+            Ok(requirement) => file.requirements.push(DeclaredRequirement {
+                requirement,
+                range,
+                context: context.to_string(),
+                pep508: true,
+            }),
+            Err(e) => file.problems.push(FileProblem {
+                range,
+                message: format!("cannot read requirement `{s}`: {e}"),
+            }),
         }
     }
 }
 
-fn poetry_table(text: &str, deps: &dyn toml_edit::TableLike, context: &str, file: &mut DeclaredFile) {
+fn poetry_table(
+    text: &str,
+    deps: &dyn toml_edit::TableLike,
+    context: &str,
+    file: &mut DeclaredFile,
+) {
     for (name, item) in deps.iter() {
         if name == "python" {
             continue;
@@ -165,31 +237,56 @@ fn poetry_table(text: &str, deps: &dyn toml_edit::TableLike, context: &str, file
             }
             _ => (None, None),
         };
-        let range = value.and_then(|v| string_contents(text, v)).unwrap_or_else(|| span(item));
+        let range = value
+            .and_then(|v| string_contents(text, v))
+            .unwrap_or_else(|| span(item));
         let spec = match constraint.as_deref().map(poetry_to_pep440) {
             None => RequirementSpec::Unpinned,
             Some(Ok(Some(specs))) => RequirementSpec::Specifiers(specs),
             Some(Ok(None)) => RequirementSpec::Unpinned,
             Some(Err(e)) => {
-                file.problems.push(FileProblem { range, message: format!("cannot read Poetry constraint for `{name}`: {e}") });
+                file.problems.push(FileProblem {
+                    range,
+                    message: format!("cannot read Poetry constraint for `{name}`: {e}"),
+                });
                 continue;
             }
         };
-        let requirement = Requirement { name: normalize_name(name), extras: vec![], spec, marker: None };
-        file.requirements.push(DeclaredRequirement { requirement, range, context: context.to_string(), pep508: false });
+        let requirement = Requirement {
+            name: normalize_name(name),
+            extras: vec![],
+            spec,
+            marker: None,
+        };
+        file.requirements.push(DeclaredRequirement {
+            requirement,
+            range,
+            context: context.to_string(),
+            pep508: false,
+        });
     }
 }
 
 /// Poetry's `^1.2.3`, `~1.2`, `1.2.*`, `*` and comma lists, as PEP 440 specifiers.
 fn poetry_to_pep440(constraint: &str) -> Result<Option<VersionSpecifiers>, String> {
     let mut parts = Vec::new();
-    for part in constraint.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in constraint
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         if part == "*" {
             continue;
         }
         if let Some(v) = part.strip_prefix('^') {
-            let nums: Vec<u64> = v.split('.').map(|n| n.parse().map_err(|_| format!("bad version `{v}`"))).collect::<Result<_, _>>()?;
-            let idx = nums.iter().position(|&n| n != 0).unwrap_or(nums.len().saturating_sub(1));
+            let nums: Vec<u64> = v
+                .split('.')
+                .map(|n| n.parse().map_err(|_| format!("bad version `{v}`")))
+                .collect::<Result<_, _>>()?;
+            let idx = nums
+                .iter()
+                .position(|&n| n != 0)
+                .unwrap_or(nums.len().saturating_sub(1));
             let mut upper: Vec<u64> = nums[..=idx].to_vec();
             upper[idx] += 1;
             let upper: Vec<String> = upper.iter().map(u64::to_string).collect();
@@ -214,7 +311,9 @@ fn poetry_to_pep440(constraint: &str) -> Result<Option<VersionSpecifiers>, Strin
     if parts.is_empty() {
         return Ok(None);
     }
-    VersionSpecifiers::from_str(&parts.join(",")).map(Some).map_err(|e| e.to_string())
+    VersionSpecifiers::from_str(&parts.join(","))
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -237,20 +336,31 @@ env-file = "pip-list.json"
 colour = "red"
 "#;
         let (file, config) = parse_pyproject(text);
-        let got: Vec<_> = file.requirements.iter().map(|r| (r.requirement.name.as_str(), r.range.slice(text))).collect();
+        let got: Vec<_> = file
+            .requirements
+            .iter()
+            .map(|r| (r.requirement.name.as_str(), r.range.slice(text)))
+            .collect();
         assert_eq!(
             got,
             [
                 ("peft", "peft"),
                 ("trl", "trl<0.9.0"),
-                ("unsloth", "unsloth @ git+https://github.com/unslothai/unsloth.git"),
+                (
+                    "unsloth",
+                    "unsloth @ git+https://github.com/unslothai/unsloth.git"
+                ),
                 ("transformers", "^4.43"),
                 ("xformers", "~0.0.26"),
             ]
         );
-        let RequirementSpec::Specifiers(s) = &file.requirements[3].requirement.spec else { panic!() };
+        let RequirementSpec::Specifiers(s) = &file.requirements[3].requirement.spec else {
+            panic!()
+        };
         assert_eq!(s.to_string(), ">=4.43, <5");
-        let RequirementSpec::Specifiers(s) = &file.requirements[4].requirement.spec else { panic!() };
+        let RequirementSpec::Specifiers(s) = &file.requirements[4].requirement.spec else {
+            panic!()
+        };
         assert_eq!(s.to_string(), ">=0.0.26, <0.1");
         assert_eq!(config.unwrap().env_file.as_deref(), Some("pip-list.json"));
         assert_eq!(file.problems.len(), 1);

@@ -62,7 +62,11 @@ fn handle_line(line: &str, map: &[usize], line_no: usize, file: &mut DeclaredFil
     }
     let range_of = |from: usize, len: usize| -> TextRange {
         let s = map.get(from).copied().unwrap_or(0);
-        let e = if len == 0 { s } else { map.get(from + len - 1).map_or(s, |&p| p + 1) };
+        let e = if len == 0 {
+            s
+        } else {
+            map.get(from + len - 1).map_or(s, |&p| p + 1)
+        };
         TextRange::new(s, e.max(s))
     };
     if content.starts_with('-') {
@@ -81,9 +85,17 @@ fn handle_line(line: &str, map: &[usize], line_no: usize, file: &mut DeclaredFil
         return;
     }
     // Per-requirement options (`--hash=...`) follow the requirement after whitespace.
-    let req_len = content.find(" --").or_else(|| content.find("\t--")).unwrap_or(content.len());
+    let req_len = content
+        .find(" --")
+        .or_else(|| content.find("\t--"))
+        .unwrap_or(content.len());
     let req_text = content[..req_len].trim_end();
-    push(file, req_text, range_of(trimmed_start, req_text.len()), line_no);
+    push(
+        file,
+        req_text,
+        range_of(trimmed_start, req_text.len()),
+        line_no,
+    );
 }
 
 fn push(file: &mut DeclaredFile, text: &str, range: TextRange, line_no: usize) {
@@ -94,7 +106,10 @@ fn push(file: &mut DeclaredFile, text: &str, range: TextRange, line_no: usize) {
             context: format!("line {line_no}"),
             pep508: true,
         }),
-        Err(e) => file.problems.push(FileProblem { range, message: format!("cannot read requirement `{text}`: {e}") }),
+        Err(e) => file.problems.push(FileProblem {
+            range,
+            message: format!("cannot read requirement `{text}`: {e}"),
+        }),
     }
 }
 
@@ -107,12 +122,19 @@ mod tests {
     fn requirements_with_everything_pip_allows() {
         let text = "# pins\npeft==0.12.0  # founding case\n-r base.txt\n-c constraints.txt\ntrl>=0.9 \\\n    --hash=sha256:abc\nnumpy; python_version < \"3.12\"\nunsloth @ git+https://github.com/unslothai/unsloth.git@f20bc23e84\n--index-url https://x\n!!bad\n";
         let file = parse_requirements(text);
-        let names: Vec<_> = file.requirements.iter().map(|r| r.requirement.name.as_str()).collect();
+        let names: Vec<_> = file
+            .requirements
+            .iter()
+            .map(|r| r.requirement.name.as_str())
+            .collect();
         assert_eq!(names, ["peft", "trl", "numpy", "unsloth"]);
         assert_eq!(file.requirements[0].range.slice(text), "peft==0.12.0");
         assert_eq!(file.requirements[1].range.slice(text), "trl>=0.9");
         assert_eq!(file.requirements[1].context, "line 5");
-        assert!(matches!(file.requirements[3].requirement.spec, RequirementSpec::Url { .. }));
+        assert!(matches!(
+            file.requirements[3].requirement.spec,
+            RequirementSpec::Url { .. }
+        ));
         assert_eq!(file.includes.len(), 2);
         assert!(file.includes[1].constraint);
         assert_eq!(file.includes[0].range.slice(text), "base.txt");

@@ -9,14 +9,25 @@ use serde_json::Value;
 pub fn parse_env_file(text: &str, source: &str) -> Result<Vec<VersionFact>, String> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
-        let value: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON at {}:{}: {e}", e.line(), e.column()))?;
-        let items = value.as_array().ok_or("expected a JSON array of {\"name\", \"version\"}")?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| format!("invalid JSON at {}:{}: {e}", e.line(), e.column()))?;
+        let items = value
+            .as_array()
+            .ok_or("expected a JSON array of {\"name\", \"version\"}")?;
         let mut out = Vec::new();
         for item in items {
-            let (Some(name), Some(version)) = (item.get("name").and_then(Value::as_str), item.get("version").and_then(Value::as_str)) else {
+            let (Some(name), Some(version)) = (
+                item.get("name").and_then(Value::as_str),
+                item.get("version").and_then(Value::as_str),
+            ) else {
                 return Err(format!("entry without name and version: {item}"));
             };
-            let mut fact = VersionFact::known(&normalize_name(name), version, EvidenceKind::Installed, source.to_string());
+            let mut fact = VersionFact::known(
+                &normalize_name(name),
+                version,
+                EvidenceKind::Installed,
+                source.to_string(),
+            );
             fact.editable = item.get("editable_project_location").is_some();
             out.push(fact);
         }
@@ -33,7 +44,12 @@ pub fn parse_env_file(text: &str, source: &str) -> Result<Vec<VersionFact>, Stri
         match &req.spec {
             RequirementSpec::Specifiers(_) => {
                 if let Some(v) = req.spec.exact_version() {
-                    out.push(VersionFact::known(&req.name, &v.to_string(), EvidenceKind::Installed, source_line));
+                    out.push(VersionFact::known(
+                        &req.name,
+                        &v.to_string(),
+                        EvidenceKind::Installed,
+                        source_line,
+                    ));
                 }
             }
             RequirementSpec::Url { url, git_ref } => out.push(VersionFact {

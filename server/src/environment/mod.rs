@@ -33,8 +33,12 @@ pub struct EnvironmentRequest {
 impl EnvironmentRequest {
     /// The request with the process environment's variables filled in.
     pub fn from_process_env(mut self) -> Self {
-        self.virtual_env = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()).map(PathBuf::from);
-        self.conda_prefix = std::env::var_os("CONDA_PREFIX").filter(|v| !v.is_empty()).map(PathBuf::from);
+        self.virtual_env = std::env::var_os("VIRTUAL_ENV")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        self.conda_prefix = std::env::var_os("CONDA_PREFIX")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         self.path_var = std::env::var_os("PATH");
         self
     }
@@ -71,7 +75,11 @@ pub fn discover(request: &EnvironmentRequest, start: &Path) -> Environment {
     if let Some(venv) = find_project_venv(start) {
         return from_prefix(&venv, EnvironmentOrigin::ProjectVenv);
     }
-    if let Some(prefix) = request.path_var.as_ref().and_then(|p| system_python_prefix(p)) {
+    if let Some(prefix) = request
+        .path_var
+        .as_ref()
+        .and_then(|p| system_python_prefix(p))
+    {
         let env = from_prefix(&prefix, EnvironmentOrigin::SystemPython);
         if !env.packages.is_empty() {
             return env;
@@ -83,7 +91,11 @@ pub fn discover(request: &EnvironmentRequest, start: &Path) -> Environment {
 /// `.venv`, `venv` or `env` (each with a `pyvenv.cfg`) in `start` or a parent, stopping at the
 /// directory that holds `.git`.
 pub fn find_project_venv(start: &Path) -> Option<PathBuf> {
-    let mut dir = if start.is_file() { start.parent()? } else { start };
+    let mut dir = if start.is_file() {
+        start.parent()?
+    } else {
+        start
+    };
     loop {
         for name in [".venv", "venv", "env"] {
             let candidate = dir.join(name);
@@ -101,7 +113,10 @@ pub fn find_project_venv(start: &Path) -> Option<PathBuf> {
 fn from_env_file(file: &Path, origin: EnvironmentOrigin) -> Environment {
     let mut env = Environment::empty();
     env.origin = origin;
-    env.name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    env.name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     env.path = Some(file.to_path_buf());
     match std::fs::read_to_string(file) {
         Ok(text) => match parse_env_file(&text, &file.display().to_string()) {
@@ -110,9 +125,15 @@ fn from_env_file(file: &Path, origin: EnvironmentOrigin) -> Environment {
                     env.packages.insert(fact.package.clone(), fact);
                 }
             }
-            Err(e) => env.problems.push(EnvironmentProblem { path: file.to_path_buf(), message: format!("cannot read environment snapshot: {e}") }),
+            Err(e) => env.problems.push(EnvironmentProblem {
+                path: file.to_path_buf(),
+                message: format!("cannot read environment snapshot: {e}"),
+            }),
         },
-        Err(e) => env.problems.push(EnvironmentProblem { path: file.to_path_buf(), message: format!("cannot read environment snapshot: {e}") }),
+        Err(e) => env.problems.push(EnvironmentProblem {
+            path: file.to_path_buf(),
+            message: format!("cannot read environment snapshot: {e}"),
+        }),
     }
     env
 }
@@ -132,18 +153,33 @@ pub fn from_prefix(prefix: &Path, origin: EnvironmentOrigin) -> Environment {
     env.origin = origin;
     env.path = Some(prefix.to_path_buf());
     env.name = match origin {
-        EnvironmentOrigin::Conda => format!("conda: {}", prefix.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())),
-        _ => prefix.file_name().map_or_else(|| prefix.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        EnvironmentOrigin::Conda => format!(
+            "conda: {}",
+            prefix
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        ),
+        _ => prefix.file_name().map_or_else(
+            || prefix.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
     };
     env.python_version = pyvenv_version(prefix);
     let dirs = site_packages_dirs(prefix);
     if env.python_version.is_none() {
         env.python_version = dirs.iter().find_map(|d| {
-            d.parent()?.file_name()?.to_str()?.strip_prefix("python").map(str::to_string)
+            d.parent()?
+                .file_name()?
+                .to_str()?
+                .strip_prefix("python")
+                .map(str::to_string)
         });
     }
     if dirs.is_empty() {
-        env.problems.push(EnvironmentProblem { path: prefix.to_path_buf(), message: "no site-packages directory found under this prefix".into() });
+        env.problems.push(EnvironmentProblem {
+            path: prefix.to_path_buf(),
+            message: "no site-packages directory found under this prefix".into(),
+        });
     }
     read_into(&mut env, &dirs);
     env
@@ -178,9 +214,15 @@ fn from_interpreter(python: &Path, origin: EnvironmentOrigin, may_run: bool) -> 
     let bin = python.parent();
     let prefix = bin.and_then(Path::parent);
     if let Some(prefix) = prefix {
-        if prefix.join("pyvenv.cfg").is_file() || prefix.join("conda-meta").is_dir() || !site_packages_dirs(prefix).is_empty() {
+        if prefix.join("pyvenv.cfg").is_file()
+            || prefix.join("conda-meta").is_dir()
+            || !site_packages_dirs(prefix).is_empty()
+        {
             let mut env = from_prefix(prefix, origin);
-            env.name = prefix.file_name().map_or_else(|| prefix.display().to_string(), |n| n.to_string_lossy().into_owned());
+            env.name = prefix.file_name().map_or_else(
+                || prefix.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             return env;
         }
     }
@@ -189,11 +231,18 @@ fn from_interpreter(python: &Path, origin: EnvironmentOrigin, may_run: bool) -> 
     env.path = Some(python.to_path_buf());
     env.name = python.display().to_string();
     if !may_run {
-        env.problems.push(EnvironmentProblem { path: python.to_path_buf(), message: "no site-packages found next to this interpreter".into() });
+        env.problems.push(EnvironmentProblem {
+            path: python.to_path_buf(),
+            message: "no site-packages found next to this interpreter".into(),
+        });
         return env;
     }
     let output = std::process::Command::new(python)
-        .args(["-I", "-c", "import sys, json; print(json.dumps([p for p in sys.path if p]))"])
+        .args([
+            "-I",
+            "-c",
+            "import sys, json; print(json.dumps([p for p in sys.path if p]))",
+        ])
         .stdin(std::process::Stdio::null())
         .output();
     match output {
@@ -206,8 +255,17 @@ fn from_interpreter(python: &Path, origin: EnvironmentOrigin, may_run: bool) -> 
                 .collect();
             read_into(&mut env, &paths);
         }
-        Ok(out) => env.problems.push(EnvironmentProblem { path: python.to_path_buf(), message: format!("the interpreter failed: {}", String::from_utf8_lossy(&out.stderr).trim()) }),
-        Err(e) => env.problems.push(EnvironmentProblem { path: python.to_path_buf(), message: format!("cannot run the interpreter: {e}") }),
+        Ok(out) => env.problems.push(EnvironmentProblem {
+            path: python.to_path_buf(),
+            message: format!(
+                "the interpreter failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        }),
+        Err(e) => env.problems.push(EnvironmentProblem {
+            path: python.to_path_buf(),
+            message: format!("cannot run the interpreter: {e}"),
+        }),
     }
     env
 }
@@ -235,9 +293,18 @@ mod tests {
     #[test]
     fn project_venv_is_found_from_a_file_below_it() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join(".venv/lib/python3.11/site-packages/peft-0.12.0.dist-info")).unwrap();
+        std::fs::create_dir_all(
+            dir.path()
+                .join(".venv/lib/python3.11/site-packages/peft-0.12.0.dist-info"),
+        )
+        .unwrap();
         std::fs::write(dir.path().join(".venv/pyvenv.cfg"), "version = 3.11.7\n").unwrap();
-        std::fs::write(dir.path().join(".venv/lib/python3.11/site-packages/peft-0.12.0.dist-info/METADATA"), "Metadata-Version: 2.1\nName: peft\nVersion: 0.12.0\n").unwrap();
+        std::fs::write(
+            dir.path()
+                .join(".venv/lib/python3.11/site-packages/peft-0.12.0.dist-info/METADATA"),
+            "Metadata-Version: 2.1\nName: peft\nVersion: 0.12.0\n",
+        )
+        .unwrap();
         std::fs::create_dir_all(dir.path().join("src/deep")).unwrap();
         let env = discover(&EnvironmentRequest::default(), &dir.path().join("src/deep"));
         assert_eq!(env.origin, EnvironmentOrigin::ProjectVenv);

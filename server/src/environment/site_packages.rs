@@ -13,11 +13,17 @@ use std::str::FromStr;
 pub fn site_packages_dirs(prefix: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for lib in ["lib", "lib64", "local/lib"] {
-        let Ok(entries) = std::fs::read_dir(prefix.join(lib)) else { continue };
+        let Ok(entries) = std::fs::read_dir(prefix.join(lib)) else {
+            continue;
+        };
         let mut versions: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("python3") || n == "python"))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("python3") || n == "python")
+            })
             .collect();
         versions.sort();
         for v in versions {
@@ -41,13 +47,18 @@ pub fn read_site_packages(dir: &Path) -> (Vec<VersionFact>, Vec<EnvironmentProbl
     let mut facts = Vec::new();
     let mut problems = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
-        problems.push(EnvironmentProblem { path: dir.to_path_buf(), message: "cannot read this directory".into() });
+        problems.push(EnvironmentProblem {
+            path: dir.to_path_buf(),
+            message: "cannot read this directory".into(),
+        });
         return (facts, problems);
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     for path in paths {
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         let (metadata_file, stem) = if let Some(stem) = name.strip_suffix(".dist-info") {
             (path.join("METADATA"), stem)
         } else if let Some(stem) = name.strip_suffix(".egg-info") {
@@ -62,9 +73,12 @@ pub fn read_site_packages(dir: &Path) -> (Vec<VersionFact>, Vec<EnvironmentProbl
         match read_distribution(&path, &metadata_file, stem, dir) {
             Ok(fact) => facts.push(fact),
             Err((fact, message)) => {
-                problems.push(EnvironmentProblem { path: metadata_file.clone(), message });
+                problems.push(EnvironmentProblem {
+                    path: metadata_file.clone(),
+                    message,
+                });
                 if let Some(fact) = fact {
-                    facts.push(fact);
+                    facts.push(*fact);
                 }
             }
         }
@@ -72,18 +86,32 @@ pub fn read_site_packages(dir: &Path) -> (Vec<VersionFact>, Vec<EnvironmentProbl
     (facts, problems)
 }
 
-type ReadError = (Option<VersionFact>, String);
+type ReadError = (Option<Box<VersionFact>>, String);
 
-fn read_distribution(dist: &Path, metadata_file: &Path, stem: &str, site: &Path) -> Result<VersionFact, ReadError> {
-    let headers = read_headers(metadata_file).map_err(|e| (None, format!("cannot read metadata: {e}")))?;
-    let header = |key: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone());
+fn read_distribution(
+    dist: &Path,
+    metadata_file: &Path,
+    stem: &str,
+    site: &Path,
+) -> Result<VersionFact, ReadError> {
+    let headers =
+        read_headers(metadata_file).map_err(|e| (None, format!("cannot read metadata: {e}")))?;
+    let header = |key: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
+    };
     // The directory name is `{name}-{version}`; it is the fallback when a header is missing.
     let (dir_name, dir_version) = stem.split_once('-').unwrap_or((stem, ""));
     let dir_version = dir_version.split("-py").next().unwrap_or(dir_version);
     let name = header("Name").unwrap_or_else(|| dir_name.to_string());
     let written = header("Version").unwrap_or_else(|| dir_version.to_string());
     let package = normalize_name(&name);
-    let shown = site.file_name().map(|_| dist.display().to_string()).unwrap_or_default();
+    let shown = site
+        .file_name()
+        .map(|_| dist.display().to_string())
+        .unwrap_or_default();
     let mut fact = VersionFact {
         package,
         version: Version::from_str(&written).ok(),
@@ -97,26 +125,44 @@ fn read_distribution(dist: &Path, metadata_file: &Path, stem: &str, site: &Path)
     };
     let mut problem = None;
     if headers.is_empty() {
-        problem = Some(format!("empty metadata; version taken from the directory name `{stem}`"));
+        problem = Some(format!(
+            "empty metadata; version taken from the directory name `{stem}`"
+        ));
     }
     if fact.version.is_none() {
-        problem = Some(format!("version `{written}` of {name} is not a PEP 440 version"));
+        problem = Some(format!(
+            "version `{written}` of {name} is not a PEP 440 version"
+        ));
     }
     let direct_url = dist.join("direct_url.json");
     if direct_url.is_file() {
-        match std::fs::read_to_string(&direct_url).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string())) {
+        match std::fs::read_to_string(&direct_url)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
+        {
             Ok(value) => {
                 if let Some(vcs) = value.get("vcs_info") {
                     fact.git = vcs.get("vcs").and_then(Value::as_str) == Some("git");
-                    fact.commit = vcs.get("commit_id").and_then(Value::as_str).map(str::to_string);
+                    fact.commit = vcs
+                        .get("commit_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
                 }
-                fact.editable = value.get("dir_info").and_then(|d| d.get("editable")).and_then(Value::as_bool).unwrap_or(false);
+                fact.editable = value
+                    .get("dir_info")
+                    .and_then(|d| d.get("editable"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
             }
-            Err(e) => problem = Some(format!("broken direct_url.json ({e}); installed-from-git information is unknown")),
+            Err(e) => {
+                problem = Some(format!(
+                    "broken direct_url.json ({e}); installed-from-git information is unknown"
+                ))
+            }
         }
     }
     match problem {
-        Some(message) => Err((Some(fact), message)),
+        Some(message) => Err((Some(Box::new(fact)), message)),
         None => Ok(fact),
     }
 }

@@ -153,13 +153,21 @@ impl Environment {
     }
 
     /// An environment from `name == version` pairs, used by advisory examples and tests.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, source: &str) -> Environment {
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        source: &str,
+    ) -> Environment {
         let mut env = Environment::empty();
         env.origin = EnvironmentOrigin::EnvFile;
         env.name = source.to_string();
         for (name, version) in pairs {
             let package = crate::requirement::normalize_name(name);
-            let mut fact = VersionFact::known(&package, version, EvidenceKind::Installed, source.to_string());
+            let mut fact = VersionFact::known(
+                &package,
+                version,
+                EvidenceKind::Installed,
+                source.to_string(),
+            );
             if let Some((v, commit)) = version.split_once('@') {
                 fact = VersionFact::known(&package, v, EvidenceKind::Installed, source.to_string());
                 fact.git = true;

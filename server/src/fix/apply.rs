@@ -42,7 +42,8 @@ pub struct FixOutcome {
 /// Applies the fixes of `findings` that `unsafe_fixes` allows: the first applicable fix of each
 /// finding. Edits to other files are left to those files' own findings.
 pub fn apply_fixes(doc: &Document, findings: &[Finding], unsafe_fixes: bool) -> FixOutcome {
-    let allowed = |a: Applicability| a == Applicability::Safe || (unsafe_fixes && a == Applicability::Unsafe);
+    let allowed =
+        |a: Applicability| a == Applicability::Safe || (unsafe_fixes && a == Applicability::Unsafe);
     let mut edits: Vec<(TextRange, String)> = Vec::new();
     let mut inserts: Vec<(usize, String)> = Vec::new();
     let mut outcome = FixOutcome::default();
@@ -50,17 +51,25 @@ pub fn apply_fixes(doc: &Document, findings: &[Finding], unsafe_fixes: bool) -> 
         let Some(fix) = finding.fixes.iter().find(|f| {
             allowed(f.applicability)
                 && (f.edits.iter().any(|e| e.target == EditTarget::ThisDocument)
-                    || (doc.notebook.is_some() && matches!(f.action, Some(FixAction::InsertCell { .. }))))
+                    || (doc.notebook.is_some()
+                        && matches!(f.action, Some(FixAction::InsertCell { .. }))))
         }) else {
             continue;
         };
         let before = edits.len() + inserts.len();
         for e in &fix.edits {
-            if e.target == EditTarget::ThisDocument && !edits.iter().any(|(r, c)| *r == e.range && *c == e.content) {
+            if e.target == EditTarget::ThisDocument
+                && !edits.iter().any(|(r, c)| *r == e.range && *c == e.content)
+            {
                 edits.push((e.range, e.content.clone()));
             }
         }
-        if let Some(FixAction::InsertCell { before_cell, source, .. }) = &fix.action {
+        if let Some(FixAction::InsertCell {
+            before_cell,
+            source,
+            ..
+        }) = &fix.action
+        {
             if !inserts.iter().any(|(c, s)| c == before_cell && s == source) {
                 inserts.push((*before_cell, source.clone()));
             }
@@ -81,16 +90,26 @@ pub fn apply_fixes(doc: &Document, findings: &[Finding], unsafe_fixes: bool) -> 
                 let local: Vec<(TextRange, String)> = edits
                     .iter()
                     .filter(|(r, _)| span.range.contains_range(*r))
-                    .map(|(r, c)| (TextRange::new(r.start - span.range.start, r.end - span.range.start), c.clone()))
+                    .map(|(r, c)| {
+                        (
+                            TextRange::new(r.start - span.range.start, r.end - span.range.start),
+                            c.clone(),
+                        )
+                    })
                     .collect();
                 if local.is_empty() {
                     continue;
                 }
                 let (source, _) = apply_edits(span.range.slice(&doc.text), &local);
-                outcome.cell_changes.push(CellChange::SetSource { cell: span.cell, source });
+                outcome.cell_changes.push(CellChange::SetSource {
+                    cell: span.cell,
+                    source,
+                });
             }
             for (cell, source) in inserts {
-                outcome.cell_changes.push(CellChange::InsertBefore { cell, source });
+                outcome
+                    .cell_changes
+                    .push(CellChange::InsertBefore { cell, source });
             }
         }
     }
@@ -103,7 +122,14 @@ mod tests {
 
     #[test]
     fn overlapping_edits_are_skipped() {
-        let (out, n) = apply_edits("abcdef", &[(TextRange::new(1, 3), "X".into()), (TextRange::new(2, 4), "Y".into()), (TextRange::new(5, 5), "Z".into())]);
+        let (out, n) = apply_edits(
+            "abcdef",
+            &[
+                (TextRange::new(1, 3), "X".into()),
+                (TextRange::new(2, 4), "Y".into()),
+                (TextRange::new(5, 5), "Z".into()),
+            ],
+        );
         assert_eq!(out, "aXdeZf");
         assert_eq!(n, 2);
     }

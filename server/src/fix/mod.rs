@@ -59,7 +59,11 @@ pub struct Edit {
 
 impl Edit {
     pub fn here(range: TextRange, content: impl Into<String>) -> Edit {
-        Edit { target: EditTarget::ThisDocument, range, content: content.into() }
+        Edit {
+            target: EditTarget::ThisDocument,
+            range,
+            content: content.into(),
+        }
     }
 }
 
@@ -68,7 +72,11 @@ impl Edit {
 pub enum FixAction {
     /// Insert a code cell before the cell at `before_cell` (0-based among all cells). `fallback`
     /// edits do the same within existing cells, for editors that cannot insert cells.
-    InsertCell { before_cell: usize, source: String, fallback: Vec<Edit> },
+    InsertCell {
+        before_cell: usize,
+        source: String,
+        fallback: Vec<Edit>,
+    },
     /// Run a command in the selected environment's terminal (editor only, after a click).
     RunCommand { command: String },
     /// Restart the kernel or runtime.

@@ -34,7 +34,11 @@ impl NotebookLayout {
     /// Scans raw notebook JSON for cell and source positions. `None` when it is not JSON of
     /// the expected shape (callers have parsed it already, so that means a bug or a race).
     pub fn scan(raw: &str) -> Option<NotebookLayout> {
-        let mut s = Scanner { b: raw.as_bytes(), i: 0, depth: 0 };
+        let mut s = Scanner {
+            b: raw.as_bytes(),
+            i: 0,
+            depth: 0,
+        };
         let mut layout = NotebookLayout::default();
         s.ws();
         s.expect(b'{')?;
@@ -154,7 +158,10 @@ impl Scanner<'_> {
                 }
             }
             _ => {
-                while self.peek().is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace()) {
+                while self
+                    .peek()
+                    .is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace())
+                {
                     self.i += 1;
                 }
             }
@@ -188,7 +195,11 @@ impl Scanner<'_> {
                 self.i += 1;
             }
         }
-        Some(CellLayout { object: TextRange::new(start, self.i), source, keys })
+        Some(CellLayout {
+            object: TextRange::new(start, self.i),
+            source,
+            keys,
+        })
     }
 }
 
@@ -222,14 +233,23 @@ fn indent_at(raw: &str, offset: usize) -> &str {
 }
 
 /// Serialises a source as nbformat does: a list of lines, each keeping its `\n`.
-fn source_value(source: &str, as_string: bool, item_indent: &str, close_indent: &str, newline: &str) -> String {
+fn source_value(
+    source: &str,
+    as_string: bool,
+    item_indent: &str,
+    close_indent: &str,
+    newline: &str,
+) -> String {
     if as_string {
         return json_string(source);
     }
     if source.is_empty() {
         return "[]".into();
     }
-    let items: Vec<String> = source.split_inclusive('\n').map(|l| format!("{newline}{item_indent}{}", json_string(l))).collect();
+    let items: Vec<String> = source
+        .split_inclusive('\n')
+        .map(|l| format!("{newline}{item_indent}{}", json_string(l)))
+        .collect();
     format!("[{}{newline}{close_indent}]", items.join(","))
 }
 
@@ -251,10 +271,17 @@ pub fn rewrite_notebook(raw: &str, changes: &[CellChange]) -> Option<String> {
                 let item_indent = format!("{key_indent}{}", &" ".repeat(unit));
                 let compact = !old.contains('\n') && old.starts_with('[') && old.len() > 2;
                 let value = if compact {
-                    let items: Vec<String> = source.split_inclusive('\n').map(json_string).collect();
+                    let items: Vec<String> =
+                        source.split_inclusive('\n').map(json_string).collect();
                     format!("[{}]", items.join(", "))
                 } else {
-                    source_value(source, old.starts_with('"'), &item_indent, key_indent, newline)
+                    source_value(
+                        source,
+                        old.starts_with('"'),
+                        &item_indent,
+                        key_indent,
+                        newline,
+                    )
                 };
                 splices.push((range, value));
             }
@@ -268,8 +295,29 @@ pub fn rewrite_notebook(raw: &str, changes: &[CellChange]) -> Option<String> {
                     .unwrap_or_else(|| format!("{cell_indent} "));
                 let unit = key_indent.len() - cell_indent.len();
                 let item_indent = format!("{key_indent}{}", " ".repeat(unit));
-                let mut keys: Vec<&str> = target.keys.iter().map(String::as_str).filter(|k| matches!(*k, "cell_type" | "execution_count" | "id" | "metadata" | "outputs" | "source")).collect();
-                for k in ["cell_type", "execution_count", "metadata", "outputs", "source"] {
+                let mut keys: Vec<&str> = target
+                    .keys
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|k| {
+                        matches!(
+                            *k,
+                            "cell_type"
+                                | "execution_count"
+                                | "id"
+                                | "metadata"
+                                | "outputs"
+                                | "source"
+                        )
+                    })
+                    .collect();
+                for k in [
+                    "cell_type",
+                    "execution_count",
+                    "metadata",
+                    "outputs",
+                    "source",
+                ] {
                     if !keys.contains(&k) {
                         keys.push(k);
                     }
@@ -293,7 +341,10 @@ pub fn rewrite_notebook(raw: &str, changes: &[CellChange]) -> Option<String> {
                         format!("{newline}{key_indent}{}: {v}", json_string(k))
                     })
                     .collect();
-                let new_cell = format!("{{{}{newline}{cell_indent}}},{newline}{cell_indent}", fields.join(","));
+                let new_cell = format!(
+                    "{{{}{newline}{cell_indent}}},{newline}{cell_indent}",
+                    fields.join(",")
+                );
                 splices.push((TextRange::empty(target.object.start), new_cell));
             }
         }
@@ -323,14 +374,31 @@ mod tests {
 
     #[test]
     fn changing_a_source_keeps_every_other_byte() {
-        let out = rewrite_notebook(NB, &[CellChange::SetSource { cell: 0, source: "!pip install \"peft<0.12\"\nimport é".into() }]).unwrap();
-        let expected = NB.replace("\"!pip install peft\\n\"", "\"!pip install \\\"peft<0.12\\\"\\n\"");
+        let out = rewrite_notebook(
+            NB,
+            &[CellChange::SetSource {
+                cell: 0,
+                source: "!pip install \"peft<0.12\"\nimport é".into(),
+            }],
+        )
+        .unwrap();
+        let expected = NB.replace(
+            "\"!pip install peft\\n\"",
+            "\"!pip install \\\"peft<0.12\\\"\\n\"",
+        );
         assert_eq!(out, expected);
     }
 
     #[test]
     fn inserting_a_cell_matches_the_neighbours_style() {
-        let out = rewrite_notebook(NB, &[CellChange::InsertBefore { cell: 0, source: "!pip uninstall unsloth -y\n!pip install x".into() }]).unwrap();
+        let out = rewrite_notebook(
+            NB,
+            &[CellChange::InsertBefore {
+                cell: 0,
+                source: "!pip uninstall unsloth -y\n!pip install x".into(),
+            }],
+        )
+        .unwrap();
         assert!(out.starts_with("{\n \"cells\": [\n  {\n   \"cell_type\": \"code\",\n   \"execution_count\": null,\n   \"metadata\": {},\n   \"outputs\": [],\n   \"source\": [\n    \"!pip uninstall unsloth -y\\n\",\n    \"!pip install x\"\n   ]\n  },\n  {\n"), "{out}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["cells"].as_array().unwrap().len(), 2);

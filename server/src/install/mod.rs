@@ -69,13 +69,54 @@ impl InstallCommand {
 
 /// Options that take a value in the next token (when not written as `--opt=value`).
 const VALUE_OPTIONS: &[&str] = &[
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url",
-    "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--platform", "--python-version",
-    "--implementation", "--abi", "--only-binary", "--no-binary", "--progress-bar", "--trusted-host", "-C",
-    "--config-settings", "--upgrade-strategy", "--log", "--cache-dir", "--src", "--python", "-p",
-    "--root-user-action", "--index-strategy", "--torch-backend", "--resolution", "--prerelease", "--index",
-    "--default-index", "--extra-index", "--exclude-newer", "--link-mode", "--report", "--group", "-n", "--name",
-    "--channel", "--override", "--build-constraint",
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "-t",
+    "--target",
+    "--prefix",
+    "--root",
+    "--platform",
+    "--python-version",
+    "--implementation",
+    "--abi",
+    "--only-binary",
+    "--no-binary",
+    "--progress-bar",
+    "--trusted-host",
+    "-C",
+    "--config-settings",
+    "--upgrade-strategy",
+    "--log",
+    "--cache-dir",
+    "--src",
+    "--python",
+    "-p",
+    "--root-user-action",
+    "--index-strategy",
+    "--torch-backend",
+    "--resolution",
+    "--prerelease",
+    "--index",
+    "--default-index",
+    "--extra-index",
+    "--exclude-newer",
+    "--link-mode",
+    "--report",
+    "--group",
+    "-n",
+    "--name",
+    "--channel",
+    "--override",
+    "--build-constraint",
 ];
 
 /// Finds the install commands in a shell line of `text`.
@@ -221,9 +262,13 @@ fn parse_segment(tokens: &[Token]) -> Option<InstallCommand> {
 
 fn apply_value_option(cmd: &mut InstallCommand, option: &str, value: &Token) {
     match option {
-        "-r" | "--requirement" | "-c" | "--constraint" => cmd.requirement_files.push((value.value.clone(), value.range)),
+        "-r" | "--requirement" | "-c" | "--constraint" => cmd
+            .requirement_files
+            .push((value.value.clone(), value.range)),
         "-e" | "--editable" => push_requirement(cmd, value, true),
-        "-i" | "--index-url" | "--index" | "--default-index" => cmd.index_url = Some(value.value.clone()),
+        "-i" | "--index-url" | "--index" | "--default-index" => {
+            cmd.index_url = Some(value.value.clone())
+        }
         _ => {}
     }
 }
@@ -233,8 +278,16 @@ fn push_requirement(cmd: &mut InstallCommand, tok: &Token, editable: bool) {
         Err(format!("editable install of a local path `{}`", tok.value))
     } else if cmd.installer == Installer::Conda {
         // conda's `name=1.2` and `name==1.2` both pin; anything else is taken by name only.
-        let (name, version) = tok.value.split_once("==").or_else(|| tok.value.split_once('=')).unwrap_or((&tok.value, ""));
-        let text = if version.is_empty() { name.to_string() } else { format!("{name}=={version}") };
+        let (name, version) = tok
+            .value
+            .split_once("==")
+            .or_else(|| tok.value.split_once('='))
+            .unwrap_or((&tok.value, ""));
+        let text = if version.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}=={version}")
+        };
         parse_requirement(&text)
     } else {
         parse_requirement(&tok.value)
@@ -250,18 +303,26 @@ fn push_requirement(cmd: &mut InstallCommand, tok: &Token, editable: bool) {
 
 fn is_env_assignment(token: &str) -> bool {
     token.split_once('=').is_some_and(|(name, _)| {
-        !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
     })
 }
 
 fn is_pip(program: &str) -> bool {
-    program == "pip" || program.strip_prefix("pip").is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    program == "pip"
+        || program
+            .strip_prefix("pip")
+            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 fn is_python(program: &str) -> bool {
     program == "{sys.executable}"
         || program == "$PYTHON"
-        || program.strip_prefix("python").is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        || program
+            .strip_prefix("python")
+            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 #[cfg(test)]
@@ -271,22 +332,33 @@ mod tests {
     use crate::source::ShellPrefix;
 
     fn parse(text: &str) -> Vec<InstallCommand> {
-        let line = ShellLine { range: TextRange::new(0, text.len()), prefix: ShellPrefix::Bang, condition: None };
+        let line = ShellLine {
+            range: TextRange::new(0, text.len()),
+            prefix: ShellPrefix::Bang,
+            condition: None,
+        };
         parse_shell_line(text, &line)
     }
 
     #[test]
     fn the_founding_case_install_line() {
-        let text = r#"!pip install --no-deps "xformers<0.0.27" "trl<0.9.0" peft accelerate bitsandbytes"#;
+        let text =
+            r#"!pip install --no-deps "xformers<0.0.27" "trl<0.9.0" peft accelerate bitsandbytes"#;
         let cmds = parse(text);
         assert_eq!(cmds.len(), 1);
         let cmd = &cmds[0];
         assert!(cmd.no_deps);
         let names: Vec<_> = cmd.requirements.iter().map(|r| r.name().unwrap()).collect();
-        assert_eq!(names, ["xformers", "trl", "peft", "accelerate", "bitsandbytes"]);
+        assert_eq!(
+            names,
+            ["xformers", "trl", "peft", "accelerate", "bitsandbytes"]
+        );
         assert_eq!(cmd.requirements[2].range.slice(text), "peft");
         assert_eq!(cmd.requirements[0].range.slice(text), "\"xformers<0.0.27\"");
-        assert_eq!(cmd.requirements[2].requirement.as_ref().unwrap().spec, RequirementSpec::Unpinned);
+        assert_eq!(
+            cmd.requirements[2].requirement.as_ref().unwrap().spec,
+            RequirementSpec::Unpinned
+        );
     }
 
     #[test]
@@ -297,21 +369,32 @@ mod tests {
         assert_eq!(cmds[0].action, InstallAction::Uninstall);
         assert_eq!(cmds[0].requirements[0].name(), Some("unsloth"));
         assert!(cmds[1].upgrade && cmds[1].force_reinstall && cmds[1].no_cache_dir);
-        assert!(cmds[1].requirements[0].requirement.as_ref().unwrap().spec.is_git());
+        assert!(cmds[1].requirements[0]
+            .requirement
+            .as_ref()
+            .unwrap()
+            .spec
+            .is_git());
     }
 
     #[test]
     fn uv_python_m_pip_short_flag_clusters_and_interpolation() {
         let cmds = parse("!uv pip install -qqq --upgrade {_vllm} \"unsloth[base] @ git+https://github.com/unslothai/unsloth\" torchvision");
         assert_eq!(cmds[0].installer, Installer::Uv);
-        assert_eq!(cmds[0].requirements[0].requirement.as_ref().unwrap().spec, RequirementSpec::Interpolated);
+        assert_eq!(
+            cmds[0].requirements[0].requirement.as_ref().unwrap().spec,
+            RequirementSpec::Interpolated
+        );
         assert_eq!(cmds[0].requirements.len(), 3);
         let cmds = parse("python -m pip install -qU uv --root-user-action=ignore");
         assert!(cmds[0].upgrade);
         assert_eq!(cmds[0].requirements.len(), 1);
         let cmds = parse("%pip install -r requirements.txt --index-url https://download.pytorch.org/whl/cu121 torch");
         assert_eq!(cmds[0].requirement_files[0].0, "requirements.txt");
-        assert_eq!(cmds[0].index_url.as_deref(), Some("https://download.pytorch.org/whl/cu121"));
+        assert_eq!(
+            cmds[0].index_url.as_deref(),
+            Some("https://download.pytorch.org/whl/cu121")
+        );
         assert_eq!(cmds[0].requirements[0].name(), Some("torch"));
     }
 

@@ -19,7 +19,6 @@ impl Token {
     }
 }
 
-
 /// Splits `text[range]` into words. A leading `!` or `%` (IPython) is skipped.
 pub fn tokenize(text: &str, range: TextRange) -> Vec<Token> {
     let bytes = text.as_bytes();
@@ -46,11 +45,23 @@ pub fn tokenize(text: &str, range: TextRange) -> Vec<Token> {
             continue;
         }
         if b == b';' || b == b'&' || b == b'|' {
-            let len = if i + 1 < end && (bytes[i + 1] == b'&' || bytes[i + 1] == b'|') && bytes[i + 1] == b { 2 } else { 1 };
+            let len = if i + 1 < end
+                && (bytes[i + 1] == b'&' || bytes[i + 1] == b'|')
+                && bytes[i + 1] == b
+            {
+                2
+            } else {
+                1
+            };
             if b == b'&' && len == 1 {
                 // A lone `&` (background) or part of `&>`: treat as a separator either way.
             }
-            tokens.push(Token { value: text[i..i + len].to_string(), range: TextRange::new(i, i + len), quoted: false, separator: true });
+            tokens.push(Token {
+                value: text[i..i + len].to_string(),
+                range: TextRange::new(i, i + len),
+                quoted: false,
+                separator: true,
+            });
             i += len;
             continue;
         }
@@ -59,7 +70,11 @@ pub fn tokenize(text: &str, range: TextRange) -> Vec<Token> {
         let mut quoted = false;
         while i < end {
             let c = bytes[i];
-            if c.is_ascii_whitespace() || c == b';' || c == b'|' || (c == b'&' && !value.ends_with('>')) {
+            if c.is_ascii_whitespace()
+                || c == b';'
+                || c == b'|'
+                || (c == b'&' && !value.ends_with('>'))
+            {
                 break;
             }
             if c == b'\\' && matches!(bytes.get(i + 1), Some(b'\n') | Some(b'\r')) {
@@ -77,7 +92,12 @@ pub fn tokenize(text: &str, range: TextRange) -> Vec<Token> {
             value.push_str(&text[i..i + ch_len]);
             i += ch_len;
         }
-        tokens.push(Token { value, range: TextRange::new(start, i), quoted, separator: false });
+        tokens.push(Token {
+            value,
+            range: TextRange::new(start, i),
+            quoted,
+            separator: false,
+        });
     }
     tokens
 }
@@ -91,7 +111,23 @@ mod tests {
         let text = "!pip install \"peft<0.12\" 'trl' \\\n  x && pip uninstall -y y; z # c";
         let toks = tokenize(text, TextRange::new(0, text.len()));
         let values: Vec<_> = toks.iter().map(|t| t.value.as_str()).collect();
-        assert_eq!(values, ["pip", "install", "peft<0.12", "trl", "x", "&&", "pip", "uninstall", "-y", "y", ";", "z"]);
+        assert_eq!(
+            values,
+            [
+                "pip",
+                "install",
+                "peft<0.12",
+                "trl",
+                "x",
+                "&&",
+                "pip",
+                "uninstall",
+                "-y",
+                "y",
+                ";",
+                "z"
+            ]
+        );
         assert_eq!(toks[2].range.slice(text), "\"peft<0.12\"");
         assert!(toks[2].quoted);
     }

@@ -28,7 +28,10 @@ impl CallPattern {
             re.push_str(&regex::escape(part));
         }
         re.push('$');
-        Ok(CallPattern { written: written.to_string(), regex: Regex::new(&re).map_err(|e| e.to_string())? })
+        Ok(CallPattern {
+            written: written.to_string(),
+            regex: Regex::new(&re).map_err(|e| e.to_string())?,
+        })
     }
 
     pub fn matches(&self, qualified: &str) -> bool {
@@ -41,12 +44,23 @@ impl CallPattern {
 pub enum Matcher {
     /// An import of `module` or a submodule; with `after`, only when it follows an import of one
     /// of those modules.
-    Import { module: String, after: Vec<String> },
-    Call { call: CallPattern },
+    Import {
+        module: String,
+        after: Vec<String>,
+    },
+    Call {
+        call: CallPattern,
+    },
     /// A keyword argument of a call, optionally only with one of some literal values.
-    Keyword { call: CallPattern, name: String, values: Option<Vec<String>> },
+    Keyword {
+        call: CallPattern,
+        name: String,
+        values: Option<Vec<String>>,
+    },
     /// A model name passed to a loader.
-    Model { pattern: Regex },
+    Model {
+        pattern: Regex,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -69,7 +83,11 @@ pub struct Case {
 
 #[derive(Clone, Debug)]
 pub enum BenignKind {
-    Keyword { name: String, fast: Vec<String>, includes: Vec<String> },
+    Keyword {
+        name: String,
+        fast: Vec<String>,
+        includes: Vec<String>,
+    },
     Model(Regex),
     Output(Regex),
 }
@@ -96,13 +114,20 @@ pub enum FixKind {
     /// Rewrite the requirement where the package is declared.
     Pin { package: String, specifier: String },
     /// Insert a code cell before the first import of a module (notebooks only).
-    InsertCell { before_import: String, source: String },
+    InsertCell {
+        before_import: String,
+        source: String,
+    },
     /// A command to run in the environment's terminal.
     RunCommand { command: String },
     /// Restart the kernel or runtime.
     RestartRuntime,
     /// Rename a keyword argument of a call.
-    RenameKeyword { call: String, from: String, to: String },
+    RenameKeyword {
+        call: String,
+        from: String,
+        to: String,
+    },
     /// Rename an imported name.
     RenameImport { from: String, to: String },
     /// Move `import <module>` before every other import.
@@ -142,29 +167,50 @@ impl Advisory {
     /// Parses an advisory file: a ```` ```toml ```` front matter block, then Markdown.
     pub fn parse(text: &str) -> Result<Advisory, String> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let rest = text.strip_prefix("```toml\n").ok_or("the file must start with a ```toml front matter block")?;
-        let end = rest.find("\n```\n").or_else(|| rest.strip_suffix("\n```").map(str::len)).ok_or("the ```toml block is not closed")?;
+        let rest = text
+            .strip_prefix("```toml\n")
+            .ok_or("the file must start with a ```toml front matter block")?;
+        let end = rest
+            .find("\n```\n")
+            .or_else(|| rest.strip_suffix("\n```").map(str::len))
+            .ok_or("the ```toml block is not closed")?;
         let front = &rest[..end];
         let body = rest[end..].trim_start_matches("\n```").trim().to_string();
-        let raw: AdvisoryToml = toml::from_str(front).map_err(|e| format!("front matter: {}", e.to_string().trim()))?;
+        let raw: AdvisoryToml =
+            toml::from_str(front).map_err(|e| format!("front matter: {}", e.to_string().trim()))?;
         Advisory::compile(raw, body)
     }
 
     fn compile(raw: AdvisoryToml, body: String) -> Result<Advisory, String> {
         let id_ok = raw.id.len() >= 4
-            && raw.id.chars().take_while(|c| c.is_ascii_uppercase()).count() >= 2
-            && raw.id.chars().skip_while(|c| c.is_ascii_uppercase()).all(|c| c.is_ascii_digit());
+            && raw
+                .id
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase())
+                .count()
+                >= 2
+            && raw
+                .id
+                .chars()
+                .skip_while(|c| c.is_ascii_uppercase())
+                .all(|c| c.is_ascii_digit());
         if !id_ok {
-            return Err(format!("id `{}` must be upper-case letters followed by digits, like UNS001", raw.id));
+            return Err(format!(
+                "id `{}` must be upper-case letters followed by digits, like UNS001",
+                raw.id
+            ));
         }
         let ctx = |what: &str| format!("{}: {what}", raw.id);
-        let severity = Severity::parse(&raw.severity).ok_or_else(|| ctx(&format!("unknown severity `{}`", raw.severity)))?;
+        let severity = Severity::parse(&raw.severity)
+            .ok_or_else(|| ctx(&format!("unknown severity `{}`", raw.severity)))?;
         let versions = compile_versions(&raw.versions).map_err(|e| ctx(&e))?;
         let mut git = Vec::new();
         for (package, g) in &raw.git {
             let package = normalize_name(package);
             if !versions.iter().any(|(p, _)| *p == package) {
-                return Err(ctx(&format!("[git.{package}] needs a `versions` entry for {package}")));
+                return Err(ctx(&format!(
+                    "[git.{package}] needs a `versions` entry for {package}"
+                )));
             }
             git.push(GitPlacement {
                 package,
@@ -172,23 +218,41 @@ impl Advisory {
                 affected: g.affected.clone(),
                 fixed: g.fixed.clone(),
                 fix_commit: g.fix_commit.clone(),
-                unplaced: Severity::parse(&g.unplaced).ok_or_else(|| ctx("unknown `unplaced` severity"))?,
+                unplaced: Severity::parse(&g.unplaced)
+                    .ok_or_else(|| ctx("unknown `unplaced` severity"))?,
             });
         }
         let mut cases = Vec::new();
         for c in &raw.cases {
             cases.push(Case {
-                severity: Severity::parse(&c.severity).ok_or_else(|| ctx(&format!("unknown severity `{}`", c.severity)))?,
+                severity: Severity::parse(&c.severity)
+                    .ok_or_else(|| ctx(&format!("unknown severity `{}`", c.severity)))?,
                 versions: compile_versions(&c.versions).map_err(|e| ctx(&e))?,
-                require: c.require.iter().map(compile_matcher).collect::<Result<_, _>>().map_err(|e| ctx(&e))?,
+                require: c
+                    .require
+                    .iter()
+                    .map(compile_matcher)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| ctx(&e))?,
                 note: c.note.clone(),
             });
         }
-        let flag = raw.flag.iter().map(compile_matcher).collect::<Result<Vec<_>, _>>().map_err(|e| ctx(&e))?;
-        let require = raw.require.iter().map(compile_matcher).collect::<Result<Vec<_>, _>>().map_err(|e| ctx(&e))?;
+        let flag = raw
+            .flag
+            .iter()
+            .map(compile_matcher)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ctx(&e))?;
+        let require = raw
+            .require
+            .iter()
+            .map(compile_matcher)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ctx(&e))?;
         let mut symptoms = Vec::new();
         for s in &raw.symptoms {
-            let pattern = Regex::new(&s.pattern).map_err(|e| ctx(&format!("symptom pattern: {e}")))?;
+            let pattern =
+                Regex::new(&s.pattern).map_err(|e| ctx(&format!("symptom pattern: {e}")))?;
             let versions = compile_versions(&s.versions).map_err(|e| ctx(&e))?;
             for (package, _) in &versions {
                 let group = package.replace('-', "_");
@@ -200,17 +264,46 @@ impl Advisory {
                 pattern,
                 versions,
                 message: s.message.clone(),
-                severity: s.severity.as_deref().map(|v| Severity::parse(v).ok_or_else(|| ctx("unknown symptom severity"))).transpose()?,
-                inspect: s.inspect.as_deref().map(CallPattern::new).transpose().map_err(|e| ctx(&e))?,
-                benign: s.benign.iter().map(compile_benign).collect::<Result<_, _>>().map_err(|e| ctx(&e))?,
+                severity: s
+                    .severity
+                    .as_deref()
+                    .map(|v| Severity::parse(v).ok_or_else(|| ctx("unknown symptom severity")))
+                    .transpose()?,
+                inspect: s
+                    .inspect
+                    .as_deref()
+                    .map(CallPattern::new)
+                    .transpose()
+                    .map_err(|e| ctx(&e))?,
+                benign: s
+                    .benign
+                    .iter()
+                    .map(compile_benign)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| ctx(&e))?,
             });
         }
-        let fixes = raw.fixes.iter().map(compile_fix).collect::<Result<Vec<_>, _>>().map_err(|e| ctx(&e))?;
-        if !raw.examples.iter().any(|e| e.expect == super::Expectation::Trigger) || !raw.examples.iter().any(|e| e.expect == super::Expectation::Clean) {
+        let fixes = raw
+            .fixes
+            .iter()
+            .map(compile_fix)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ctx(&e))?;
+        if !raw
+            .examples
+            .iter()
+            .any(|e| e.expect == super::Expectation::Trigger)
+            || !raw
+                .examples
+                .iter()
+                .any(|e| e.expect == super::Expectation::Clean)
+        {
             return Err(ctx("needs at least one `trigger` and one `clean` example"));
         }
         if versions.is_empty() && symptoms.is_empty() && require.is_empty() && flag.is_empty() {
-            return Err(ctx("matches nothing: give `versions`, `symptoms` or usage matchers"));
+            return Err(ctx(
+                "matches nothing: give `versions`, `symptoms` or usage matchers",
+            ));
         }
         Ok(Advisory {
             id: raw.id,
@@ -242,47 +335,88 @@ fn specifiers(s: &str) -> Result<VersionSpecifiers, String> {
     VersionSpecifiers::from_str(s).map_err(|e| format!("`{s}` is not a PEP 440 specifier: {e}"))
 }
 
-fn compile_versions(map: &std::collections::BTreeMap<String, String>) -> Result<Vec<(String, VersionSpecifiers)>, String> {
-    map.iter().map(|(p, s)| Ok((normalize_name(p), specifiers(s)?))).collect()
+fn compile_versions(
+    map: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(String, VersionSpecifiers)>, String> {
+    map.iter()
+        .map(|(p, s)| Ok((normalize_name(p), specifiers(s)?)))
+        .collect()
 }
 
 fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
-    let kinds = [m.import.is_some(), m.call.is_some() && m.keyword.is_none(), m.keyword.is_some(), m.model.is_some()];
+    let kinds = [
+        m.import.is_some(),
+        m.call.is_some() && m.keyword.is_none(),
+        m.keyword.is_some(),
+        m.model.is_some(),
+    ];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err("a matcher needs exactly one of `import`, `call`, `keyword` (with `call`), `model`".into());
+        return Err(
+            "a matcher needs exactly one of `import`, `call`, `keyword` (with `call`), `model`"
+                .into(),
+        );
     }
     if let Some(module) = &m.import {
-        return Ok(Matcher::Import { module: module.clone(), after: m.after.clone().unwrap_or_default() });
+        return Ok(Matcher::Import {
+            module: module.clone(),
+            after: m.after.clone().unwrap_or_default(),
+        });
     }
     if m.after.is_some() {
         return Err("`after` only goes with `import`".into());
     }
     if let Some(name) = &m.keyword {
         let call = m.call.as_deref().ok_or("`keyword` needs `call`")?;
-        return Ok(Matcher::Keyword { call: CallPattern::new(call)?, name: name.clone(), values: m.values.clone() });
+        return Ok(Matcher::Keyword {
+            call: CallPattern::new(call)?,
+            name: name.clone(),
+            values: m.values.clone(),
+        });
     }
     if m.values.is_some() {
         return Err("`values` only goes with `keyword`".into());
     }
     if let Some(call) = &m.call {
-        return Ok(Matcher::Call { call: CallPattern::new(call)? });
+        return Ok(Matcher::Call {
+            call: CallPattern::new(call)?,
+        });
     }
     let pattern = m.model.as_deref().unwrap_or_default();
-    Ok(Matcher::Model { pattern: Regex::new(pattern).map_err(|e| format!("model pattern: {e}"))? })
+    Ok(Matcher::Model {
+        pattern: Regex::new(pattern).map_err(|e| format!("model pattern: {e}"))?,
+    })
 }
 
 fn compile_benign(b: &BenignToml) -> Result<Benign, String> {
     let kind = match (&b.keyword, &b.model, &b.output) {
-        (Some(name), None, None) => BenignKind::Keyword { name: name.clone(), fast: b.fast.clone(), includes: b.includes.clone() },
-        (None, Some(m), None) => BenignKind::Model(Regex::new(m).map_err(|e| format!("benign model pattern: {e}"))?),
-        (None, None, Some(o)) => BenignKind::Output(Regex::new(o).map_err(|e| format!("benign output pattern: {e}"))?),
-        _ => return Err("a benign explanation needs exactly one of `keyword`, `model`, `output`".into()),
+        (Some(name), None, None) => BenignKind::Keyword {
+            name: name.clone(),
+            fast: b.fast.clone(),
+            includes: b.includes.clone(),
+        },
+        (None, Some(m), None) => {
+            BenignKind::Model(Regex::new(m).map_err(|e| format!("benign model pattern: {e}"))?)
+        }
+        (None, None, Some(o)) => {
+            BenignKind::Output(Regex::new(o).map_err(|e| format!("benign output pattern: {e}"))?)
+        }
+        _ => {
+            return Err(
+                "a benign explanation needs exactly one of `keyword`, `model`, `output`".into(),
+            )
+        }
     };
-    Ok(Benign { kind, reason: b.reason.clone() })
+    Ok(Benign {
+        kind,
+        reason: b.reason.clone(),
+    })
 }
 
 fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
-    let need = |v: &Option<String>, key: &str| v.clone().ok_or_else(|| format!("fix `{}` needs `{key}`", f.kind));
+    let need = |v: &Option<String>, key: &str| {
+        v.clone()
+            .ok_or_else(|| format!("fix `{}` needs `{key}`", f.kind))
+    };
     let kind = match f.kind.as_str() {
         "pin" => FixKind::Pin { package: normalize_name(&need(&f.package, "package")?), specifier: need(&f.specifier, "specifier")? },
         "insert-cell" => FixKind::InsertCell { before_import: need(&f.before_import, "before-import")?, source: need(&f.source, "source")? },
@@ -296,15 +430,26 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
     if let FixKind::Pin { specifier, .. } = &kind {
         specifiers(specifier)?;
     }
-    let applicability = Applicability::parse(&f.applicability).ok_or_else(|| format!("unknown applicability `{}` (safe, unsafe, display-only)", f.applicability))?;
+    let applicability = Applicability::parse(&f.applicability).ok_or_else(|| {
+        format!(
+            "unknown applicability `{}` (safe, unsafe, display-only)",
+            f.applicability
+        )
+    })?;
     let title = match (&f.title, &kind) {
         (Some(t), _) => t.clone(),
         (None, FixKind::Pin { package, specifier }) => format!("Pin {package} to {specifier}"),
         (None, FixKind::RenameKeyword { from, to, .. }) => format!("Rename `{from}` to `{to}`"),
         (None, FixKind::RenameImport { from, to }) => format!("Import `{to}` instead of `{from}`"),
-        (None, FixKind::MoveImportFirst { module }) => format!("Move `import {module}` before the other imports"),
+        (None, FixKind::MoveImportFirst { module }) => {
+            format!("Move `import {module}` before the other imports")
+        }
         (None, FixKind::RestartRuntime) => "Restart the runtime after reinstalling".into(),
         (None, _) => return Err(format!("fix `{}` needs a `title`", f.kind)),
     };
-    Ok(FixTemplate { kind, title, applicability })
+    Ok(FixTemplate {
+        kind,
+        title,
+        applicability,
+    })
 }

@@ -12,11 +12,25 @@ use std::sync::OnceLock;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Signal {
     /// A package version printed by a banner line or an installer.
-    Version { package: String, version: String, how: &'static str },
+    Version {
+        package: String,
+        version: String,
+        how: &'static str,
+    },
     /// `Unsloth 2024.7 patched 42 layers with 0 QKV layers, 0 O layers and 0 MLP layers.`
-    PatchSummary { unsloth: String, layers: u32, qkv: u32, o: u32, mlp: u32 },
+    PatchSummary {
+        unsloth: String,
+        layers: u32,
+        qkv: u32,
+        o: u32,
+        mlp: u32,
+    },
     /// pip's `Resolved https://github.com/unslothai/unsloth.git to commit <sha>`.
-    GitCommit { package: String, url: String, commit: String },
+    GitCommit {
+        package: String,
+        url: String,
+        commit: String,
+    },
     /// Colab's "You must restart the runtime" warning, with the packages it names.
     RestartWarning { packages: Vec<String> },
     /// The first line of an error output: `ImportError: ...`.
@@ -63,17 +77,26 @@ fn patterns() -> &'static Patterns {
 /// The lines of an output text as a terminal would show them: `\r` progress updates keep only
 /// their last state.
 pub fn output_lines(text: &str) -> impl Iterator<Item = &str> {
-    text.split('\n').map(|line| line.trim_end_matches('\r').rsplit('\r').next().unwrap_or(""))
+    text.split('\n').map(|line| {
+        line.trim_end_matches('\r')
+            .rsplit('\r')
+            .next()
+            .unwrap_or("")
+    })
 }
 
 /// Reads every signal in one output text.
 pub fn read_signals(text: &str) -> Vec<OutputSignal> {
     let p = patterns();
     let mut out = Vec::new();
-    let mut push = |signal: Signal, line: &str| out.push(OutputSignal { signal, line: line.to_string() });
-    let mut lines = output_lines(text).peekable();
+    let mut push = |signal: Signal, line: &str| {
+        out.push(OutputSignal {
+            signal,
+            line: line.to_string(),
+        })
+    };
     let mut previous = "";
-    while let Some(line) = lines.next() {
+    for line in output_lines(text) {
         let version = |package: &str, version: &str, how: &'static str| Signal::Version {
             package: normalize_name(package),
             version: version.to_string(),
@@ -91,7 +114,16 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
             } else if let Some(c) = p.patch.captures(line) {
                 let n = |i: usize| c[i].parse().unwrap_or(u32::MAX);
                 push(version("unsloth", &c[1], "Unsloth's patch summary"), line);
-                push(Signal::PatchSummary { unsloth: c[1].to_string(), layers: n(2), qkv: n(3), o: n(4), mlp: n(5) }, line);
+                push(
+                    Signal::PatchSummary {
+                        unsloth: c[1].to_string(),
+                        layers: n(2),
+                        qkv: n(3),
+                        o: n(4),
+                        mlp: n(5),
+                    },
+                    line,
+                );
             }
         }
         if line.contains("CUDA") {
@@ -123,7 +155,14 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
             if let Some(c) = p.resolved.captures(line) {
                 let url = c[1].to_string();
                 let package = repository_package(&url);
-                push(Signal::GitCommit { package, url, commit: c[2].to_string() }, line);
+                push(
+                    Signal::GitCommit {
+                        package,
+                        url,
+                        commit: c[2].to_string(),
+                    },
+                    line,
+                );
             }
         }
         if line.contains("+ ") {
@@ -151,12 +190,21 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
 pub fn error_signal(text: &str) -> Option<OutputSignal> {
     let first = text.lines().next()?;
     let (ename, evalue) = first.split_once(": ").unwrap_or((first, ""));
-    Some(OutputSignal { signal: Signal::Error { ename: ename.to_string(), evalue: evalue.to_string() }, line: first.to_string() })
+    Some(OutputSignal {
+        signal: Signal::Error {
+            ename: ename.to_string(),
+            evalue: evalue.to_string(),
+        },
+        line: first.to_string(),
+    })
 }
 
 /// `torch-2.4.0+cu121` → (`torch`, `2.4.0+cu121`): split on the last `-` that a digit follows.
 fn split_name_version(item: &str) -> Option<(&str, &str)> {
-    let idx = item.match_indices('-').filter(|(i, _)| item[i + 1..].starts_with(|c: char| c.is_ascii_digit())).last()?.0;
+    let idx = item
+        .rmatch_indices('-')
+        .find(|(i, _)| item[i + 1..].starts_with(|c: char| c.is_ascii_digit()))?
+        .0;
     Some((&item[..idx], &item[idx + 1..]))
 }
 
@@ -168,7 +216,13 @@ pub fn repository_package(url: &str) -> String {
         None => path,
     };
     let path = path.rsplit_once('@').map_or(path, |(p, _)| p);
-    normalize_name(path.trim_end_matches('/').rsplit('/').next().unwrap_or("").trim_end_matches(".git"))
+    normalize_name(
+        path.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(".git"),
+    )
 }
 
 #[cfg(test)]
@@ -179,7 +233,9 @@ mod tests {
         read_signals(text)
             .into_iter()
             .filter_map(|s| match s.signal {
-                Signal::Version { package, version, .. } => Some((package, version)),
+                Signal::Version {
+                    package, version, ..
+                } => Some((package, version)),
                 _ => None,
             })
             .collect()
@@ -190,19 +246,34 @@ mod tests {
         let text = "==((====))==  Unsloth: Fast Gemma2 patching release 2024.7\n   \\\\   /|    GPU: Tesla T4. Max memory: 14.748 GB. Platform = Linux.\nO^O/ \\_/ \\    Pytorch: 2.3.0+cu121. CUDA = 7.5. CUDA Toolkit = 12.1.\n\\        /    Bfloat16 = FALSE. FA [Xformers = 0.0.26.post1. FA2 = False]\n";
         assert_eq!(
             versions(text),
-            [("unsloth", "2024.7"), ("torch", "2.3.0+cu121"), ("cuda-toolkit", "12.1"), ("xformers", "0.0.26.post1")]
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+            [
+                ("unsloth", "2024.7"),
+                ("torch", "2.3.0+cu121"),
+                ("cuda-toolkit", "12.1"),
+                ("xformers", "0.0.26.post1")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
         );
     }
 
     #[test]
     fn the_2024_08_and_2025_banners() {
-        let v = versions("==((====))==  Unsloth 2024.8: Fast Gemma2 patching. Transformers = 4.44.0.\n");
+        let v = versions(
+            "==((====))==  Unsloth 2024.8: Fast Gemma2 patching. Transformers = 4.44.0.\n",
+        );
         assert_eq!(v[0], ("unsloth".into(), "2024.8".into()));
         assert_eq!(v[1], ("transformers".into(), "4.44.0".into()));
         let text = "==((====))==  Unsloth 2025.3.14: Fast Llama patching. Transformers: 4.49.0. vLLM: 0.7.3.\nO^O/ \\_/ \\    Torch: 2.5.1+cu124. CUDA: 8.9. CUDA Toolkit: 12.4. Triton: 3.1.0\n\\        /    Bfloat16 = TRUE. FA [Xformers = 0.0.28.post3. FA2 = False]\n";
         let v = versions(text);
-        let expect = [("unsloth", "2025.3.14"), ("transformers", "4.49.0"), ("vllm", "0.7.3"), ("torch", "2.5.1+cu124"), ("cuda-toolkit", "12.4"), ("triton", "3.1.0"), ("xformers", "0.0.28.post3")];
+        let expect = [
+            ("unsloth", "2025.3.14"),
+            ("transformers", "4.49.0"),
+            ("vllm", "0.7.3"),
+            ("torch", "2.5.1+cu124"),
+            ("cuda-toolkit", "12.4"),
+            ("triton", "3.1.0"),
+            ("xformers", "0.0.28.post3"),
+        ];
         assert_eq!(v, expect.map(|(a, b)| (a.to_string(), b.to_string())));
         let v = versions("==((====))==  Unsloth 2026.5.10: Fast Gemma4_Unified patching. Transformers: 5.10.0.dev0.\n");
         assert_eq!(v[1].1, "5.10.0.dev0");
@@ -210,8 +281,19 @@ mod tests {
 
     #[test]
     fn patch_summary_pip_uv_and_restart() {
-        let s = read_signals("Unsloth 2024.7 patched 42 layers with 0 QKV layers, 0 O layers and 0 MLP layers.\n");
-        assert!(matches!(s[1].signal, Signal::PatchSummary { qkv: 0, o: 0, mlp: 0, layers: 42, .. }));
+        let s = read_signals(
+            "Unsloth 2024.7 patched 42 layers with 0 QKV layers, 0 O layers and 0 MLP layers.\n",
+        );
+        assert!(matches!(
+            s[1].signal,
+            Signal::PatchSummary {
+                qkv: 0,
+                o: 0,
+                mlp: 0,
+                layers: 42,
+                ..
+            }
+        ));
         let v = versions("Successfully installed huggingface-hub-0.24.2 torch-2.4.0+cu121 unsloth-2024.8\n + peft==0.12.0\n");
         assert_eq!(v[0], ("huggingface-hub".into(), "0.24.2".into()));
         assert_eq!(v[1], ("torch".into(), "2.4.0+cu121".into()));
@@ -219,7 +301,12 @@ mod tests {
         let s = read_signals("  Resolved https://github.com/unslothai/unsloth.git to commit e9ab1ad5bc0a4e8d6c1e9e4b3f8c2d1a0b9c8d7e\n");
         assert!(matches!(&s[0].signal, Signal::GitCommit { package, .. } if package == "unsloth"));
         let s = read_signals("WARNING: The following packages were previously imported in this runtime:\n  [numpy,peft]\nYou must restart the runtime in order to use newly installed versions.\n");
-        assert_eq!(s[0].signal, Signal::RestartWarning { packages: vec!["numpy".into(), "peft".into()] });
+        assert_eq!(
+            s[0].signal,
+            Signal::RestartWarning {
+                packages: vec!["numpy".into(), "peft".into()]
+            }
+        );
     }
 
     #[test]
@@ -230,7 +317,13 @@ mod tests {
 
     #[test]
     fn repository_names() {
-        assert_eq!(repository_package("https://github.com/unslothai/unsloth-zoo"), "unsloth-zoo");
-        assert_eq!(repository_package("git+https://github.com/unslothai/unsloth.git@main#egg=unsloth"), "unsloth");
+        assert_eq!(
+            repository_package("https://github.com/unslothai/unsloth-zoo"),
+            "unsloth-zoo"
+        );
+        assert_eq!(
+            repository_package("git+https://github.com/unslothai/unsloth.git@main#egg=unsloth"),
+            "unsloth"
+        );
     }
 }

@@ -11,7 +11,13 @@ pub fn render_concise(reports: &[FileReport]) -> String {
     let mut out = String::new();
     for report in reports {
         for f in &report.findings {
-            out.push_str(&format!("{}: {} [{}] {}\n", report.location_label(f.range.start), f.code, f.severity.as_str(), f.message));
+            out.push_str(&format!(
+                "{}: {} [{}] {}\n",
+                report.location_label(f.range.start),
+                f.code,
+                f.severity.as_str(),
+                f.message
+            ));
         }
     }
     out
@@ -19,7 +25,11 @@ pub fn render_concise(reports: &[FileReport]) -> String {
 
 /// Code frames with the finding, its evidence and its fixes.
 pub fn render_full(reports: &[FileReport], color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for report in reports {
         for f in &report.findings {
@@ -29,13 +39,19 @@ pub fn render_full(reports: &[FileReport], color: bool) -> String {
                 Severity::Info => Level::INFO,
             };
             let (text, base) = report.frame_text(f.range);
-            let local = TextRange::new(f.range.start.saturating_sub(base).min(text.len()), f.range.end.saturating_sub(base).min(text.len()));
+            let local = TextRange::new(
+                f.range.start.saturating_sub(base).min(text.len()),
+                f.range.end.saturating_sub(base).min(text.len()),
+            );
             // Show only the lines the finding covers, so large files stay cheap to render.
             let index = LineIndex::new(text);
             let first = index.line_of(local.start);
             let last = index.line_of(local.end.saturating_sub(1).max(local.start));
             let from = index.line_start(first);
-            let to = index.line_range(last, text).end.max(local.end.min(text.len()));
+            let to = index
+                .line_range(last, text)
+                .end
+                .max(local.end.min(text.len()));
             let snippet_text = &text[from..to];
             let span = (local.start - from)..(local.end - from).max(local.start - from);
             let (cell, _) = report.position(f.range.start);
@@ -45,11 +61,20 @@ pub fn render_full(reports: &[FileReport], color: bool) -> String {
             };
             let title = f.message.clone();
             let mut groups = vec![level.primary_title(&title).id(&f.code).element(
-                Snippet::source(snippet_text).line_start(first + 1).path(&path).annotation(AnnotationKind::Primary.span(span)),
+                Snippet::source(snippet_text)
+                    .line_start(first + 1)
+                    .path(&path)
+                    .annotation(AnnotationKind::Primary.span(span)),
             )];
             let mut notes: Vec<String> = Vec::new();
             for e in &f.evidence {
-                notes.push(format!("{} {} ({}, {})", e.package, e.version, e.kind.label(), e.source));
+                notes.push(format!(
+                    "{} {} ({}, {})",
+                    e.package,
+                    e.version,
+                    e.kind.label(),
+                    e.source
+                ));
             }
             let fix_notes: Vec<String> = f
                 .fixes
@@ -63,9 +88,15 @@ pub fn render_full(reports: &[FileReport], color: bool) -> String {
                     format!("{how}: {}", x.title)
                 })
                 .collect();
-            let evidence_title = if notes.is_empty() { String::new() } else { format!("versions in play: {}", notes.join("; ")) };
+            let evidence_title = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("versions in play: {}", notes.join("; "))
+            };
             if !evidence_title.is_empty() {
-                groups.push(Group::with_title(Level::NOTE.secondary_title(&evidence_title)));
+                groups.push(Group::with_title(
+                    Level::NOTE.secondary_title(&evidence_title),
+                ));
             }
             let joined: Vec<String> = fix_notes;
             for n in &joined {
@@ -88,9 +119,16 @@ pub fn summary_line(reports: &[FileReport]) -> String {
             Severity::Warning => w += 1,
             Severity::Info => i += 1,
         }
-        if f.fixes.iter().any(|x| x.applicability == Applicability::Safe) {
+        if f.fixes
+            .iter()
+            .any(|x| x.applicability == Applicability::Safe)
+        {
             safe += 1;
-        } else if f.fixes.iter().any(|x| x.applicability == Applicability::Unsafe) {
+        } else if f
+            .fixes
+            .iter()
+            .any(|x| x.applicability == Applicability::Unsafe)
+        {
             unsafe_ += 1;
         }
     }
@@ -98,8 +136,20 @@ pub fn summary_line(reports: &[FileReport]) -> String {
     if total == 0 {
         return "All checks passed!".into();
     }
-    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
-    let mut line = format!("Found {} ({}, {}, {})", plural(total, "finding"), plural(e, "error"), plural(w, "warning"), plural(i, "info"));
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let mut line = format!(
+        "Found {} ({}, {}, {})",
+        plural(total, "finding"),
+        plural(e, "error"),
+        plural(w, "warning"),
+        plural(i, "info")
+    );
     if safe > 0 {
         line.push_str(&format!("; {safe} fixable with --fix"));
     }

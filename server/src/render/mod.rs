@@ -37,18 +37,36 @@ impl FileReport {
         match &self.doc {
             Some(doc) => match &doc.notebook {
                 Some(nb) => match nb.locate(offset) {
-                    Some((cell, lc)) => (Some(cell), Position { line: lc.line + 1, column: lc.col + 1 }),
+                    Some((cell, lc)) => (
+                        Some(cell),
+                        Position {
+                            line: lc.line + 1,
+                            column: lc.col + 1,
+                        },
+                    ),
                     None => (None, Position { line: 1, column: 1 }),
                 },
                 None => {
                     let lc = doc.lines.line_col_chars(offset, &doc.text);
-                    (None, Position { line: lc.line + 1, column: lc.col + 1 })
+                    (
+                        None,
+                        Position {
+                            line: lc.line + 1,
+                            column: lc.col + 1,
+                        },
+                    )
                 }
             },
             None => {
                 let index = LineIndex::new(&self.raw);
                 let lc = index.line_col_chars(offset, &self.raw);
-                (None, Position { line: lc.line + 1, column: lc.col + 1 })
+                (
+                    None,
+                    Position {
+                        line: lc.line + 1,
+                        column: lc.col + 1,
+                    },
+                )
             }
         }
     }
@@ -57,7 +75,11 @@ impl FileReport {
     /// offset of that text in the document.
     pub fn frame_text(&self, range: TextRange) -> (&str, usize) {
         match &self.doc {
-            Some(doc) => match doc.notebook.as_ref().and_then(|nb| nb.map.span_at(range.start)) {
+            Some(doc) => match doc
+                .notebook
+                .as_ref()
+                .and_then(|nb| nb.map.span_at(range.start))
+            {
                 Some(span) => (span.range.slice(&doc.text), span.range.start),
                 None => (&doc.text, 0),
             },

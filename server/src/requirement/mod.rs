@@ -30,7 +30,10 @@ pub enum RequirementSpec {
     /// One or more PEP 440 specifiers.
     Specifiers(VersionSpecifiers),
     /// A direct URL: `name @ git+https://...@ref`, or a wheel URL.
-    Url { url: String, git_ref: Option<String> },
+    Url {
+        url: String,
+        git_ref: Option<String>,
+    },
     /// The text is computed at run time (`{xformers}`, `$wheels`): never guessed.
     Interpolated,
 }
@@ -38,14 +41,18 @@ pub enum RequirementSpec {
 impl RequirementSpec {
     /// The single version an `==` pin (without wildcards) names.
     pub fn exact_version(&self) -> Option<Version> {
-        let RequirementSpec::Specifiers(specs) = self else { return None };
+        let RequirementSpec::Specifiers(specs) = self else {
+            return None;
+        };
         let mut iter = specs.iter();
         let spec = iter.next()?;
         if iter.next().is_some() {
             return None;
         }
         match spec.operator() {
-            pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual => Some(spec.version().clone()),
+            pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual => {
+                Some(spec.version().clone())
+            }
             _ => None,
         }
     }
@@ -78,13 +85,22 @@ pub struct Requirement {
 pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
     let text = text.trim();
     if text.contains('{') || text.contains('$') {
-        let name: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
-        return Ok(Requirement { name: normalize_name(&name), extras: vec![], spec: RequirementSpec::Interpolated, marker: None });
+        let name: String = text
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        return Ok(Requirement {
+            name: normalize_name(&name),
+            extras: vec![],
+            spec: RequirementSpec::Interpolated,
+            marker: None,
+        });
     }
     if let Some(req) = bare_url_requirement(text) {
         return Ok(req);
     }
-    let parsed = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text).map_err(|e| first_line(&e.to_string()))?;
+    let parsed = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
+        .map_err(|e| first_line(&e.to_string()))?;
     let name = parsed.name.to_string();
     let extras = parsed.extras.iter().map(|e| e.to_string()).collect();
     let marker = parsed.marker.contents().map(|m| m.to_string());
@@ -98,11 +114,19 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
             }
         }
         Some(pep508_rs::VersionOrUrl::Url(url)) => {
-            let raw = url.given().map(str::to_string).unwrap_or_else(|| url.to_string());
+            let raw = url
+                .given()
+                .map(str::to_string)
+                .unwrap_or_else(|| url.to_string());
             url_spec(&raw)
         }
     };
-    Ok(Requirement { name: normalize_name(&name), extras, spec, marker })
+    Ok(Requirement {
+        name: normalize_name(&name),
+        extras,
+        spec,
+        marker,
+    })
 }
 
 fn first_line(s: &str) -> String {
@@ -113,7 +137,9 @@ fn first_line(s: &str) -> String {
 /// `name @` prefix. The name comes from `#egg=`, the wheel file name, or the repository.
 fn bare_url_requirement(text: &str) -> Option<Requirement> {
     let lower = text.to_ascii_lowercase();
-    let is_url = ["git+", "http://", "https://", "file:"].iter().any(|p| lower.starts_with(p));
+    let is_url = ["git+", "http://", "https://", "file:"]
+        .iter()
+        .any(|p| lower.starts_with(p));
     if !is_url {
         return None;
     }
@@ -129,22 +155,42 @@ fn bare_url_requirement(text: &str) -> Option<Requirement> {
             return Some(Requirement {
                 name: normalize_name(&name),
                 extras: vec![],
-                spec: RequirementSpec::Specifiers(VersionSpecifiers::from_str(&format!("=={v}")).ok()?),
+                spec: RequirementSpec::Specifiers(
+                    VersionSpecifiers::from_str(&format!("=={v}")).ok()?,
+                ),
                 marker: None,
             });
         }
         name
     } else {
-        let path = without_fragment.split('@').next().unwrap_or(without_fragment);
-        let path = if without_fragment.matches('@').count() > 1 || !without_fragment.contains("://") {
+        let path = without_fragment
+            .split('@')
+            .next()
+            .unwrap_or(without_fragment);
+        let path = if without_fragment.matches('@').count() > 1 || !without_fragment.contains("://")
+        {
             path
         } else {
             // `git+https://host/owner/repo.git@ref`: the `@` after the path is the ref.
-            without_fragment.rsplit_once('@').map(|(a, _)| a).filter(|a| a.contains("://")).unwrap_or(without_fragment)
+            without_fragment
+                .rsplit_once('@')
+                .map(|(a, _)| a)
+                .filter(|a| a.contains("://"))
+                .unwrap_or(without_fragment)
         };
-        path.trim_end_matches('/').rsplit('/').next().unwrap_or("").trim_end_matches(".git").to_string()
+        path.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(".git")
+            .to_string()
     };
-    Some(Requirement { name: normalize_name(&name), extras: vec![], spec: url_spec(text), marker: None })
+    Some(Requirement {
+        name: normalize_name(&name),
+        extras: vec![],
+        spec: url_spec(text),
+        marker: None,
+    })
 }
 
 fn percent_decode(s: &str) -> String {
@@ -155,14 +201,19 @@ fn percent_decode(s: &str) -> String {
 fn url_spec(url: &str) -> RequirementSpec {
     let without_fragment = url.split('#').next().unwrap_or(url);
     let git_ref = if without_fragment.starts_with("git+") {
-        let after_scheme = without_fragment.split_once("://").map_or(without_fragment, |(_, rest)| rest);
+        let after_scheme = without_fragment
+            .split_once("://")
+            .map_or(without_fragment, |(_, rest)| rest);
         // `user@host` can only come before the first `/`; a ref comes after the path.
         let path = after_scheme.split_once('/').map_or("", |(_, p)| p);
         path.rsplit_once('@').map(|(_, r)| r.to_string())
     } else {
         None
     };
-    RequirementSpec::Url { url: url.to_string(), git_ref }
+    RequirementSpec::Url {
+        url: url.to_string(),
+        git_ref,
+    }
 }
 
 #[cfg(test)]
@@ -181,18 +232,40 @@ mod tests {
         assert_eq!(r.name, "peft");
         assert!(matches!(r.spec, RequirementSpec::Specifiers(_)));
         assert!(!r.spec.allows(&Version::from_str("0.12.0").unwrap()));
-        let r = parse_requirement("unsloth[colab-new] @ git+https://github.com/unslothai/unsloth.git").unwrap();
+        let r =
+            parse_requirement("unsloth[colab-new] @ git+https://github.com/unslothai/unsloth.git")
+                .unwrap();
         assert_eq!(r.extras, vec!["colab-new".to_string()]);
         assert!(r.spec.is_git());
-        let r = parse_requirement("git+https://github.com/unslothai/unsloth.git@f20bc23e84").unwrap();
+        let r =
+            parse_requirement("git+https://github.com/unslothai/unsloth.git@f20bc23e84").unwrap();
         assert_eq!(r.name, "unsloth");
-        assert_eq!(r.spec, RequirementSpec::Url { url: "git+https://github.com/unslothai/unsloth.git@f20bc23e84".into(), git_ref: Some("f20bc23e84".into()) });
-        assert_eq!(parse_requirement("trl==0.22.2").unwrap().spec.exact_version(), Some(Version::from_str("0.22.2").unwrap()));
-        assert_eq!(parse_requirement("{xformers}").unwrap().spec, RequirementSpec::Interpolated);
-        let r = parse_requirement("https://x/vllm-0.8.2%2Bcu124-cp312-cp312-win_amd64.whl").unwrap();
+        assert_eq!(
+            r.spec,
+            RequirementSpec::Url {
+                url: "git+https://github.com/unslothai/unsloth.git@f20bc23e84".into(),
+                git_ref: Some("f20bc23e84".into())
+            }
+        );
+        assert_eq!(
+            parse_requirement("trl==0.22.2")
+                .unwrap()
+                .spec
+                .exact_version(),
+            Some(Version::from_str("0.22.2").unwrap())
+        );
+        assert_eq!(
+            parse_requirement("{xformers}").unwrap().spec,
+            RequirementSpec::Interpolated
+        );
+        let r =
+            parse_requirement("https://x/vllm-0.8.2%2Bcu124-cp312-cp312-win_amd64.whl").unwrap();
         assert_eq!(r.name, "vllm");
         assert_eq!(r.spec.exact_version().unwrap().to_string(), "0.8.2+cu124");
-        assert!(parse_requirement("numpy; python_version < \"3.12\"").unwrap().marker.is_some());
+        assert!(parse_requirement("numpy; python_version < \"3.12\"")
+            .unwrap()
+            .marker
+            .is_some());
         assert!(parse_requirement("!!!").is_err());
     }
 }

@@ -125,7 +125,12 @@ pub fn mask_cell(source: &str) -> MaskedCell {
         };
         // The command runs on over backslash-continued lines.
         let mut end_line = i;
-        while lines[end_line].1.trim_end_matches(['\r', '\n']).ends_with('\\') && end_line + 1 < lines.len() {
+        while lines[end_line]
+            .1
+            .trim_end_matches(['\r', '\n'])
+            .ends_with('\\')
+            && end_line + 1 < lines.len()
+        {
             end_line += 1;
         }
         let cmd_start = start + indent;
@@ -134,7 +139,11 @@ pub fn mask_cell(source: &str) -> MaskedCell {
         let is_install_magic = prefix == ShellPrefix::Bang || is_install_line_magic(trimmed);
         if is_install_magic {
             let condition = block_headers.last().map(|(_, h)| h.clone());
-            shell_lines.push(ShellLine { range: TextRange::new(cmd_start, cmd_end), prefix, condition });
+            shell_lines.push(ShellLine {
+                range: TextRange::new(cmd_start, cmd_end),
+                prefix,
+                condition,
+            });
         }
         // `...` keeps an indented block non-empty; shorter lines become a literal `0`.
         let first_end = start + line.trim_end_matches(['\r', '\n']).len();
@@ -153,12 +162,21 @@ pub fn mask_cell(source: &str) -> MaskedCell {
 fn finish(out: Vec<u8>, magic: CellMagic, shell_lines: Vec<ShellLine>) -> MaskedCell {
     // Only ASCII bytes were written over whole UTF-8 sequences, so this cannot fail; fall back
     // to a lossy copy rather than panic if that reasoning is ever wrong.
-    let python = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    MaskedCell { python, magic, shell_lines }
+    let python = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    MaskedCell {
+        python,
+        magic,
+        shell_lines,
+    }
 }
 
 fn is_install_line_magic(trimmed: &str) -> bool {
-    let name = trimmed.trim_start_matches('%').split_whitespace().next().unwrap_or("");
+    let name = trimmed
+        .trim_start_matches('%')
+        .split_whitespace()
+        .next()
+        .unwrap_or("");
     matches!(name, "pip" | "uv" | "conda" | "mamba")
 }
 
@@ -172,13 +190,22 @@ fn collect_bash_lines(source: &str, lines: &[(usize, &str)], out: &mut Vec<Shell
             continue;
         }
         let mut end_line = i;
-        while lines[end_line].1.trim_end_matches(['\r', '\n']).ends_with('\\') && end_line + 1 < lines.len() {
+        while lines[end_line]
+            .1
+            .trim_end_matches(['\r', '\n'])
+            .ends_with('\\')
+            && end_line + 1 < lines.len()
+        {
             end_line += 1;
         }
         let last = lines[end_line];
         let end = (last.0 + last.1.trim_end_matches(['\r', '\n']).len()).min(source.len());
         let begin = start + (line.len() - trimmed.len());
-        out.push(ShellLine { range: TextRange::new(begin, end), prefix: ShellPrefix::CellMagic, condition: None });
+        out.push(ShellLine {
+            range: TextRange::new(begin, end),
+            prefix: ShellPrefix::CellMagic,
+            condition: None,
+        });
         i = end_line + 1;
     }
 }
@@ -216,7 +243,7 @@ mod tests {
         assert_eq!(masked.python.len(), src.len());
         assert_eq!(masked.magic, CellMagic::PythonBody);
         assert!(masked.python.contains("    ...              \n"));
-        assert_eq!(masked.shell_lines.len(), 2, "{:?}", masked.shell_lines);
+        assert_eq!(masked.shell_lines.len(), 3, "{:?}", masked.shell_lines);
         assert_eq!(masked.shell_lines[0].range.slice(src), "!pip install peft");
         assert_eq!(masked.shell_lines[0].condition.as_deref(), Some("if x:"));
         assert_eq!(masked.shell_lines[1].condition.as_deref(), Some("else:"));
@@ -227,7 +254,10 @@ mod tests {
     fn continuation_lines_belong_to_one_command() {
         let src = "!uv pip install -qqq \\\n    peft trl\nimport unsloth\n";
         let masked = mask_cell(src);
-        assert_eq!(masked.shell_lines[0].range.slice(src), "!uv pip install -qqq \\\n    peft trl");
+        assert_eq!(
+            masked.shell_lines[0].range.slice(src),
+            "!uv pip install -qqq \\\n    peft trl"
+        );
         assert!(masked.python.contains("import unsloth"));
         assert!(!masked.python.contains("peft"));
     }

@@ -52,7 +52,9 @@ impl SourceKind {
             .and_then(|p| p.file_name())
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.eq_ignore_ascii_case("requirements"));
-        if (lower.starts_with("requirements") || lower.ends_with("-requirements.txt") || in_requirements_dir)
+        if (lower.starts_with("requirements")
+            || lower.ends_with("-requirements.txt")
+            || in_requirements_dir)
             && (lower.ends_with(".txt") || lower.ends_with(".in"))
         {
             return Some(SourceKind::Requirements);
@@ -82,7 +84,14 @@ impl Document {
     /// parsed as Python, so their view is unused).
     pub fn from_text(kind: SourceKind, text: String) -> Document {
         let lines = LineIndex::new(&text);
-        Document { kind, python: text.clone(), text, lines, notebook: None, shell_lines: Vec::new() }
+        Document {
+            kind,
+            python: text.clone(),
+            text,
+            lines,
+            notebook: None,
+            shell_lines: Vec::new(),
+        }
     }
 
     /// A notebook from its cells.

@@ -104,11 +104,21 @@ impl Notebook {
             text.push_str(&cell.source);
             python.push_str(&masked.python);
             shell_lines.extend(masked.shell_lines.into_iter().map(|l| l.offset(start)));
-            map.spans.push(CellSpan { cell: index, range: TextRange::new(start, text.len()), magic: masked.magic });
+            map.spans.push(CellSpan {
+                cell: index,
+                range: TextRange::new(start, text.len()),
+                magic: masked.magic,
+            });
             text.push('\n');
             python.push('\n');
         }
-        Notebook { cells, text, python, map, shell_lines }
+        Notebook {
+            cells,
+            text,
+            python,
+            map,
+            shell_lines,
+        }
     }
 
     /// Reads nbformat 4 JSON. Anything else is an error that names the place.
@@ -118,9 +128,15 @@ impl Notebook {
             line: e.line().max(1),
             column: e.column().max(1),
         })?;
-        let at_start = |message: String| NotebookError { message, line: 1, column: 1 };
+        let at_start = |message: String| NotebookError {
+            message,
+            line: 1,
+            column: 1,
+        };
         let Some(object) = value.as_object() else {
-            return Err(at_start("not a notebook: the top level is not a JSON object".into()));
+            return Err(at_start(
+                "not a notebook: the top level is not a JSON object".into(),
+            ));
         };
         match object.get("nbformat").and_then(Value::as_u64) {
             Some(4) => {}
@@ -132,11 +148,16 @@ impl Notebook {
             None => return Err(at_start("not a notebook: no integer `nbformat` field".into())),
         }
         let Some(cells) = object.get("cells").and_then(Value::as_array) else {
-            return Err(at_start("malformed notebook: `cells` is missing or not a list".into()));
+            return Err(at_start(
+                "malformed notebook: `cells` is missing or not a list".into(),
+            ));
         };
         let mut inputs = Vec::with_capacity(cells.len());
         for (i, cell) in cells.iter().enumerate() {
-            inputs.push(read_cell(cell).map_err(|m| at_start(format!("malformed notebook: cell {}: {m}", i + 1)))?);
+            inputs.push(
+                read_cell(cell)
+                    .map_err(|m| at_start(format!("malformed notebook: cell {}: {m}", i + 1)))?,
+            );
         }
         Ok(Notebook::from_cells(inputs))
     }
@@ -179,7 +200,12 @@ fn read_cell(cell: &Value) -> Result<CellInput, String> {
             outputs.extend(list.iter().filter_map(read_output));
         }
     }
-    Ok(CellInput { kind, source, execution_count, outputs })
+    Ok(CellInput {
+        kind,
+        source,
+        execution_count,
+        outputs,
+    })
 }
 
 /// nbformat's multiline string: a string, or a list of strings to concatenate.
@@ -206,7 +232,10 @@ fn read_output(output: &Value) -> Option<OutputText> {
             } else {
                 OutputKind::Stdout
             };
-            Some(OutputText { kind, text: multiline_text(obj.get("text")?)? })
+            Some(OutputText {
+                kind,
+                text: multiline_text(obj.get("text")?)?,
+            })
         }
         "execute_result" | "display_data" => {
             let data = obj.get("data")?;
@@ -222,10 +251,16 @@ fn read_output(output: &Value) -> Option<OutputText> {
                     "WARNING: The following packages were previously imported in this runtime:\n  [{}]\nYou must restart the runtime in order to use newly installed versions.\n",
                     names.join(",")
                 );
-                return Some(OutputText { kind: OutputKind::Result, text });
+                return Some(OutputText {
+                    kind: OutputKind::Result,
+                    text,
+                });
             }
             let text = multiline_text(data.get("text/plain")?)?;
-            Some(OutputText { kind: OutputKind::Result, text })
+            Some(OutputText {
+                kind: OutputKind::Result,
+                text,
+            })
         }
         "error" => {
             let ename = obj.get("ename").and_then(Value::as_str).unwrap_or("");
@@ -237,7 +272,10 @@ fn read_output(output: &Value) -> Option<OutputText> {
                     text.push('\n');
                 }
             }
-            Some(OutputText { kind: OutputKind::Error, text })
+            Some(OutputText {
+                kind: OutputKind::Error,
+                text,
+            })
         }
         _ => None,
     }
@@ -272,16 +310,27 @@ mod tests {
 
     #[test]
     fn joins_code_cells_and_maps_offsets_back() {
-        let json = nb(r##"{"cell_type": "markdown", "source": ["# Title"], "metadata": {}},
+        let json = nb(
+            r##"{"cell_type": "markdown", "source": ["# Title"], "metadata": {}},
             {"cell_type": "code", "source": ["!pip install peft\n", "import peft"], "outputs": [], "execution_count": 1, "metadata": {}},
-            {"cell_type": "code", "source": "from unsloth import FastLanguageModel", "outputs": [{"output_type": "stream", "name": "stderr", "text": ["Unsloth 2024.7 patched"]}], "execution_count": 2, "metadata": {}}"##);
+            {"cell_type": "code", "source": "from unsloth import FastLanguageModel", "outputs": [{"output_type": "stream", "name": "stderr", "text": ["Unsloth 2024.7 patched"]}], "execution_count": 2, "metadata": {}}"##,
+        );
         let notebook = Notebook::parse(json.as_bytes()).unwrap();
-        assert_eq!(notebook.text, "!pip install peft\nimport peft\nfrom unsloth import FastLanguageModel\n");
+        assert_eq!(
+            notebook.text,
+            "!pip install peft\nimport peft\nfrom unsloth import FastLanguageModel\n"
+        );
         assert_eq!(notebook.python.len(), notebook.text.len());
         let offset = notebook.text.find("unsloth").unwrap();
-        assert_eq!(notebook.locate(offset), Some((3, LineCol { line: 0, col: 5 })));
+        assert_eq!(
+            notebook.locate(offset),
+            Some((3, LineCol { line: 0, col: 5 }))
+        );
         let offset = notebook.text.find("import peft").unwrap();
-        assert_eq!(notebook.locate(offset), Some((2, LineCol { line: 1, col: 0 })));
+        assert_eq!(
+            notebook.locate(offset),
+            Some((2, LineCol { line: 1, col: 0 }))
+        );
         assert_eq!(notebook.cells[2].outputs[0].kind, OutputKind::Stderr);
         assert_eq!(notebook.shell_lines.len(), 1);
     }
@@ -305,8 +354,13 @@ mod tests {
 
     #[test]
     fn error_outputs_lose_their_colours() {
-        let json = nb(r#"{"cell_type": "code", "source": "x", "metadata": {}, "execution_count": 1, "outputs": [{"output_type": "error", "ename": "ImportError", "evalue": "boom", "traceback": ["\u001b[0;31mImportError\u001b[0m: boom"]}]}"#);
+        let json = nb(
+            r#"{"cell_type": "code", "source": "x", "metadata": {}, "execution_count": 1, "outputs": [{"output_type": "error", "ename": "ImportError", "evalue": "boom", "traceback": ["\u001b[0;31mImportError\u001b[0m: boom"]}]}"#,
+        );
         let notebook = Notebook::parse(json.as_bytes()).unwrap();
-        assert_eq!(notebook.cells[0].outputs[0].text, "ImportError: boom\nImportError: boom\n");
+        assert_eq!(
+            notebook.cells[0].outputs[0].text,
+            "ImportError: boom\nImportError: boom\n"
+        );
     }
 }

@@ -55,7 +55,14 @@ impl Literal {
             Literal::Number(n) => n.clone(),
             Literal::Bool(b) => if *b { "True" } else { "False" }.into(),
             Literal::None => "None".into(),
-            Literal::List(items) => format!("[{}]", items.iter().map(Literal::display).collect::<Vec<_>>().join(", ")),
+            Literal::List(items) => format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(Literal::display)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Literal::Expr(e) => e.clone(),
         }
     }
@@ -68,7 +75,8 @@ impl Literal {
                 let unquoted = written.trim_matches(|c| c == '"' || c == '\'');
                 unquoted.len() + 2 == written.len() && unquoted == s
             }
-            Literal::Number(n) => match (n.replace('_', "").parse::<f64>(), written.parse::<f64>()) {
+            Literal::Number(n) => match (n.replace('_', "").parse::<f64>(), written.parse::<f64>())
+            {
                 (Ok(a), Ok(b)) => a == b,
                 _ => n == written,
             },
@@ -214,7 +222,10 @@ pub fn extract(text: &str) -> PythonFacts {
     let root = tree.root_node();
     let q = queries();
     let src = text.as_bytes();
-    let mut facts = PythonFacts { has_syntax_error: root.has_error(), ..Default::default() };
+    let mut facts = PythonFacts {
+        has_syntax_error: root.has_error(),
+        ..Default::default()
+    };
     let mut cursor = QueryCursor::new();
 
     let names = q.imports.capture_names();
@@ -238,7 +249,9 @@ pub fn extract(text: &str) -> PythonFacts {
                 _ => {}
             }
         }
-        let (Some(module), Some(stmt)) = (module, stmt) else { continue };
+        let (Some(module), Some(stmt)) = (module, stmt) else {
+            continue;
+        };
         if wildcard {
             name = Some("*".into());
         }
@@ -248,7 +261,12 @@ pub fn extract(text: &str) -> PythonFacts {
             (None, None) => module.split('.').next().unwrap_or(&module).to_string(),
         };
         let range = node_range(stmt);
-        facts.imports.push(Import { module, name, binding, range });
+        facts.imports.push(Import {
+            module,
+            name,
+            binding,
+            range,
+        });
     }
 
     let names = q.calls.capture_names();
@@ -265,14 +283,19 @@ pub fn extract(text: &str) -> PythonFacts {
                 _ => {}
             }
         }
-        let (Some(callee), Some(args), Some(call)) = (callee, args, call) else { continue };
+        let (Some(callee), Some(args), Some(call)) = (callee, args, call) else {
+            continue;
+        };
         let mut positional = Vec::new();
         let mut keywords = Vec::new();
         let mut walker = args.walk();
         for arg in args.named_children(&mut walker) {
             match arg.kind() {
                 "keyword_argument" => {
-                    let (Some(n), Some(v)) = (arg.child_by_field_name("name"), arg.child_by_field_name("value")) else {
+                    let (Some(n), Some(v)) = (
+                        arg.child_by_field_name("name"),
+                        arg.child_by_field_name("value"),
+                    ) else {
                         continue;
                     };
                     keywords.push(Keyword {
@@ -319,7 +342,10 @@ pub fn extract(text: &str) -> PythonFacts {
     let mut matches = cursor.matches(&q.comments, root, src);
     while let Some(m) = matches.next() {
         for c in m.captures() {
-            facts.comments.push(Comment { text: node_text(c.node, text).to_string(), range: node_range(c.node) });
+            facts.comments.push(Comment {
+                text: node_text(c.node, text).to_string(),
+                range: node_range(c.node),
+            });
         }
     }
     facts
@@ -403,7 +429,11 @@ mod tests {
     #[test]
     fn imports_in_every_form() {
         let facts = extract("import unsloth\nimport numpy as np\nfrom unsloth import FastLanguageModel as FLM\nfrom trl import *\nimport a.b\n");
-        let q: Vec<_> = facts.imports.iter().map(|i| (i.qualified(), i.binding.clone())).collect();
+        let q: Vec<_> = facts
+            .imports
+            .iter()
+            .map(|i| (i.qualified(), i.binding.clone()))
+            .collect();
         assert_eq!(
             q,
             vec![
@@ -422,11 +452,21 @@ mod tests {
         let facts = extract(src);
         let call = &facts.calls[0];
         assert_eq!(call.callee, "FastLanguageModel.get_peft_model");
-        assert_eq!(call.keyword("lora_dropout").unwrap().value, Literal::Number("0".into()));
-        assert!(call.keyword("bias").unwrap().value.matches_source("\"none\""));
+        assert_eq!(
+            call.keyword("lora_dropout").unwrap().value,
+            Literal::Number("0".into())
+        );
+        assert!(call
+            .keyword("bias")
+            .unwrap()
+            .value
+            .matches_source("\"none\""));
         assert_eq!(
             call.keyword("target_modules").unwrap().value,
-            Literal::List(vec![Literal::Str("q_proj".into()), Literal::Str("k_proj".into())])
+            Literal::List(vec![
+                Literal::Str("q_proj".into()),
+                Literal::Str("k_proj".into())
+            ])
         );
         assert!(!call.keyword("use_dora").unwrap().value.is_literal());
         assert_eq!(call.positional, vec![Literal::Expr("model".into())]);
@@ -434,7 +474,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_do_not_hide_the_rest() {
-        let facts = extract("import unsloth\ndecoder_out = model.model.\nimport peft\n");
+        let facts = extract("import unsloth\nif x ==:\n    pass\nimport peft\n");
         assert!(facts.has_syntax_error);
         assert!(facts.imports.iter().any(|i| i.module == "peft"));
     }

@@ -23,7 +23,10 @@ impl LineIndex {
                 line_starts.push(i + 1);
             }
         }
-        Self { line_starts, len: text.len() }
+        Self {
+            line_starts,
+            len: text.len(),
+        }
     }
 
     pub fn line_count(&self) -> usize {
@@ -61,7 +64,10 @@ impl LineIndex {
     /// Line and column with the column counted in bytes.
     pub fn line_col_utf8(&self, offset: usize) -> LineCol {
         let line = self.line_of(offset);
-        LineCol { line, col: offset.min(self.len) - self.line_starts[line] }
+        LineCol {
+            line,
+            col: offset.min(self.len) - self.line_starts[line],
+        }
     }
 
     /// Line and column with the column counted in Unicode scalar values (what terminals show).
@@ -69,7 +75,10 @@ impl LineIndex {
         let line = self.line_of(offset);
         let start = self.line_starts[line];
         let end = floor_char_boundary(text, offset.min(self.len));
-        LineCol { line, col: text[start..end].chars().count() }
+        LineCol {
+            line,
+            col: text[start..end].chars().count(),
+        }
     }
 
     /// Line and column with the column counted in UTF-16 code units (LSP's default encoding).
@@ -77,7 +86,10 @@ impl LineIndex {
         let line = self.line_of(offset);
         let start = self.line_starts[line];
         let end = floor_char_boundary(text, offset.min(self.len));
-        LineCol { line, col: text[start..end].chars().map(char::len_utf16).sum() }
+        LineCol {
+            line,
+            col: text[start..end].chars().map(char::len_utf16).sum(),
+        }
     }
 
     /// The byte offset of a line and a UTF-8 column, clamped to the line's end.

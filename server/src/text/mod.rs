@@ -36,7 +36,10 @@ impl TextRange {
 
     /// Shifts the range by `delta` bytes, used when a cell's range becomes a document range.
     pub fn offset(self, delta: usize) -> Self {
-        Self { start: self.start + delta, end: self.end + delta }
+        Self {
+            start: self.start + delta,
+            end: self.end + delta,
+        }
     }
 
     pub fn contains(&self, offset: usize) -> bool {

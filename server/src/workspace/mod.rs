@@ -28,9 +28,23 @@ pub fn load_file(path: &Path) -> std::io::Result<LoadedFile> {
     let kind = SourceKind::from_path(path).unwrap_or(SourceKind::Script);
     let meta = std::fs::metadata(path)?;
     if meta.len() > MAX_FILE_SIZE {
-        let message = format!("file skipped: {} MB is over the {} MB limit", meta.len() / (1024 * 1024), MAX_FILE_SIZE / (1024 * 1024));
-        let problem = Finding::new(codes::FILE_TOO_LARGE, Severity::Warning, message, TextRange::empty(0));
-        return Ok(LoadedFile { kind, raw: String::new(), doc: None, problem: Some(problem) });
+        let message = format!(
+            "file skipped: {} MB is over the {} MB limit",
+            meta.len() / (1024 * 1024),
+            MAX_FILE_SIZE / (1024 * 1024)
+        );
+        let problem = Finding::new(
+            codes::FILE_TOO_LARGE,
+            Severity::Warning,
+            message,
+            TextRange::empty(0),
+        );
+        return Ok(LoadedFile {
+            kind,
+            raw: String::new(),
+            doc: None,
+            problem: Some(problem),
+        });
     }
     let bytes = std::fs::read(path)?;
     Ok(load_bytes(kind, bytes))
@@ -45,18 +59,47 @@ pub fn load_bytes(kind: SourceKind, bytes: Vec<u8>) -> LoadedFile {
     };
     if kind == SourceKind::Notebook {
         return match Notebook::parse(raw.as_bytes()) {
-            Ok(nb) => LoadedFile { kind, doc: Some(Document::from_notebook(nb)), raw, problem: None },
+            Ok(nb) => LoadedFile {
+                kind,
+                doc: Some(Document::from_notebook(nb)),
+                raw,
+                problem: None,
+            },
             Err(e) => {
                 let index = LineIndex::new(&raw);
-                let at = index.offset_utf8(LineCol { line: e.line.saturating_sub(1), col: e.column.saturating_sub(1) }, &raw);
+                let at = index.offset_utf8(
+                    LineCol {
+                        line: e.line.saturating_sub(1),
+                        col: e.column.saturating_sub(1),
+                    },
+                    &raw,
+                );
                 let end = index.line_range(index.line_of(at), &raw).end.max(at);
-                let problem = Finding::new(codes::MALFORMED_FILE, Severity::Error, format!("cannot read notebook: {} (at {}:{})", e.message, e.line, e.column), TextRange::new(at, end));
-                LoadedFile { kind, raw, doc: None, problem: Some(problem) }
+                let problem = Finding::new(
+                    codes::MALFORMED_FILE,
+                    Severity::Error,
+                    format!(
+                        "cannot read notebook: {} (at {}:{})",
+                        e.message, e.line, e.column
+                    ),
+                    TextRange::new(at, end),
+                );
+                LoadedFile {
+                    kind,
+                    raw,
+                    doc: None,
+                    problem: Some(problem),
+                }
             }
         };
     }
     let doc = Document::from_text(kind, raw.clone());
-    LoadedFile { kind, raw, doc: Some(doc), problem: None }
+    LoadedFile {
+        kind,
+        raw,
+        doc: Some(doc),
+        problem: None,
+    }
 }
 
 /// `[tool.tunelint]` with the directory it applies to.
@@ -91,7 +134,11 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(root: PathBuf, overrides: Overrides) -> Workspace {
-        Workspace { overrides, root, ..Default::default() }
+        Workspace {
+            overrides,
+            root,
+            ..Default::default()
+        }
     }
 
     /// Forgets cached environments and project files (after a file watcher fired).
@@ -103,7 +150,10 @@ impl Workspace {
 
     /// A path as shown in messages: relative to the root when it is below it.
     pub fn display(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
     }
 
     /// The configuration for files in `dir`: the nearest `tunelint.toml` or pyproject.toml with
@@ -112,7 +162,14 @@ impl Workspace {
         if let Some(c) = lock(&self.configs).get(dir) {
             return c.clone();
         }
-        let config = Arc::new(if self.overrides.isolated { Config { dir: dir.to_path_buf(), ..Default::default() } } else { find_config(dir) });
+        let config = Arc::new(if self.overrides.isolated {
+            Config {
+                dir: dir.to_path_buf(),
+                ..Default::default()
+            }
+        } else {
+            find_config(dir)
+        });
         lock(&self.configs).insert(dir.to_path_buf(), config.clone());
         config
     }
@@ -136,7 +193,11 @@ impl Workspace {
             ..Default::default()
         }
         .from_process_env();
-        let start = if config.file.is_some() { config.dir.clone() } else { dir.to_path_buf() };
+        let start = if config.file.is_some() {
+            config.dir.clone()
+        } else {
+            dir.to_path_buf()
+        };
         let env = Arc::new(discover(&request, &start));
         lock(&self.environments).insert(key, env.clone());
         env
@@ -162,7 +223,13 @@ impl Workspace {
                     entries
                         .filter_map(Result::ok)
                         .map(|e| e.path())
-                        .filter(|p| p.is_file() && matches!(SourceKind::from_path(p), Some(SourceKind::Requirements) | Some(SourceKind::Pyproject)))
+                        .filter(|p| {
+                            p.is_file()
+                                && matches!(
+                                    SourceKind::from_path(p),
+                                    Some(SourceKind::Requirements) | Some(SourceKind::Pyproject)
+                                )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -191,18 +258,31 @@ impl Workspace {
             return;
         }
         seen.push(canonical);
-        let Ok(meta) = std::fs::metadata(path) else { return };
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
         if meta.len() > MAX_FILE_SIZE {
             return;
         }
-        let Ok(bytes) = std::fs::read(path) else { return };
+        let Ok(bytes) = std::fs::read(path) else {
+            return;
+        };
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let declared = match SourceKind::from_path(path) {
             Some(SourceKind::Pyproject) => parse_pyproject(&text).0,
             _ => parse_requirements(&text),
         };
-        let includes: Vec<PathBuf> = declared.includes.iter().map(|i| path.parent().unwrap_or(Path::new(".")).join(&i.path)).collect();
-        out.push(ProjectFile { path: path.to_path_buf(), display: self.display(path), text, declared });
+        let includes: Vec<PathBuf> = declared
+            .includes
+            .iter()
+            .map(|i| path.parent().unwrap_or(Path::new(".")).join(&i.path))
+            .collect();
+        out.push(ProjectFile {
+            path: path.to_path_buf(),
+            display: self.display(path),
+            text,
+            declared,
+        });
         for include in includes {
             self.read_project_file(&include, out, seen);
         }
@@ -224,15 +304,30 @@ pub fn find_config(dir: &Path) -> Config {
                 // A standalone file holds the same keys at its top level.
                 let wrapped = format!("[tool.tunelint]\n{text}");
                 let (file, tool) = parse_pyproject(&wrapped);
-                return Config { file: Some(standalone), dir: d.to_path_buf(), tool: tool.unwrap_or_default(), problems: file.problems.into_iter().map(|p| p.message).collect() };
+                return Config {
+                    file: Some(standalone),
+                    dir: d.to_path_buf(),
+                    tool: tool.unwrap_or_default(),
+                    problems: file.problems.into_iter().map(|p| p.message).collect(),
+                };
             }
         }
         let pyproject = d.join("pyproject.toml");
         if pyproject.is_file() {
             if let Ok(text) = std::fs::read_to_string(&pyproject) {
                 if let (file, Some(tool)) = parse_pyproject(&text) {
-                    let problems = file.problems.into_iter().filter(|p| p.message.contains("tool.tunelint")).map(|p| p.message).collect();
-                    return Config { file: Some(pyproject), dir: d.to_path_buf(), tool, problems };
+                    let problems = file
+                        .problems
+                        .into_iter()
+                        .filter(|p| p.message.contains("tool.tunelint"))
+                        .map(|p| p.message)
+                        .collect();
+                    return Config {
+                        file: Some(pyproject),
+                        dir: d.to_path_buf(),
+                        tool,
+                        problems,
+                    };
                 }
             }
         }
@@ -241,16 +336,24 @@ pub fn find_config(dir: &Path) -> Config {
         }
         current = d.parent();
     }
-    Config { dir: dir.to_path_buf(), ..Default::default() }
+    Config {
+        dir: dir.to_path_buf(),
+        ..Default::default()
+    }
 }
 
 /// The advisory files (`*.md`) in a directory, as (file name, contents).
 pub fn read_advisory_dir(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     paths.sort();
     for p in paths {
-        if p.extension().is_some_and(|e| e == "md") && p.file_name().is_some_and(|n| n != "README.md") {
+        if p.extension().is_some_and(|e| e == "md")
+            && p.file_name().is_some_and(|n| n != "README.md")
+        {
             out.push((p.display().to_string(), std::fs::read_to_string(&p)?));
         }
     }

@@ -1,0 +1,297 @@
+//! The CLI as users run it: formats (snapshots), exit codes, fixes, and malformed input.
+
+use crate::support::{copy_tree, repo, run, tunelint};
+
+#[test]
+fn example_full_format() {
+    let out = run(tunelint().args(["check", "examples"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    insta::assert_snapshot!("example_full", out.stdout);
+}
+
+#[test]
+fn example_concise_format() {
+    let out = run(tunelint().args(["check", "examples", "--format", "concise"]));
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!("example_concise", out.stdout);
+}
+
+#[test]
+fn example_json_format() {
+    let out = run(tunelint().args(["check", "examples", "--format", "json"]));
+    assert_eq!(out.code, 1);
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+    for f in value["findings"].as_array().unwrap() {
+        for key in [
+            "code", "severity", "message", "path", "cell", "start", "end", "fixes", "evidence",
+        ] {
+            assert!(f.get(key).is_some(), "finding lacks `{key}`: {f}");
+        }
+    }
+    insta::assert_snapshot!("example_json", out.stdout);
+}
+
+#[test]
+fn notebook_findings_are_located_in_their_cell() {
+    let out = run(tunelint().args([
+        "check",
+        "examples/founding-case/gemma2-finetune.ipynb",
+        "--format",
+        "json",
+    ]));
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let f = &value["findings"][0];
+    assert_eq!(f["code"], "UNS001");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        f["cell"], 5,
+        "the get_peft_model cell is the fifth cell, markdown included"
+    );
+    assert_eq!(f["start"], serde_json::json!({"line": 1, "column": 9}));
+}
+
+#[test]
+fn exit_codes() {
+    let clean = run(tunelint().args([
+        "check",
+        "tests/fixtures/notebooks/source-as-string.ipynb",
+        "--isolated",
+    ]));
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(clean.stdout.contains("All checks passed!"));
+    assert_eq!(
+        run(tunelint().args(["check", "examples", "--format", "yaml"])).code,
+        2
+    );
+    assert_eq!(run(tunelint().args(["check", "does/not/exist"])).code, 2);
+    assert_eq!(
+        run(tunelint().args(["check", "examples", "--exit-zero"])).code,
+        0
+    );
+    assert_eq!(
+        run(tunelint().args(["check", "--env-file", "missing.json", "examples"])).code,
+        2
+    );
+}
+
+#[test]
+fn benign_zero_layer_lines_are_not_errors() {
+    for name in [
+        "benign-qwen2-zero-qkv.ipynb",
+        "benign-dropout-zero-all.ipynb",
+        "benign-target-modules-zero-all.ipynb",
+    ] {
+        let out = run(tunelint().args([
+            "check",
+            &format!("tests/fixtures/notebooks/{name}"),
+            "--format",
+            "json",
+            "--isolated",
+        ]));
+        assert_eq!(out.code, 0, "{name}: {}", out.stdout);
+        let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        for f in value["findings"].as_array().unwrap() {
+            assert_eq!(f["severity"], "info", "{name}: {f}");
+        }
+    }
+}
+
+#[test]
+fn malformed_notebooks_are_findings_with_a_position() {
+    let out = run(tunelint().args([
+        "check",
+        "tests/fixtures/notebooks/trailing-comma.ipynb",
+        "tests/fixtures/notebooks/not-json.ipynb",
+        "tests/fixtures/notebooks/nbformat3.ipynb",
+        "--format",
+        "concise",
+        "--isolated",
+    ]));
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!("malformed_notebooks", out.stdout);
+}
+
+#[test]
+fn the_magics_fixture_reads_every_install_form() {
+    let out = run(tunelint().args([
+        "check",
+        "tests/fixtures/notebooks/magics-and-shell.ipynb",
+        "--isolated",
+        "--format",
+        "concise",
+    ]));
+    assert_ne!(out.code, 2, "{}", out.stderr);
+}
+
+#[test]
+fn git_builds_from_before_the_fix_are_found_in_saved_pip_output() {
+    let out = run(tunelint().args([
+        "check",
+        "tests/fixtures/notebooks/uv-and-pip-outputs.ipynb",
+        "--isolated",
+        "--format",
+        "json",
+    ]));
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let codes: Vec<_> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        codes.contains(&("UNS001".into(), "error".into())),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn fix_rewrites_the_notebook_and_keeps_every_other_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("examples/founding-case"), dir.path());
+    let nb = dir.path().join("gemma2-finetune.ipynb");
+    let before = std::fs::read_to_string(&nb).unwrap();
+    let out = run(tunelint()
+        .args(["check", "--fix", "--unsafe-fixes", "--format", "concise"])
+        .arg(dir.path()));
+    assert_ne!(out.code, 2, "{}", out.stderr);
+    let after = std::fs::read_to_string(&nb).unwrap();
+    assert_ne!(before, after);
+    let old: serde_json::Value = serde_json::from_str(&before).unwrap();
+    let new: serde_json::Value = serde_json::from_str(&after).unwrap();
+    let old_cells = old["cells"].as_array().unwrap();
+    let new_cells = new["cells"].as_array().unwrap();
+    assert_eq!(new_cells.len(), old_cells.len() + 1, "one cell inserted");
+    // The inserted cell comes right before the first unsloth import (cell 3, index 2).
+    let inserted: String = new_cells[2]["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(inserted.contains("pip uninstall unsloth -y"), "{inserted}");
+    // Outputs and metadata are untouched: the old text minus the changed spans is identical.
+    assert_eq!(old["metadata"], new["metadata"]);
+    assert_eq!(old_cells[4]["outputs"], new_cells[5]["outputs"]);
+    assert!(after.ends_with("}\n"));
+    let pyproject = std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap();
+    assert!(pyproject.contains("\"peft<0.12\""), "{pyproject}");
+    nbformat_validates(&nb);
+
+    // A second run changes nothing.
+    let again = run(tunelint()
+        .args(["check", "--fix", "--unsafe-fixes", "--format", "concise"])
+        .arg(dir.path()));
+    assert_ne!(again.code, 2);
+    assert_eq!(
+        std::fs::read_to_string(&nb).unwrap(),
+        after,
+        "--fix is idempotent"
+    );
+}
+
+#[test]
+fn safe_fix_alone_leaves_unsafe_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("examples/founding-case"), dir.path());
+    let before = std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap();
+    run(tunelint().args(["check", "--fix"]).arg(dir.path()));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn diff_prints_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("examples/founding-case"), dir.path());
+    let before = std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap();
+    let out = run(tunelint()
+        .args(["check", "--diff", "--unsafe-fixes"])
+        .arg(dir.path()));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("-    \"peft\",\n+    \"peft<0.12\",\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn rule_and_advisories() {
+    let out = run(tunelint().args(["rule", "UNS001"]));
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("# UNS001"));
+    assert_eq!(run(tunelint().args(["rule", "NOPE999"])).code, 2);
+    let out = run(tunelint().args(["advisories", "--format", "json"]));
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let first = &value["advisories"][0];
+    for key in ["id", "title", "severity", "packages", "references"] {
+        assert!(first.get(key).is_some(), "{key}");
+    }
+}
+
+#[test]
+fn user_advisories_are_loaded_and_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ORG001.md"),
+        "```toml\nid = \"ORG001\"\ntitle = \"Our cluster cannot run trl 0.8.6\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{ import = \"trl\" }]\n[versions]\ntrl = \"==0.8.6\"\n[[examples]]\nname = \"t\"\nexpect = \"trigger\"\npath = \"a.py\"\nsource = \"import trl\\n\"\nenvironment = { trl = \"0.8.6\" }\n[[examples]]\nname = \"c\"\nexpect = \"clean\"\npath = \"a.py\"\nsource = \"import trl\\n\"\nenvironment = { trl = \"0.9.6\" }\n```\n\n# ORG001: banned\n",
+    )
+    .unwrap();
+    let out = run(tunelint()
+        .args([
+            "check",
+            "examples/founding-case/train.py",
+            "--format",
+            "concise",
+            "--advisories",
+        ])
+        .arg(dir.path()));
+    assert!(out.stdout.contains("ORG001"), "{}", out.stdout);
+    std::fs::write(
+        dir.path().join("BAD001.md"),
+        "```toml\nid = \"BAD001\"\n```\n",
+    )
+    .unwrap();
+    let out = run(tunelint()
+        .args(["check", "examples", "--advisories"])
+        .arg(dir.path()));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("BAD001.md"), "{}", out.stderr);
+}
+
+fn nbformat_validates(path: &std::path::Path) {
+    let check = std::process::Command::new("python3")
+        .args(["-c", "import nbformat"])
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .status();
+    if !check.is_ok_and(|s| s.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have the nbformat package (installed by .ci/run)"
+        );
+        eprintln!("skipping nbformat validation: the Python package nbformat is not installed");
+        return;
+    }
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], 4))",
+        ])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "nbformat rejects the rewritten notebook");
+}

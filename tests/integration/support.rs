@@ -1,0 +1,59 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("server/ has a parent")
+        .to_path_buf()
+}
+
+/// The built `tunelint` binary, run from the repository root with a clean environment.
+pub fn tunelint() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tunelint"));
+    cmd.current_dir(repo());
+    cmd.env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX")
+        .env("NO_COLOR", "1");
+    // No python3 on PATH may leak into the results: discovery must come from the fixtures.
+    cmd.env("PATH", "/nonexistent");
+    cmd
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("tunelint runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Copies a directory tree (for tests that let `--fix` write).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The shared corpus beside the checkout, if it is there.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = repo().join("../shared/corpus");
+    dir.join("notebooks").is_dir().then_some(dir)
+}
