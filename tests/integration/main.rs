@@ -6,4 +6,5 @@ mod cli;
 mod corpus;
 mod environments;
 mod invariants;
+mod lsp;
 mod support;

@@ -1,6 +1,44 @@
-//! The language server (LSP 3.17 over stdio). The only module that knows LSP types.
+//! The language server (LSP 3.17 over stdio), the only module that knows LSP types.
+//!
+//! Findings and fixes come from the core unchanged; this module converts them at the edge:
+//! byte offsets to positions in the negotiated encoding (`to_lsp.rs`, `from_lsp.rs`), one
+//! notebook document to per-cell diagnostics, fixes to versioned workspace edits.
 
-/// Runs the server on stdin/stdout until `exit`.
+mod code_actions;
+mod diagnostics;
+mod documents;
+mod from_lsp;
+mod hover;
+mod server;
+mod to_lsp;
+
+pub use server::Backend;
+
+use tower_lsp_server::{LspService, Server};
+
+/// The position encoding negotiated with the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// LSP's default.
+    #[default]
+    Utf16,
+    Utf8,
+}
+
+/// Runs the server on stdin/stdout until `exit`. Logs go to stderr.
 pub fn run_stdio() -> Result<u8, String> {
-    Err("the language server is not built yet".into())
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let (service, socket) = LspService::new(Backend::new);
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    // Blocking work still queued (an environment scan) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(0)
 }

@@ -7,6 +7,11 @@ mod line_index;
 
 pub use line_index::{LineCol, LineIndex};
 
+/// The largest char boundary at or before `offset`, so that a position never splits a character.
+pub fn line_index_floor(text: &str, offset: usize) -> usize {
+    line_index::floor_char_boundary(text, offset)
+}
+
 use serde::Serialize;
 
 /// A half-open byte range `start..end` into one text.

@@ -1,0 +1,137 @@
+//! Open documents as the editor sees them: text files, and notebooks with their cells, each
+//! cell's saved outputs (read from the `.ipynb` on disk) and cached Python facts.
+
+use crate::source::{CellInput, CellKind, Document, Notebook, OutputText, SourceKind};
+use crate::syntax::PythonFacts;
+use std::path::PathBuf;
+use tower_lsp_server::ls_types::Uri;
+
+/// A script, requirements file or pyproject.toml open in the editor.
+#[derive(Clone, Debug)]
+pub struct TextDoc {
+    pub path: PathBuf,
+    pub kind: SourceKind,
+    pub version: i32,
+    pub text: String,
+}
+
+impl TextDoc {
+    pub fn document(&self) -> Document {
+        Document::from_text(self.kind, self.text.clone())
+    }
+}
+
+/// One cell of an open notebook.
+#[derive(Clone, Debug)]
+pub struct CellDoc {
+    pub uri: Uri,
+    pub code: bool,
+    pub version: i32,
+    pub text: String,
+    pub execution_order: Option<i64>,
+    /// The saved outputs of the matching cell in the `.ipynb` on disk.
+    pub outputs: Vec<OutputText>,
+    /// Facts of this cell's masked text, relative to the cell's start; `None` after an edit.
+    pub facts: Option<PythonFacts>,
+}
+
+/// A notebook open in the editor.
+#[derive(Clone, Debug)]
+pub struct NotebookDoc {
+    pub path: PathBuf,
+    pub version: i32,
+    pub cells: Vec<CellDoc>,
+}
+
+/// A saved cell read from the notebook file, for matching outputs to the editor's cells.
+#[derive(Clone, Debug)]
+pub struct SavedCell {
+    pub code: bool,
+    pub source: String,
+    pub execution_count: Option<i64>,
+    pub outputs: Vec<OutputText>,
+}
+
+impl NotebookDoc {
+    /// The notebook as one document, and its Python facts (reusing each unchanged cell's).
+    pub fn document(&mut self) -> (Document, PythonFacts) {
+        let inputs: Vec<CellInput> = self
+            .cells
+            .iter()
+            .map(|c| CellInput {
+                kind: if c.code {
+                    CellKind::Code
+                } else {
+                    CellKind::Markdown
+                },
+                source: c.text.clone(),
+                execution_count: c.execution_order,
+                outputs: c.outputs.clone(),
+            })
+            .collect();
+        let notebook = Notebook::from_cells(inputs);
+        let mut facts = PythonFacts::default();
+        for span in &notebook.map.spans {
+            let cell = &mut self.cells[span.cell];
+            let cell_facts = cell
+                .facts
+                .get_or_insert_with(|| crate::syntax::extract(span.range.slice(&notebook.python)));
+            facts.extend(cell_facts.clone().offset(span.range.start));
+        }
+        (Document::from_notebook(notebook), facts)
+    }
+
+    /// Attaches saved outputs and execution counts to the editor's cells: a cell whose source
+    /// equals a saved cell's gets that cell's outputs; the rest are matched by position.
+    pub fn attach_saved(&mut self, saved: &[SavedCell]) {
+        let mut used = vec![false; saved.len()];
+        let mut matched: Vec<Option<usize>> = vec![None; self.cells.len()];
+        for (i, cell) in self.cells.iter().enumerate() {
+            if let Some(j) = saved
+                .iter()
+                .enumerate()
+                .position(|(j, s)| !used[j] && s.code == cell.code && s.source == cell.text)
+            {
+                used[j] = true;
+                matched[i] = Some(j);
+            }
+        }
+        for (i, m) in matched.iter_mut().enumerate() {
+            if m.is_none() && i < saved.len() && !used[i] && saved[i].code == self.cells[i].code {
+                used[i] = true;
+                *m = Some(i);
+            }
+        }
+        for (cell, m) in self.cells.iter_mut().zip(matched) {
+            match m {
+                Some(j) => {
+                    cell.outputs = saved[j].outputs.clone();
+                    if cell.execution_order.is_none() {
+                        cell.execution_order = saved[j].execution_count;
+                    }
+                }
+                None => cell.outputs.clear(),
+            }
+        }
+    }
+}
+
+/// Reads the saved cells of a notebook file (blocking IO: call it off the async runtime).
+pub fn read_saved_cells(path: &std::path::Path) -> Vec<SavedCell> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    match Notebook::parse(&bytes) {
+        Ok(nb) => nb
+            .cells
+            .into_iter()
+            .map(|c| SavedCell {
+                code: c.kind == CellKind::Code,
+                source: c.source,
+                execution_count: c.execution_count,
+                outputs: c.outputs,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}

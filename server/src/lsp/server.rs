@@ -1,0 +1,947 @@
+//! The server's state and its protocol handlers.
+//!
+//! Handlers change the session state synchronously, before their first `.await`, under a
+//! `std::sync::Mutex` that is never held across an await. Reading environments and saved
+//! notebooks (blocking IO) and the analysis itself run on tokio's blocking pool; a panic there
+//! is caught, logged to stderr and the client, and the server keeps running.
+
+use super::code_actions;
+use super::diagnostics::{to_diagnostics, Target};
+use super::documents::{read_saved_cells, CellDoc, NotebookDoc, TextDoc};
+use super::from_lsp::apply_change;
+use super::hover;
+use super::Encoding;
+use crate::check::{analyze_with_facts, python_facts, Analysis, CheckContext};
+use crate::kb::KnowledgeBase;
+use crate::source::{Document, SourceKind};
+use crate::workspace::{Overrides, Workspace};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+pub const RELOAD_COMMAND: &str = "tunelint.reloadEnvironment";
+pub const FIX_ALL_KIND: CodeActionKind = CodeActionKind::new("source.fixAll.tunelint");
+
+/// Settings from `initializationOptions` and `workspace/configuration` (section `tunelint`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub python: Option<PathBuf>,
+    pub env_file: Option<PathBuf>,
+    pub advisories: Option<PathBuf>,
+}
+
+impl Settings {
+    fn from_json(v: &Value) -> Settings {
+        let path = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+        };
+        Settings {
+            python: path("python"),
+            env_file: path("envFile"),
+            advisories: path("advisories"),
+        }
+    }
+}
+
+/// What the client can do beyond plain LSP (declared by the VS Code extension).
+#[derive(Clone, Debug, Default)]
+pub struct ClientFeatures {
+    pub insert_cell_command: bool,
+    pub terminal_commands: bool,
+    pub document_changes: bool,
+    pub configuration: bool,
+    pub watch_files: bool,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub encoding: Encoding,
+    pub features: ClientFeatures,
+    pub settings: Settings,
+    pub texts: HashMap<Uri, TextDoc>,
+    pub notebooks: HashMap<Uri, NotebookDoc>,
+    /// Cell URI → the notebook that holds it.
+    pub cell_owner: HashMap<Uri, Uri>,
+    pub folders: Vec<PathBuf>,
+    pub workspaces: HashMap<PathBuf, Arc<Workspace>>,
+    pub kb: Arc<KnowledgeBase>,
+    pub shut_down: bool,
+}
+
+impl State {
+    /// The workspace (caches, environment) for a file: its workspace folder's, or its
+    /// directory's when it is outside every folder.
+    pub fn workspace_for(&mut self, path: &Path) -> Arc<Workspace> {
+        let root = self
+            .folders
+            .iter()
+            .filter(|f| path.starts_with(f))
+            .max_by_key(|f| f.as_os_str().len())
+            .cloned()
+            .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+        let overrides = Overrides {
+            python: self.settings.python.clone(),
+            env_file: self.settings.env_file.clone(),
+            ..Default::default()
+        };
+        self.workspaces
+            .entry(root.clone())
+            .or_insert_with(|| Arc::new(Workspace::new(root, overrides)))
+            .clone()
+    }
+}
+
+pub struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+}
+
+/// What one analysis needs, taken from the state under the lock.
+pub(super) struct Job {
+    pub doc_uri: Uri,
+    pub version: i32,
+    pub path: PathBuf,
+    pub doc: Document,
+    pub facts: Option<crate::syntax::PythonFacts>,
+    /// The URIs and ranges of the parts diagnostics are published on, with their versions.
+    pub targets: Vec<(Uri, crate::text::TextRange)>,
+    pub target_versions: Vec<i32>,
+    pub workspace: Arc<Workspace>,
+    pub kb: Arc<KnowledgeBase>,
+    pub encoding: Encoding,
+    pub features: ClientFeatures,
+}
+
+/// Builds the analysis job for a file, a notebook, or a notebook cell URI (which stands for its
+/// notebook) from the current state.
+pub(super) fn snapshot(state: &Mutex<State>, uri: &Uri) -> Option<Job> {
+    let mut st = lock(state);
+    let uri = st
+        .cell_owner
+        .get(uri)
+        .cloned()
+        .unwrap_or_else(|| uri.clone());
+    let encoding = st.encoding;
+    let kb = st.kb.clone();
+    let features = st.features.clone();
+    if let Some(t) = st.texts.get(&uri).cloned() {
+        let workspace = st.workspace_for(&t.path);
+        let doc = t.document();
+        let len = doc.text.len();
+        return Some(Job {
+            doc_uri: uri.clone(),
+            version: t.version,
+            path: t.path,
+            doc,
+            facts: None,
+            targets: vec![(uri.clone(), crate::text::TextRange::new(0, len))],
+            target_versions: vec![t.version],
+            workspace,
+            kb,
+            encoding,
+            features,
+        });
+    }
+    let path = st.notebooks.get(&uri)?.path.clone();
+    let workspace = st.workspace_for(&path);
+    let nb = st.notebooks.get_mut(&uri)?;
+    let (doc, facts) = nb.document();
+    let notebook = doc.notebook.as_ref()?;
+    let targets = notebook
+        .map
+        .spans
+        .iter()
+        .map(|s| (nb.cells[s.cell].uri.clone(), s.range))
+        .collect();
+    let target_versions = notebook
+        .map
+        .spans
+        .iter()
+        .map(|s| nb.cells[s.cell].version)
+        .collect();
+    Some(Job {
+        doc_uri: uri.clone(),
+        version: nb.version,
+        path,
+        doc,
+        facts: Some(facts),
+        targets,
+        target_versions,
+        workspace,
+        kb,
+        encoding,
+        features,
+    })
+}
+
+pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+/// Runs an analysis with the environment and project files for its document.
+pub(super) fn run_analysis(
+    doc: &Document,
+    facts: Option<crate::syntax::PythonFacts>,
+    path: &Path,
+    workspace: &Workspace,
+    kb: &KnowledgeBase,
+) -> Analysis {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let env = workspace.environment_for(dir);
+    let project = workspace.project_files_for(dir);
+    let display = workspace.display(path);
+    let ctx = CheckContext {
+        display_path: &display,
+        path,
+        env: &env,
+        project: &project,
+        kb,
+    };
+    let facts = facts.unwrap_or_else(|| python_facts(doc));
+    analyze_with_facts(doc, facts, &ctx)
+}
+
+pub fn kind_of(uri: &Uri, language_id: &str) -> Option<SourceKind> {
+    let path = uri.to_file_path()?;
+    SourceKind::from_path(&path).or_else(|| (language_id == "python").then_some(SourceKind::Script))
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Backend {
+        let state = State {
+            kb: Arc::new(KnowledgeBase::embedded()),
+            ..Default::default()
+        };
+        Backend {
+            client,
+            state: Arc::new(Mutex::new(state)),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    fn current_version(&self, uri: &Uri) -> Option<i32> {
+        let st = self.state();
+        st.texts
+            .get(uri)
+            .map(|t| t.version)
+            .or_else(|| st.notebooks.get(uri).map(|n| n.version))
+    }
+
+    /// Analyses a document off the async runtime and publishes its diagnostics, unless the
+    /// document changed meanwhile (a newer analysis will publish).
+    async fn refresh(&self, uri: Uri) {
+        let Some(job) = snapshot(&self.state, &uri) else {
+            return;
+        };
+        let Job {
+            doc_uri,
+            version,
+            path,
+            doc,
+            facts,
+            targets,
+            workspace,
+            kb,
+            encoding,
+            ..
+        } = job;
+        let result = tokio::task::spawn_blocking(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_analysis(&doc, facts, &path, &workspace, &kb)
+            }));
+            match outcome {
+                Ok(analysis) => {
+                    let t: Vec<Target> = targets
+                        .iter()
+                        .map(|(u, r)| Target { uri: u, range: *r })
+                        .collect();
+                    Ok(to_diagnostics(
+                        &doc,
+                        &analysis.findings,
+                        &t,
+                        &doc_uri,
+                        version,
+                        encoding,
+                        &kb,
+                    ))
+                }
+                Err(p) => Err(panic_message(&*p)),
+            }
+        })
+        .await;
+        let publishes = match result {
+            Ok(Ok(p)) => p,
+            Ok(Err(message)) => {
+                eprintln!(
+                    "tunelint: internal error while checking {}: {message}",
+                    uri.as_str()
+                );
+                self.client
+                    .log_message(
+                        MessageType::ERROR,
+                        format!("internal error while checking {}: {message}", uri.as_str()),
+                    )
+                    .await;
+                return;
+            }
+            Err(e) => {
+                eprintln!("tunelint: analysis task failed: {e}");
+                return;
+            }
+        };
+        if self.current_version(&uri) != Some(version) {
+            return;
+        }
+        for (cell_uri, diagnostics) in publishes {
+            let v = self.cell_version(&cell_uri).or(Some(version));
+            self.client
+                .publish_diagnostics(cell_uri, diagnostics, v)
+                .await;
+        }
+    }
+
+    fn cell_version(&self, uri: &Uri) -> Option<i32> {
+        let st = self.state();
+        if let Some(t) = st.texts.get(uri) {
+            return Some(t.version);
+        }
+        let owner = st.cell_owner.get(uri)?;
+        st.notebooks
+            .get(owner)?
+            .cells
+            .iter()
+            .find(|c| &c.uri == uri)
+            .map(|c| c.version)
+    }
+
+    async fn refresh_all(&self) {
+        let uris: Vec<Uri> = {
+            let st = self.state();
+            st.texts
+                .keys()
+                .chain(st.notebooks.keys())
+                .cloned()
+                .collect()
+        };
+        for uri in uris {
+            self.refresh(uri).await;
+        }
+    }
+
+    /// Re-reads a notebook's saved outputs from disk, then re-checks it.
+    async fn reload_saved(&self, uri: Uri) {
+        let path = { self.state().notebooks.get(&uri).map(|n| n.path.clone()) };
+        let Some(path) = path else { return };
+        let saved = tokio::task::spawn_blocking(move || read_saved_cells(&path))
+            .await
+            .unwrap_or_default();
+        {
+            let mut st = self.state();
+            if let Some(nb) = st.notebooks.get_mut(&uri) {
+                nb.attach_saved(&saved);
+            }
+        }
+        self.refresh(uri).await;
+    }
+
+    /// Applies settings: new workspaces (and so environments) and a reloaded knowledge base.
+    async fn apply_settings(&self, settings: Settings) {
+        let dir = settings.advisories.clone();
+        let kb = match dir {
+            Some(dir) => {
+                let loaded = tokio::task::spawn_blocking(move || {
+                    let mut kb = KnowledgeBase::embedded();
+                    crate::workspace::read_advisory_dir(&dir)
+                        .map_err(|e| format!("cannot read advisories from {}: {e}", dir.display()))
+                        .and_then(|files| {
+                            kb.extend_from(&files).map_err(|errs| {
+                                errs.iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            })?;
+                            Ok(kb)
+                        })
+                })
+                .await;
+                match loaded {
+                    Ok(Ok(kb)) => Some(Arc::new(kb)),
+                    Ok(Err(message)) => {
+                        self.client
+                            .show_message(MessageType::ERROR, format!("tunelint: {message}"))
+                            .await;
+                        None
+                    }
+                    Err(_) => None,
+                }
+            }
+            None => Some(Arc::new(KnowledgeBase::embedded())),
+        };
+        {
+            let mut st = self.state();
+            st.settings = settings;
+            st.workspaces.clear();
+            if let Some(kb) = kb {
+                st.kb = kb;
+            }
+        }
+        self.refresh_all().await;
+    }
+
+    async fn pull_configuration(&self) {
+        if !self.state().features.configuration {
+            return;
+        }
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("tunelint".into()),
+        }];
+        if let Ok(values) = self.client.configuration(items).await {
+            if let Some(v) = values.first().filter(|v| v.is_object()) {
+                let mut settings = Settings::from_json(v);
+                let current = self.state().settings.clone();
+                // Settings the client does not know keep their initialization values.
+                settings.python = settings.python.or(current.python.clone());
+                settings.env_file = settings.env_file.or(current.env_file.clone());
+                settings.advisories = settings.advisories.or(current.advisories.clone());
+                if settings != current {
+                    self.apply_settings(settings).await;
+                }
+            }
+        }
+    }
+
+    async fn guarded<F: std::future::Future<Output = ()>>(&self, what: &str, f: F) {
+        use futures::FutureExt;
+        if let Err(p) = std::panic::AssertUnwindSafe(f).catch_unwind().await {
+            let message = panic_message(&*p);
+            eprintln!("tunelint: internal error in {what}: {message}");
+            self.client
+                .log_message(
+                    MessageType::ERROR,
+                    format!("tunelint internal error in {what}: {message}"),
+                )
+                .await;
+        }
+    }
+
+    async fn guarded_request<T, F: std::future::Future<Output = Result<T>>>(
+        &self,
+        what: &str,
+        f: F,
+    ) -> Result<T> {
+        use futures::FutureExt;
+        match std::panic::AssertUnwindSafe(f).catch_unwind().await {
+            Ok(r) => r,
+            Err(p) => {
+                let message = panic_message(&*p);
+                eprintln!("tunelint: internal error in {what}: {message}");
+                Err(Error {
+                    code: ErrorCode::InternalError,
+                    message: format!("internal error in {what}: {message}").into(),
+                    data: None,
+                })
+            }
+        }
+    }
+
+    fn open_notebook(&self, params: DidOpenNotebookDocumentParams) -> Option<Uri> {
+        let nb = params.notebook_document;
+        let path = nb.uri.to_file_path()?.into_owned();
+        let texts: HashMap<Uri, TextDocumentItem> = params
+            .cell_text_documents
+            .into_iter()
+            .map(|t| (t.uri.clone(), t))
+            .collect();
+        let cells: Vec<CellDoc> = nb
+            .cells
+            .iter()
+            .map(|c| {
+                let item = texts.get(&c.document);
+                CellDoc {
+                    uri: c.document.clone(),
+                    code: c.kind == NotebookCellKind::CODE
+                        && item.is_none_or(|t| t.language_id == "python"),
+                    version: item.map_or(0, |t| t.version),
+                    text: item.map(|t| t.text.clone()).unwrap_or_default(),
+                    execution_order: c
+                        .execution_summary
+                        .as_ref()
+                        .map(|s| i64::from(s.execution_order)),
+                    outputs: Vec::new(),
+                    facts: None,
+                }
+            })
+            .collect();
+        let mut st = self.state();
+        for c in &cells {
+            st.cell_owner.insert(c.uri.clone(), nb.uri.clone());
+        }
+        st.notebooks.insert(
+            nb.uri.clone(),
+            NotebookDoc {
+                path,
+                version: nb.version,
+                cells,
+            },
+        );
+        Some(nb.uri)
+    }
+
+    fn change_notebook(&self, params: DidChangeNotebookDocumentParams) -> Option<Uri> {
+        let uri = params.notebook_document.uri;
+        let mut st = self.state();
+        let encoding = st.encoding;
+        let mut new_owners = Vec::new();
+        let mut closed = Vec::new();
+        {
+            let nb = st.notebooks.get_mut(&uri)?;
+            nb.version = params.notebook_document.version;
+            if let Some(cells) = params.change.cells {
+                if let Some(structure) = cells.structure {
+                    let opened: HashMap<Uri, TextDocumentItem> = structure
+                        .did_open
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| (t.uri.clone(), t))
+                        .collect();
+                    let start = (structure.array.start as usize).min(nb.cells.len());
+                    let end = (start + structure.array.delete_count as usize).min(nb.cells.len());
+                    let removed: Vec<CellDoc> = nb.cells.drain(start..end).collect();
+                    let inserted: Vec<CellDoc> = structure
+                        .array
+                        .cells
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|c| {
+                            let item = opened.get(&c.document);
+                            // A cell moved within the notebook keeps its text and outputs.
+                            let previous = removed.iter().find(|r| r.uri == c.document);
+                            CellDoc {
+                                uri: c.document.clone(),
+                                code: c.kind == NotebookCellKind::CODE
+                                    && item.is_none_or(|t| t.language_id == "python"),
+                                version: item
+                                    .map(|t| t.version)
+                                    .or(previous.map(|p| p.version))
+                                    .unwrap_or(0),
+                                text: item
+                                    .map(|t| t.text.clone())
+                                    .or(previous.map(|p| p.text.clone()))
+                                    .unwrap_or_default(),
+                                execution_order: c
+                                    .execution_summary
+                                    .as_ref()
+                                    .map(|s| i64::from(s.execution_order))
+                                    .or(previous.and_then(|p| p.execution_order)),
+                                outputs: previous.map(|p| p.outputs.clone()).unwrap_or_default(),
+                                facts: None,
+                            }
+                        })
+                        .collect();
+                    for r in &removed {
+                        if !inserted.iter().any(|c| c.uri == r.uri) {
+                            closed.push(r.uri.clone());
+                        }
+                    }
+                    new_owners.extend(inserted.iter().map(|c| c.uri.clone()));
+                    nb.cells.splice(start..start, inserted);
+                }
+                for data in cells.data.unwrap_or_default() {
+                    if let Some(cell) = nb.cells.iter_mut().find(|c| c.uri == data.document) {
+                        if let Some(s) = &data.execution_summary {
+                            cell.execution_order = Some(i64::from(s.execution_order));
+                        }
+                        cell.code = data.kind == NotebookCellKind::CODE;
+                        cell.facts = None;
+                    }
+                }
+                for content in cells.text_content.unwrap_or_default() {
+                    if let Some(cell) = nb.cells.iter_mut().find(|c| c.uri == content.document.uri)
+                    {
+                        for change in &content.changes {
+                            apply_change(&mut cell.text, change, encoding);
+                        }
+                        cell.version = content.document.version;
+                        cell.facts = None;
+                    }
+                }
+            }
+        }
+        for c in new_owners {
+            st.cell_owner.insert(c, uri.clone());
+        }
+        for c in &closed {
+            st.cell_owner.remove(c);
+        }
+        drop(st);
+        Some(uri)
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let caps = &params.capabilities;
+        let utf8 = caps
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|v| v.contains(&PositionEncodingKind::UTF8));
+        let options = params.initialization_options.clone().unwrap_or(Value::Null);
+        let settings = Settings::from_json(&options);
+        let workspace_caps = caps.workspace.as_ref();
+        let features = ClientFeatures {
+            insert_cell_command: options
+                .get("insertCellCommand")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            terminal_commands: options
+                .get("terminalCommands")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            document_changes: workspace_caps
+                .and_then(|w| w.workspace_edit.as_ref())
+                .and_then(|e| e.document_changes)
+                .unwrap_or(false),
+            configuration: workspace_caps
+                .and_then(|w| w.configuration)
+                .unwrap_or(false),
+            watch_files: workspace_caps
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+        };
+        let mut folders: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[allow(deprecated)]
+        if folders.is_empty() {
+            if let Some(root) = params.root_uri.as_ref().and_then(|u| u.to_file_path()) {
+                folders.push(root.into_owned());
+            }
+        }
+        let advisories = settings.advisories.clone();
+        {
+            let mut st = self.state();
+            st.encoding = if utf8 {
+                Encoding::Utf8
+            } else {
+                Encoding::Utf16
+            };
+            st.features = features;
+            st.settings = settings;
+            st.folders = folders;
+        }
+        if advisories.is_some() {
+            let s = self.state().settings.clone();
+            self.apply_settings(s).await;
+        }
+        let sync = TextDocumentSyncOptions {
+            open_close: Some(true),
+            change: Some(TextDocumentSyncKind::INCREMENTAL),
+            save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                include_text: Some(false),
+            })),
+            ..Default::default()
+        };
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(if utf8 {
+                    PositionEncodingKind::UTF8
+                } else {
+                    PositionEncodingKind::UTF16
+                }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
+                notebook_document_sync: Some(OneOf::Left(NotebookDocumentSyncOptions {
+                    notebook_selector: vec![NotebookSelector::ByNotebook {
+                        notebook: Notebook::String("jupyter-notebook".into()),
+                        cells: Some(vec![NotebookCellSelector {
+                            language: "python".into(),
+                        }]),
+                    }],
+                    save: Some(true),
+                })),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, FIX_ALL_KIND]),
+                        ..Default::default()
+                    },
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![RELOAD_COMMAND.into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "tunelint".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            ..Default::default()
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let watch = self.state().features.watch_files;
+        if watch {
+            let globs = [
+                "**/*.dist-info/METADATA",
+                "**/direct_url.json",
+                "**/requirements*.txt",
+                "**/pyproject.toml",
+                "**/tunelint.toml",
+                "**/*.lock",
+                "**/pyvenv.cfg",
+            ];
+            let opts = DidChangeWatchedFilesRegistrationOptions {
+                watchers: globs
+                    .iter()
+                    .map(|g| FileSystemWatcher {
+                        glob_pattern: GlobPattern::String(g.to_string()),
+                        kind: None,
+                    })
+                    .collect(),
+            };
+            let registration = Registration {
+                id: "tunelint-watch".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(opts).ok(),
+            };
+            if let Err(e) = self.client.register_capability(vec![registration]).await {
+                eprintln!("tunelint: file watching not registered: {e}");
+            }
+        }
+        self.pull_configuration().await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.state().shut_down = true;
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.guarded("didOpen", async {
+            let item = params.text_document;
+            let Some(kind) = kind_of(&item.uri, &item.language_id) else {
+                return;
+            };
+            if kind == SourceKind::Notebook {
+                return;
+            }
+            let Some(path) = item.uri.to_file_path().map(|p| p.into_owned()) else {
+                return;
+            };
+            {
+                let mut st = self.state();
+                st.texts.insert(
+                    item.uri.clone(),
+                    TextDoc {
+                        path,
+                        kind,
+                        version: item.version,
+                        text: item.text,
+                    },
+                );
+            }
+            self.refresh(item.uri).await;
+        })
+        .await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        self.guarded("didChange", async {
+            let uri = params.text_document.uri;
+            {
+                let mut st = self.state();
+                let encoding = st.encoding;
+                let Some(doc) = st.texts.get_mut(&uri) else {
+                    return;
+                };
+                for change in &params.content_changes {
+                    apply_change(&mut doc.text, change, encoding);
+                }
+                doc.version = params.text_document.version;
+            }
+            self.refresh(uri).await;
+        })
+        .await;
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.guarded("didSave", async {
+            let uri = params.text_document.uri;
+            // A saved dependency file changes what other documents see.
+            let (kind, ws) = {
+                let mut st = self.state();
+                let Some(doc) = st.texts.get(&uri).cloned() else {
+                    return;
+                };
+                (doc.kind, st.workspace_for(&doc.path))
+            };
+            if matches!(kind, SourceKind::Requirements | SourceKind::Pyproject) {
+                ws.invalidate();
+                self.refresh_all().await;
+            } else {
+                self.refresh(uri).await;
+            }
+        })
+        .await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let removed = self.state().texts.remove(&uri).is_some();
+        if removed {
+            self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        }
+    }
+
+    async fn notebook_did_open(&self, params: DidOpenNotebookDocumentParams) {
+        self.guarded("notebookDocument/didOpen", async {
+            if let Some(uri) = self.open_notebook(params) {
+                self.reload_saved(uri).await;
+            }
+        })
+        .await;
+    }
+
+    async fn notebook_did_change(&self, params: DidChangeNotebookDocumentParams) {
+        self.guarded("notebookDocument/didChange", async {
+            let closed_before: Vec<Uri> = {
+                let st = self.state();
+                st.notebooks
+                    .get(&params.notebook_document.uri)
+                    .map(|n| n.cells.iter().map(|c| c.uri.clone()).collect())
+                    .unwrap_or_default()
+            };
+            let Some(uri) = self.change_notebook(params) else {
+                return;
+            };
+            let still: Vec<Uri> = {
+                let st = self.state();
+                st.notebooks
+                    .get(&uri)
+                    .map(|n| n.cells.iter().map(|c| c.uri.clone()).collect())
+                    .unwrap_or_default()
+            };
+            for gone in closed_before.into_iter().filter(|c| !still.contains(c)) {
+                self.client
+                    .publish_diagnostics(gone, Vec::new(), None)
+                    .await;
+            }
+            self.refresh(uri).await;
+        })
+        .await;
+    }
+
+    async fn notebook_did_save(&self, params: DidSaveNotebookDocumentParams) {
+        self.guarded(
+            "notebookDocument/didSave",
+            self.reload_saved(params.notebook_document.uri),
+        )
+        .await;
+    }
+
+    async fn notebook_did_close(&self, params: DidCloseNotebookDocumentParams) {
+        let uri = params.notebook_document.uri;
+        let cells: Vec<Uri> = {
+            let mut st = self.state();
+            let cells = st
+                .notebooks
+                .remove(&uri)
+                .map(|n| n.cells.into_iter().map(|c| c.uri).collect())
+                .unwrap_or_default();
+            for c in &cells {
+                st.cell_owner.remove(c);
+            }
+            cells
+        };
+        for c in cells {
+            self.client.publish_diagnostics(c, Vec::new(), None).await;
+        }
+    }
+
+    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+        self.guarded("didChangeWatchedFiles", async {
+            let workspaces: Vec<Arc<Workspace>> =
+                self.state().workspaces.values().cloned().collect();
+            for w in workspaces {
+                w.invalidate();
+            }
+            self.refresh_all().await;
+        })
+        .await;
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        self.guarded("didChangeConfiguration", async {
+            if let Some(section) = params.settings.get("tunelint").filter(|v| v.is_object()) {
+                self.apply_settings(Settings::from_json(section)).await;
+            } else {
+                self.pull_configuration().await;
+            }
+        })
+        .await;
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        self.guarded_request("executeCommand", async {
+            match params.command.as_str() {
+                RELOAD_COMMAND => {
+                    let (workspaces, notebooks): (Vec<Arc<Workspace>>, Vec<Uri>) = {
+                        let st = self.state();
+                        (
+                            st.workspaces.values().cloned().collect(),
+                            st.notebooks.keys().cloned().collect(),
+                        )
+                    };
+                    for w in workspaces {
+                        w.invalidate();
+                    }
+                    for nb in notebooks {
+                        self.reload_saved(nb).await;
+                    }
+                    self.refresh_all().await;
+                    Ok(None)
+                }
+                other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
+            }
+        })
+        .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let state = self.state.clone();
+        self.guarded_request("codeAction", code_actions::code_actions(state, params))
+            .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let state = self.state.clone();
+        self.guarded_request("hover", hover::hover(state, params))
+            .await
+    }
+}

@@ -1,0 +1,466 @@
+//! The language server in process (tokio duplex pipes) with a typed test client, and once as
+//! a real stdio process.
+
+use crate::support::repo;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::io::{duplex, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tower_lsp_server::{LspService, Server};
+use tunelint::lsp::Backend;
+
+/// A minimal LSP client that answers the server's requests and keeps its notifications.
+pub struct TestClient {
+    w: DuplexStream,
+    r: BufReader<DuplexStream>,
+    next_id: i64,
+    notifications: Vec<Value>,
+    pub initialize_result: Value,
+}
+
+async fn write_message(w: &mut DuplexStream, v: &Value) {
+    let body = v.to_string();
+    w.write_all(format!("Content-Length: {}\r\n\r\n{}", body.len(), body).as_bytes())
+        .await
+        .unwrap();
+}
+
+async fn read_message(r: &mut BufReader<DuplexStream>) -> Value {
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        r.read_line(&mut line).await.unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(n) = line.strip_prefix("Content-Length: ") {
+            len = n.parse().unwrap();
+        }
+    }
+    let mut buf = vec![0; len];
+    r.read_exact(&mut buf).await.unwrap();
+    serde_json::from_slice(&buf).unwrap()
+}
+
+pub fn file_uri(path: &std::path::Path) -> String {
+    tower_lsp_server::ls_types::Uri::from_file_path(path)
+        .unwrap()
+        .as_str()
+        .to_string()
+}
+
+impl TestClient {
+    pub async fn start(capabilities: Value, options: Value) -> TestClient {
+        let (service, socket) = LspService::new(Backend::new);
+        let (client_w, server_r) = duplex(1 << 22);
+        let (server_w, client_r) = duplex(1 << 22);
+        tokio::spawn(Server::new(server_r, server_w, socket).serve(service));
+        let mut c = TestClient {
+            w: client_w,
+            r: BufReader::new(client_r),
+            next_id: 1,
+            notifications: vec![],
+            initialize_result: Value::Null,
+        };
+        let folder = file_uri(&repo());
+        c.initialize_result = c
+            .request("initialize", json!({"capabilities": capabilities, "initializationOptions": options, "workspaceFolders": [{"uri": folder, "name": "repo"}]}))
+            .await;
+        c.notify("initialized", json!({})).await;
+        c
+    }
+
+    pub async fn notify(&mut self, method: &str, params: Value) {
+        write_message(
+            &mut self.w,
+            &json!({"jsonrpc": "2.0", "method": method, "params": params}),
+        )
+        .await;
+    }
+
+    /// Sends a request and waits for its response, answering server requests on the way.
+    pub async fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        write_message(
+            &mut self.w,
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )
+        .await;
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(20), self.next_message())
+                .await
+                .expect("response in time");
+            if msg.get("id") == Some(&json!(id)) && msg.get("method").is_none() {
+                return msg
+                    .get("result")
+                    .cloned()
+                    .unwrap_or_else(|| json!({"error": msg["error"]}));
+            }
+        }
+    }
+
+    async fn next_message(&mut self) -> Value {
+        loop {
+            let msg = read_message(&mut self.r).await;
+            if msg.get("method").is_some() && msg.get("id").is_some() {
+                // A server request (registerCapability, configuration): answer it.
+                let result = if msg["method"] == "workspace/configuration" {
+                    json!([null])
+                } else {
+                    Value::Null
+                };
+                write_message(
+                    &mut self.w,
+                    &json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}),
+                )
+                .await;
+                continue;
+            }
+            if msg.get("method").is_some() {
+                self.notifications.push(msg.clone());
+            }
+            return msg;
+        }
+    }
+
+    /// Waits for the next publishDiagnostics for `uri` (or returns one already received).
+    pub async fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            if let Some(i) = self.notifications.iter().position(|n| {
+                n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
+            }) {
+                let n = self.notifications.remove(i);
+                return n["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            tokio::time::timeout(Duration::from_secs(20), self.next_message())
+                .await
+                .unwrap_or_else(|_| panic!("no diagnostics for {uri}"));
+        }
+    }
+
+    pub async fn open_notebook(&mut self, path: &std::path::Path) -> (String, Vec<String>) {
+        let raw: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let uri = file_uri(path);
+        let mut cells = Vec::new();
+        let mut docs = Vec::new();
+        let mut cell_uris = Vec::new();
+        for (i, cell) in raw["cells"].as_array().unwrap().iter().enumerate() {
+            let source: String = match &cell["source"] {
+                Value::Array(a) => a.iter().map(|s| s.as_str().unwrap()).collect(),
+                Value::String(s) => s.clone(),
+                _ => String::new(),
+            };
+            let code = cell["cell_type"] == "code";
+            let cell_uri = format!("vscode-notebook-cell:{}#C{i}", path.display());
+            cells.push(json!({"kind": if code { 2 } else { 1 }, "document": cell_uri}));
+            docs.push(json!({"uri": cell_uri, "languageId": if code { "python" } else { "markdown" }, "version": 1, "text": source}));
+            cell_uris.push(cell_uri);
+        }
+        self.notify("notebookDocument/didOpen", json!({"notebookDocument": {"uri": uri, "notebookType": "jupyter-notebook", "version": 1, "cells": cells}, "cellTextDocuments": docs})).await;
+        (uri, cell_uris)
+    }
+
+    pub async fn shutdown(mut self) {
+        let r = self.request("shutdown", Value::Null).await;
+        assert_eq!(r, Value::Null);
+        self.notify("exit", Value::Null).await;
+    }
+}
+
+fn vscode_like() -> Value {
+    json!({"general": {"positionEncodings": ["utf-16"]}, "workspace": {"workspaceEdit": {"documentChanges": true}, "configuration": true, "didChangeWatchedFiles": {"dynamicRegistration": true}}})
+}
+
+/// Paths differ between machines; snapshots show them relative to the repository.
+fn redact(v: &Value) -> Value {
+    let text = v
+        .to_string()
+        .replace(&repo().display().to_string(), "[repo]");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn capabilities_and_encoding_negotiation() {
+    let c = TestClient::start(vscode_like(), Value::Null).await;
+    let caps = &c.initialize_result["capabilities"];
+    assert_eq!(caps["positionEncoding"], "utf-16");
+    assert_eq!(
+        caps["notebookDocumentSync"]["notebookSelector"][0]["notebook"],
+        "jupyter-notebook"
+    );
+    assert_eq!(caps["textDocumentSync"]["change"], 2);
+    assert!(caps["codeActionProvider"]["codeActionKinds"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("source.fixAll.tunelint")));
+    assert_eq!(
+        caps["executeCommandProvider"]["commands"][0],
+        "tunelint.reloadEnvironment"
+    );
+    c.shutdown().await;
+    let c = TestClient::start(
+        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        c.initialize_result["capabilities"]["positionEncoding"],
+        "utf-8"
+    );
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_script_in_the_founding_venv() {
+    let mut c = TestClient::start(vscode_like(), Value::Null).await;
+    let path = repo().join("tests/fixtures/envs/founding/train.py");
+    let uri = file_uri(&path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    )
+    .await;
+    let diags = c.diagnostics(&uri).await;
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    let mut shown = redact(&json!(diags));
+    for d in shown.as_array_mut().unwrap() {
+        d.as_object_mut().unwrap().remove("data");
+    }
+    insta::assert_json_snapshot!("lsp_script_diagnostics", shown);
+
+    // Quick-fixes come from the diagnostic's data; the ignore comment is always there.
+    let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": diags[0]["range"], "context": {"diagnostics": [diags[0]]}})).await;
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Ignore UNS001 on this line"), "{titles:?}");
+    let ignore = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Ignore UNS001 on this line")
+        .unwrap();
+    let edit = &ignore["edit"]["documentChanges"][0];
+    assert_eq!(edit["textDocument"]["version"], 1);
+    assert_eq!(edit["edits"][0]["newText"], "  # tunelint: ignore[UNS001]");
+
+    // An edit makes the old diagnostic stale: its fixes are no longer offered.
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "# a comment\n"}]})).await;
+    let again = c.diagnostics(&uri).await;
+    assert_eq!(again.len(), 2);
+    assert_eq!(
+        again[0]["range"]["start"]["line"], 1,
+        "diagnostics moved down with the text"
+    );
+    let stale = c.request("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": diags[0]["range"], "context": {"diagnostics": [diags[0]]}})).await;
+    assert_eq!(stale.as_array().unwrap().len(), 0, "{stale:#}");
+
+    // Hover on the import shows the version, its source, and the advisory.
+    let hover = c
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 8}}),
+        )
+        .await;
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("**unsloth** 2024.7"), "{md}");
+    assert!(md.contains("UNS001"), "{md}");
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_founding_notebook_publishes_on_every_cell() {
+    let mut c = TestClient::start(vscode_like(), json!({"insertCellCommand": true})).await;
+    let path = repo().join("examples/founding-case/gemma2-finetune.ipynb");
+    let (_, cells) = c.open_notebook(&path).await;
+    // Code cells are 1, 2, 4, 6 (0-based); each gets a publish, empty ones included.
+    let mut published = Vec::new();
+    for i in [1, 2, 4, 6] {
+        published.push(c.diagnostics(&cells[i]).await);
+    }
+    assert!(
+        published[0].is_empty() && published[1].is_empty() && published[3].is_empty(),
+        "{published:#?}"
+    );
+    let diag = &published[2][0];
+    assert_eq!(diag["code"], "UNS001");
+    assert_eq!(diag["severity"], 1);
+    assert_eq!(diag["range"]["start"], json!({"line": 0, "character": 8}));
+
+    let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": cells[4]}, "range": diag["range"], "context": {"diagnostics": [diag]}})).await;
+    let mut shown = redact(&actions);
+    for a in shown.as_array_mut().unwrap() {
+        a.as_object_mut().unwrap().remove("diagnostics");
+    }
+    insta::assert_json_snapshot!("lsp_notebook_actions", shown);
+    let list = actions.as_array().unwrap();
+    let pin = list
+        .iter()
+        .find(|a| a["title"] == "Pin peft to <0.12")
+        .expect("the pin");
+    let change = &pin["edit"]["documentChanges"][0];
+    assert_eq!(
+        change["textDocument"]["uri"], cells[1],
+        "the pin edits the install cell"
+    );
+    assert_eq!(change["edits"][0]["newText"], "\"peft<0.12\"");
+    let insert = list
+        .iter()
+        .find(|a| a["command"]["command"] == "tunelint.insertCell")
+        .expect("the reinstall cell command");
+    assert_eq!(insert["command"]["arguments"][0]["index"], 2);
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn clients_without_the_insert_command_get_a_text_edit() {
+    let mut c = TestClient::start(vscode_like(), Value::Null).await;
+    let path = repo().join("examples/founding-case/gemma2-finetune.ipynb");
+    let (_, cells) = c.open_notebook(&path).await;
+    let diags = c.diagnostics(&cells[4]).await;
+    let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": cells[4]}, "range": diags[0]["range"], "context": {"diagnostics": [diags[0]]}})).await;
+    let fallback = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .contains("top of the install cell")
+        })
+        .expect("fallback edit");
+    let change = &fallback["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["uri"], cells[1]);
+    assert_eq!(
+        change["edits"][0]["range"]["start"],
+        json!({"line": 1, "character": 0}),
+        "below %%capture"
+    );
+    assert!(change["edits"][0]["newText"]
+        .as_str()
+        .unwrap()
+        .starts_with("!pip uninstall unsloth -y\n"));
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_import_in_one_cell_counts_in_another_and_edits_republish() {
+    let mut c = TestClient::start(vscode_like(), Value::Null).await;
+    let nb = repo().join("tests/fixtures/envs/founding/scratch.ipynb");
+    let uri = file_uri(&nb);
+    let cell = |i: usize| format!("vscode-notebook-cell:{}#C{i}", nb.display());
+    c.notify(
+        "notebookDocument/didOpen",
+        json!({
+            "notebookDocument": {"uri": uri, "notebookType": "jupyter-notebook", "version": 1, "cells": [{"kind": 2, "document": cell(0)}, {"kind": 2, "document": cell(1)}]},
+            "cellTextDocuments": [
+                {"uri": cell(0), "languageId": "python", "version": 1, "text": "from unsloth import FastLanguageModel as FLM\n"},
+                {"uri": cell(1), "languageId": "python", "version": 1, "text": "x = 1\n"}
+            ]
+        }),
+    )
+    .await;
+    assert_eq!(c.diagnostics(&cell(0)).await.len(), 1);
+    assert!(c.diagnostics(&cell(1)).await.is_empty());
+    // Typing a call through the alias in cell 2 is flagged there.
+    c.notify(
+        "notebookDocument/didChange",
+        json!({"notebookDocument": {"uri": uri, "version": 2}, "change": {"cells": {"textContent": [{"document": {"uri": cell(1), "version": 2}, "changes": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}}, "text": "m = FLM.get_peft_model(None)"}]}]}}}),
+    )
+    .await;
+    assert_eq!(c.diagnostics(&cell(0)).await.len(), 1);
+    let second = c.diagnostics(&cell(1)).await;
+    assert_eq!(second.len(), 1, "{second:#?}");
+    assert_eq!(
+        second[0]["range"]["start"],
+        json!({"line": 0, "character": 4})
+    );
+    // Removing the import cell clears its diagnostics and the call's.
+    c.notify(
+        "notebookDocument/didChange",
+        json!({"notebookDocument": {"uri": uri, "version": 3}, "change": {"cells": {"structure": {"array": {"start": 0, "deleteCount": 1}, "didClose": [{"uri": cell(0)}]}}}}),
+    )
+    .await;
+    assert!(c.diagnostics(&cell(0)).await.is_empty());
+    assert!(c.diagnostics(&cell(1)).await.is_empty());
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn reload_command_and_unknown_commands() {
+    let mut c = TestClient::start(vscode_like(), Value::Null).await;
+    let ok = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "tunelint.reloadEnvironment", "arguments": []}),
+        )
+        .await;
+    assert_eq!(ok, Value::Null);
+    let err = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "nope", "arguments": []}),
+        )
+        .await;
+    assert!(err.get("error").is_some(), "{err}");
+    c.shutdown().await;
+}
+
+#[test]
+fn a_real_stdio_process_starts_and_exits_cleanly() {
+    use std::io::{BufRead, Read, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tunelint"))
+        .arg("server")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut send = |v: Value| {
+        let body = v.to_string();
+        stdin
+            .write_all(format!("Content-Length: {}\r\n\r\n{}", body.len(), body).as_bytes())
+            .unwrap();
+        stdin.flush().unwrap();
+    };
+    let mut receive = || -> Value {
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length: ") {
+                len = n.parse().unwrap();
+            }
+        }
+        let mut buf = vec![0; len];
+        stdout.read_exact(&mut buf).unwrap();
+        serde_json::from_slice(&buf).unwrap()
+    };
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+    );
+    let init = receive();
+    assert_eq!(init["result"]["serverInfo"]["name"], "tunelint", "{init}");
+    send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
+    let down = receive();
+    assert_eq!(down["id"], 2, "{down}");
+    send(json!({"jsonrpc": "2.0", "method": "exit"}));
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}
