@@ -4,6 +4,7 @@
 mod advisories;
 mod cli;
 mod corpus;
+mod editors;
 mod environments;
 mod invariants;
 mod lsp;
