@@ -123,6 +123,17 @@ impl Notebook {
 
     /// Reads nbformat 4 JSON. Anything else is an error that names the place.
     pub fn parse(bytes: &[u8]) -> Result<Notebook, NotebookError> {
+        // The typed reader skips what tunelint never looks at (images, widget state) without
+        // allocating it; anything unusual goes to the general reader, which explains problems.
+        if let Ok(fast) = serde_json::from_slice::<typed::RawNotebook>(bytes) {
+            if let Some(cells) = fast.into_cells() {
+                return Ok(Notebook::from_cells(cells));
+            }
+        }
+        Notebook::parse_value(bytes)
+    }
+
+    fn parse_value(bytes: &[u8]) -> Result<Notebook, NotebookError> {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| NotebookError {
             message: format!("not valid JSON: {}", strip_position(&e.to_string())),
             line: e.line().max(1),
@@ -171,6 +182,183 @@ impl Notebook {
         let index = LineIndex::new(cell_text);
         Some((span.cell + 1, index.line_col_chars(local, cell_text)))
     }
+}
+
+/// Typed nbformat 4, reading only the fields tunelint uses.
+mod typed {
+    use super::{strip_ansi, CellInput, CellKind, OutputKind, OutputText};
+    use serde::de::{Deserializer, SeqAccess, Visitor};
+    use serde::Deserialize;
+
+    /// nbformat's multiline string: a string or a list of strings, concatenated.
+    pub struct MultiLine(pub String);
+
+    impl<'de> Deserialize<'de> for MultiLine {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = MultiLine;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a string or a list of strings")
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<MultiLine, E> {
+                    Ok(MultiLine(v.to_string()))
+                }
+                fn visit_string<E: serde::de::Error>(self, v: String) -> Result<MultiLine, E> {
+                    Ok(MultiLine(v))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MultiLine, A::Error> {
+                    let mut out = String::new();
+                    while let Some(part) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                        out.push_str(&part);
+                    }
+                    Ok(MultiLine(out))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub struct RawNotebook {
+        nbformat: u64,
+        cells: Vec<RawCell>,
+    }
+
+    #[derive(Deserialize)]
+    struct RawCell {
+        cell_type: String,
+        source: MultiLine,
+        #[serde(default)]
+        execution_count: Option<i64>,
+        #[serde(default)]
+        outputs: Vec<RawOutput>,
+    }
+
+    #[derive(Deserialize)]
+    struct RawOutput {
+        output_type: String,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        text: Option<MultiLine>,
+        #[serde(default)]
+        data: Option<RawData>,
+        #[serde(default)]
+        ename: Option<String>,
+        #[serde(default)]
+        evalue: Option<String>,
+        #[serde(default)]
+        traceback: Option<Vec<String>>,
+    }
+
+    #[derive(Deserialize)]
+    struct RawData {
+        #[serde(rename = "text/plain", default)]
+        text_plain: Option<MultiLine>,
+        #[serde(rename = "application/vnd.colab-display-data+json", default)]
+        colab: Option<ColabData>,
+    }
+
+    #[derive(Deserialize)]
+    struct ColabData {
+        #[serde(default)]
+        pip_warning: Option<PipWarning>,
+    }
+
+    #[derive(Deserialize)]
+    struct PipWarning {
+        #[serde(default)]
+        packages: Vec<String>,
+    }
+
+    impl RawNotebook {
+        /// The cells, or `None` when the notebook needs the general reader's judgement.
+        pub fn into_cells(self) -> Option<Vec<CellInput>> {
+            if self.nbformat != 4 {
+                return None;
+            }
+            let mut out = Vec::with_capacity(self.cells.len());
+            for c in self.cells {
+                let kind = match c.cell_type.as_str() {
+                    "code" => CellKind::Code,
+                    "markdown" => CellKind::Markdown,
+                    "raw" => CellKind::Raw,
+                    _ => return None,
+                };
+                let outputs = if kind == CellKind::Code {
+                    c.outputs
+                        .into_iter()
+                        .filter_map(RawOutput::into_text)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                out.push(CellInput {
+                    kind,
+                    source: c.source.0,
+                    execution_count: c.execution_count,
+                    outputs,
+                });
+            }
+            Some(out)
+        }
+    }
+
+    impl RawOutput {
+        fn into_text(self) -> Option<OutputText> {
+            match self.output_type.as_str() {
+                "stream" => {
+                    let kind = if self.name.as_deref() == Some("stderr") {
+                        OutputKind::Stderr
+                    } else {
+                        OutputKind::Stdout
+                    };
+                    Some(OutputText {
+                        kind,
+                        text: self.text?.0,
+                    })
+                }
+                "execute_result" | "display_data" => {
+                    let data = self.data?;
+                    if let Some(w) = data.colab.and_then(|c| c.pip_warning) {
+                        return Some(OutputText {
+                            kind: OutputKind::Result,
+                            text: super::restart_warning_text(&w.packages),
+                        });
+                    }
+                    Some(OutputText {
+                        kind: OutputKind::Result,
+                        text: data.text_plain?.0,
+                    })
+                }
+                "error" => {
+                    let mut text = format!(
+                        "{}: {}\n",
+                        self.ename.unwrap_or_default(),
+                        self.evalue.unwrap_or_default()
+                    );
+                    for line in self.traceback.unwrap_or_default() {
+                        text.push_str(&strip_ansi(&line));
+                        text.push('\n');
+                    }
+                    Some(OutputText {
+                        kind: OutputKind::Error,
+                        text,
+                    })
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The text Colab shows for its restart prompt.
+fn restart_warning_text(packages: &[String]) -> String {
+    format!(
+        "WARNING: The following packages were previously imported in this runtime:\n  [{}]\nYou must restart the runtime in order to use newly installed versions.\n",
+        packages.join(",")
+    )
 }
 
 fn strip_position(message: &str) -> String {

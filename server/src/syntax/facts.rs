@@ -1,4 +1,4 @@
-//! Fact extraction: one tree-sitter parse and four queries per Python text.
+//! Fact extraction: one tree-sitter parse and one pass of the combined queries per Python text.
 
 use super::queries;
 use crate::text::TextRange;
@@ -130,19 +130,12 @@ pub struct Assignment {
     pub range: TextRange,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Comment {
-    pub text: String,
-    pub range: TextRange,
-}
-
 /// Everything the checks need to know about one Python text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PythonFacts {
     pub imports: Vec<Import>,
     pub calls: Vec<Call>,
     pub assignments: Vec<Assignment>,
-    pub comments: Vec<Comment>,
     /// Whether tree-sitter found a syntax error; facts are still extracted around it.
     pub has_syntax_error: bool,
 }
@@ -164,9 +157,6 @@ impl PythonFacts {
         for a in &mut self.assignments {
             a.range = a.range.offset(delta);
         }
-        for c in &mut self.comments {
-            c.range = c.range.offset(delta);
-        }
         self
     }
 
@@ -174,16 +164,19 @@ impl PythonFacts {
         self.imports.extend(other.imports);
         self.calls.extend(other.calls);
         self.assignments.extend(other.assignments);
-        self.comments.extend(other.comments);
         self.has_syntax_error |= other.has_syntax_error;
     }
 }
 
+/// The three queries compiled as one, so that one pass over the tree finds every fact; each
+/// pattern index belongs to one of the source files.
 struct Queries {
-    imports: Query,
-    calls: Query,
-    assignments: Query,
-    comments: Query,
+    all: Query,
+    /// Pattern indices below this come from imports.scm.
+    imports_end: usize,
+    /// Pattern indices below this (and not imports) come from calls.scm; the rest from
+    /// assignments.scm.
+    calls_end: usize,
 }
 
 fn language() -> Language {
@@ -196,11 +189,18 @@ fn queries() -> &'static Queries {
         let lang = language();
         // The queries are part of the binary and compiled in a test, so failure here is a bug.
         let compile = |src: &str| Query::new(&lang, src).expect("embedded query compiles");
+        let imports_end = compile(queries::IMPORTS).pattern_count();
+        let calls_end = imports_end + compile(queries::CALLS).pattern_count();
+        let combined = format!(
+            "{}\n{}\n{}",
+            queries::IMPORTS,
+            queries::CALLS,
+            queries::ASSIGNMENTS
+        );
         Queries {
-            imports: compile(queries::IMPORTS),
-            calls: compile(queries::CALLS),
-            assignments: compile(queries::ASSIGNMENTS),
-            comments: compile(queries::COMMENTS),
+            all: compile(&combined),
+            imports_end,
+            calls_end,
         }
     })
 }
@@ -227,128 +227,138 @@ pub fn extract(text: &str) -> PythonFacts {
         ..Default::default()
     };
     let mut cursor = QueryCursor::new();
-
-    let names = q.imports.capture_names();
-    let mut matches = cursor.matches(&q.imports, root, src);
+    let names = q.all.capture_names();
+    let mut matches = cursor.matches(&q.all, root, src);
     while let Some(m) = matches.next() {
-        let mut module = None;
-        let mut name = None;
-        let mut alias = None;
-        let mut stmt = None;
-        let mut wildcard = false;
-        for c in m.captures() {
-            let t = node_text(c.node, text);
-            match names[c.index as usize] {
-                "module" => module = Some(compact(t)),
-                "name" => name = Some(compact(t)),
-                "alias" => alias = Some(t.to_string()),
-                "import" => {
-                    stmt = Some(c.node);
-                    wildcard = has_child_kind(c.node, "wildcard_import");
-                }
-                _ => {}
-            }
-        }
-        let (Some(module), Some(stmt)) = (module, stmt) else {
-            continue;
-        };
-        if wildcard {
-            name = Some("*".into());
-        }
-        let binding = match (&alias, &name) {
-            (Some(a), _) => a.clone(),
-            (None, Some(n)) => n.clone(),
-            (None, None) => module.split('.').next().unwrap_or(&module).to_string(),
-        };
-        let range = node_range(stmt);
-        facts.imports.push(Import {
-            module,
-            name,
-            binding,
-            range,
-        });
-    }
-
-    let names = q.calls.capture_names();
-    let mut matches = cursor.matches(&q.calls, root, src);
-    while let Some(m) = matches.next() {
-        let mut callee = None;
-        let mut args = None;
-        let mut call = None;
-        for c in m.captures() {
-            match names[c.index as usize] {
-                "callee" => callee = Some(c.node),
-                "arguments" => args = Some(c.node),
-                "call" => call = Some(c.node),
-                _ => {}
-            }
-        }
-        let (Some(callee), Some(args), Some(call)) = (callee, args, call) else {
-            continue;
-        };
-        let mut positional = Vec::new();
-        let mut keywords = Vec::new();
-        let mut walker = args.walk();
-        for arg in args.named_children(&mut walker) {
-            match arg.kind() {
-                "keyword_argument" => {
-                    let (Some(n), Some(v)) = (
-                        arg.child_by_field_name("name"),
-                        arg.child_by_field_name("value"),
-                    ) else {
-                        continue;
-                    };
-                    keywords.push(Keyword {
-                        name: node_text(n, text).to_string(),
-                        value: literal(v, text),
-                        range: node_range(arg),
-                        name_range: node_range(n),
-                    });
-                }
-                "comment" => {}
-                _ => positional.push(literal(arg, text)),
-            }
-        }
-        facts.calls.push(Call {
-            callee: compact(node_text(callee, text)),
-            callee_range: node_range(callee),
-            range: node_range(call),
-            positional,
-            keywords,
-        });
-    }
-
-    let names = q.assignments.capture_names();
-    let mut matches = cursor.matches(&q.assignments, root, src);
-    while let Some(m) = matches.next() {
-        let mut name = None;
-        let mut value = None;
-        for c in m.captures() {
-            match names[c.index as usize] {
-                "name" => name = Some(c.node),
-                "value" => value = Some(c.node),
-                _ => {}
-            }
-        }
-        if let (Some(n), Some(v)) = (name, value) {
-            facts.assignments.push(Assignment {
-                name: node_text(n, text).to_string(),
-                value: literal(v, text),
-                range: TextRange::new(n.start_byte(), v.end_byte()),
-            });
-        }
-    }
-
-    let mut matches = cursor.matches(&q.comments, root, src);
-    while let Some(m) = matches.next() {
-        for c in m.captures() {
-            facts.comments.push(Comment {
-                text: node_text(c.node, text).to_string(),
-                range: node_range(c.node),
-            });
+        if m.pattern_index < q.imports_end {
+            import_fact(m, names, text, &mut facts);
+        } else if m.pattern_index < q.calls_end {
+            call_fact(m, names, text, &mut facts);
+        } else {
+            assignment_fact(m, names, text, &mut facts);
         }
     }
     facts
+}
+
+fn import_fact(
+    m: &tree_sitter::QueryMatch<'_, '_>,
+    names: &[&str],
+    text: &str,
+    facts: &mut PythonFacts,
+) {
+    let mut module = None;
+    let mut name = None;
+    let mut alias = None;
+    let mut stmt = None;
+    let mut wildcard = false;
+    for c in m.captures() {
+        let t = node_text(c.node, text);
+        match names[c.index as usize] {
+            "module" => module = Some(compact(t)),
+            "name" => name = Some(compact(t)),
+            "alias" => alias = Some(t.to_string()),
+            "import" => {
+                stmt = Some(c.node);
+                wildcard = has_child_kind(c.node, "wildcard_import");
+            }
+            _ => {}
+        }
+    }
+    let (Some(module), Some(stmt)) = (module, stmt) else {
+        return;
+    };
+    if wildcard {
+        name = Some("*".into());
+    }
+    let binding = match (&alias, &name) {
+        (Some(a), _) => a.clone(),
+        (None, Some(n)) => n.clone(),
+        (None, None) => module.split('.').next().unwrap_or(&module).to_string(),
+    };
+    let range = node_range(stmt);
+    facts.imports.push(Import {
+        module,
+        name,
+        binding,
+        range,
+    });
+}
+
+fn call_fact(
+    m: &tree_sitter::QueryMatch<'_, '_>,
+    names: &[&str],
+    text: &str,
+    facts: &mut PythonFacts,
+) {
+    let mut callee = None;
+    let mut args = None;
+    let mut call = None;
+    for c in m.captures() {
+        match names[c.index as usize] {
+            "callee" => callee = Some(c.node),
+            "arguments" => args = Some(c.node),
+            "call" => call = Some(c.node),
+            _ => {}
+        }
+    }
+    let (Some(callee), Some(args), Some(call)) = (callee, args, call) else {
+        return;
+    };
+    let mut positional = Vec::new();
+    let mut keywords = Vec::new();
+    let mut walker = args.walk();
+    for arg in args.named_children(&mut walker) {
+        match arg.kind() {
+            "keyword_argument" => {
+                let (Some(n), Some(v)) = (
+                    arg.child_by_field_name("name"),
+                    arg.child_by_field_name("value"),
+                ) else {
+                    return;
+                };
+                keywords.push(Keyword {
+                    name: node_text(n, text).to_string(),
+                    value: literal(v, text),
+                    range: node_range(arg),
+                    name_range: node_range(n),
+                });
+            }
+            "comment" => {}
+            _ => positional.push(literal(arg, text)),
+        }
+    }
+    facts.calls.push(Call {
+        callee: compact(node_text(callee, text)),
+        callee_range: node_range(callee),
+        range: node_range(call),
+        positional,
+        keywords,
+    });
+}
+
+fn assignment_fact(
+    m: &tree_sitter::QueryMatch<'_, '_>,
+    names: &[&str],
+    text: &str,
+    facts: &mut PythonFacts,
+) {
+    let mut name = None;
+    let mut value = None;
+    for c in m.captures() {
+        match names[c.index as usize] {
+            "name" => name = Some(c.node),
+            "value" => value = Some(c.node),
+            _ => {}
+        }
+    }
+    if let (Some(n), Some(v)) = (name, value) {
+        facts.assignments.push(Assignment {
+            name: node_text(n, text).to_string(),
+            value: literal(v, text),
+            range: TextRange::new(n.start_byte(), v.end_byte()),
+        });
+    }
 }
 
 fn node_range(node: Node) -> TextRange {

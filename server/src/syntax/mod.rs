@@ -6,20 +6,18 @@
 
 mod facts;
 
-pub use facts::{Assignment, Call, Comment, Import, Keyword, Literal, PythonFacts};
+pub use facts::{Assignment, Call, Import, Keyword, Literal, PythonFacts};
 
 /// The query sources, embedded so that the binary needs no files at run time.
 pub mod queries {
     pub const IMPORTS: &str = include_str!("../../../grammars/python/imports.scm");
     pub const CALLS: &str = include_str!("../../../grammars/python/calls.scm");
     pub const ASSIGNMENTS: &str = include_str!("../../../grammars/python/assignments.scm");
-    pub const COMMENTS: &str = include_str!("../../../grammars/python/comments.scm");
 
     pub const ALL: &[(&str, &str)] = &[
         ("imports.scm", IMPORTS),
         ("calls.scm", CALLS),
         ("assignments.scm", ASSIGNMENTS),
-        ("comments.scm", COMMENTS),
     ];
 }
 

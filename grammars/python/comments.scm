@@ -1,2 +1,0 @@
-; Comments, read for `# tunelint: ignore[...]` suppressions.
-(comment) @comment
