@@ -176,7 +176,11 @@ pub(super) fn match_advisory(
         });
     }
     for (range, what) in anchors {
-        let message = format!("{what}: {facts_text}: {tail}");
+        let message = if facts_text.is_empty() {
+            format!("{what}: {tail}")
+        } else {
+            format!("{what}: {facts_text}: {tail}")
+        };
         let mut finding = Finding::new(&advisory.id, severity, message, range);
         finding.evidence = evidence.clone();
         finding.related = related

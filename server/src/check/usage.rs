@@ -106,6 +106,13 @@ impl<'a> Usage<'a> {
                         continue;
                     }
                     if !after.is_empty() {
+                        // Only the first import of the module decides whether it came too late.
+                        if self.imports[..i]
+                            .iter()
+                            .any(|e| module_matches(&e.module, module))
+                        {
+                            continue;
+                        }
                         let earlier = self.imports[..i]
                             .iter()
                             .find(|e| after.iter().any(|a| module_matches(&e.module, a)));

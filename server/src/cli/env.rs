@@ -50,7 +50,9 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
         .advisories
         .iter()
         .filter_map(|a| {
-            if a.versions.is_empty() {
+            // What the environment alone breaks: combinations of packages, or advisories that
+            // need no particular code. API removals (one package, a flagged call) need the code.
+            if a.versions.is_empty() || !a.require.is_empty() || (a.versions.len() < 2 && !a.flag.is_empty()) {
                 return None;
             }
             let all = a.versions.iter().all(|(p, r)| {
@@ -86,22 +88,24 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
                     "advisories": applies.iter().filter(|(id, ..)| kb.get(id).is_some_and(|a| a.packages().any(|p| p == f.package))).map(|(id, ..)| id.clone()).collect::<Vec<_>>(),
                 }))
                 .collect::<Vec<_>>());
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            super::print_out(&(serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"));
         }
         ListFormat::Text => {
+            let mut out = String::new();
             let python = env
                 .python_version
                 .as_deref()
                 .map(|v| format!(" · Python {v}"))
                 .unwrap_or_default();
-            println!("Environment: {}{python} ({:?})", env.name, env.origin);
+            out.push_str(&format!(
+                "Environment: {}{python} ({})\n",
+                env.name,
+                env.origin.label()
+            ));
             if let Some(p) = &env.path {
-                println!("Read from:   {}", p.display());
+                out.push_str(&format!("Read from:   {}\n", p.display()));
             }
-            println!();
+            out.push('\n');
             let rows: Vec<[String; 5]> = versions
                 .values()
                 .map(|f| {
@@ -144,7 +148,7 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
                 })
                 .collect();
             for row in std::iter::once(&header).chain(rows.iter()) {
-                println!(
+                let line = format!(
                     "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
                     row[0],
                     row[1],
@@ -156,19 +160,22 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
                     w2 = widths[2],
                     w3 = widths[3]
                 );
+                out.push_str(line.trim_end());
+                out.push('\n');
             }
             if !env.problems.is_empty() {
-                println!("\nProblems:");
+                out.push_str("\nProblems:\n");
                 for p in &env.problems {
-                    println!("  {}: {}", p.path.display(), p.message);
+                    out.push_str(&format!("  {}: {}\n", p.path.display(), p.message));
                 }
             }
             if !applies.is_empty() {
-                println!("\nKnown to break with these versions:");
+                out.push_str("\nKnown to break with these versions:\n");
                 for (id, sev, title) in &applies {
-                    println!("  {id} [{sev}] {title}");
+                    out.push_str(&format!("  {id} [{sev}] {title}\n"));
                 }
             }
+            super::print_out(&out);
         }
     }
     Ok(0)

@@ -174,3 +174,11 @@ pub fn load_kb(args: &KbArgs) -> Result<crate::kb::KnowledgeBase, String> {
     }
     Ok(kb)
 }
+
+/// Writes to stdout; a closed pipe (`tunelint env | head`) is not an error worth a panic.
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

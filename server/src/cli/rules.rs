@@ -27,7 +27,7 @@ pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
             out.push_str(&format!("- {r}\n"));
         }
     }
-    print!("{out}");
+    super::print_out(&out);
     Ok(0)
 }
 
@@ -48,15 +48,22 @@ pub fn list(format: ListFormat, kb_args: &KbArgs) -> Result<u8, String> {
                     })
                 })
                 .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({ "advisories": list })).unwrap_or_default()
+            super::print_out(
+                &(serde_json::to_string_pretty(&json!({ "advisories": list })).unwrap_or_default()
+                    + "\n"),
             );
         }
         ListFormat::Text => {
+            let mut out = String::new();
             for a in &kb.advisories {
-                println!("{:<8} {:<8} {}", a.id, a.severity.as_str(), a.title);
+                out.push_str(&format!(
+                    "{:<8} {:<8} {}\n",
+                    a.id,
+                    a.severity.as_str(),
+                    a.title
+                ));
             }
+            super::print_out(&out);
         }
     }
     Ok(0)

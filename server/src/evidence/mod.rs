@@ -116,6 +116,23 @@ pub enum EnvironmentOrigin {
     None,
 }
 
+impl EnvironmentOrigin {
+    /// How the environment was found, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            EnvironmentOrigin::Interpreter => "the interpreter given with --python",
+            EnvironmentOrigin::SitePackages => "the site-packages given with --site-packages",
+            EnvironmentOrigin::EnvFile => "the snapshot given with --env-file",
+            EnvironmentOrigin::Config => "named in [tool.tunelint]",
+            EnvironmentOrigin::VirtualEnv => "$VIRTUAL_ENV",
+            EnvironmentOrigin::Conda => "$CONDA_PREFIX",
+            EnvironmentOrigin::ProjectVenv => "the project's virtual environment",
+            EnvironmentOrigin::SystemPython => "the python3 on PATH",
+            EnvironmentOrigin::None => "none found",
+        }
+    }
+}
+
 /// A problem found while reading an environment (corrupt metadata, unreadable files).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvironmentProblem {
