@@ -40,8 +40,12 @@ fn notebook_findings_are_located_in_their_cell() {
         "json",
     ]));
     let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let f = &value["findings"][0];
-    assert_eq!(f["code"], "UNS001");
+    let f = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "UNS001")
+        .expect("UNS001");
     assert_eq!(f["severity"], "error");
     assert_eq!(
         f["cell"], 5,

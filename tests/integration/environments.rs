@@ -102,7 +102,14 @@ fn env_command_prints_the_table() {
     insta::assert_snapshot!("env_founding", out.stdout);
     let out = run(tunelint().args(["env", "tests/fixtures/envs/founding", "--format", "json"]));
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert!(v["advisories"].as_array().unwrap().iter().any(|a| a["id"] == "UNS001"), "{v:#}");
+    assert!(
+        v["advisories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "UNS001"),
+        "{v:#}"
+    );
     let unsloth = v["packages"]
         .as_array()
         .unwrap()

@@ -90,7 +90,24 @@ pub(super) fn match_advisory(
             unplaced_severity: Severity::Info,
         })
     } else {
-        match_versions(advisory, next_run).or_else(|| match_versions(advisory, last_run))
+        // Saved outputs can come from different runs; only versions printed by one cell's
+        // outputs are known to have been in the same run.
+        match_versions(advisory, next_run).or_else(|| {
+            let mut cells: Vec<Option<usize>> = last_run
+                .values()
+                .map(|f| f.location.as_ref().and_then(|l| l.cell))
+                .collect();
+            cells.sort();
+            cells.dedup();
+            cells.into_iter().find_map(|cell| {
+                let same_run: BTreeMap<String, VersionFact> = last_run
+                    .iter()
+                    .filter(|(_, f)| f.location.as_ref().and_then(|l| l.cell) == cell)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                match_versions(advisory, &same_run)
+            })
+        })
     };
     let Some(scenario) = scenario else { return };
     if !advisory.require.iter().all(|m| !usage.find(m).is_empty()) {
@@ -196,6 +213,7 @@ pub(super) fn match_advisory(
             &versions_now,
             range,
             ctx,
+            last_run,
         );
         findings.push(finding);
     }
@@ -231,6 +249,7 @@ pub(super) fn fact_related(fact: &VersionFact) -> Related {
 }
 
 /// The fixes an advisory offers at one place in a document.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn build_fixes(
     advisory: &Advisory,
     doc: &Document,
@@ -239,6 +258,7 @@ pub(super) fn build_fixes(
     versions: &BTreeMap<String, VersionFact>,
     anchor: TextRange,
     ctx: &CheckContext,
+    last_run: &BTreeMap<String, VersionFact>,
 ) -> Vec<Fix> {
     let mut fixes = Vec::new();
     // When the reinstall cell an advisory would insert is already there, the remaining
@@ -393,6 +413,29 @@ pub(super) fn build_fixes(
                     });
                 }
             }
+            FixKind::PinToEvidence => {
+                // The install token at the anchor, pinned to what is installed or what the
+                // last run used.
+                let Some(d) = declarations
+                    .iter()
+                    .find(|d| d.range_here() == Some(anchor) && d.install.is_some())
+                else {
+                    continue;
+                };
+                let version = ctx
+                    .env
+                    .get(&d.package)
+                    .or_else(|| last_run.get(&d.package))
+                    .and_then(|f| f.version.as_ref());
+                let Some(version) = version else { continue };
+                let specifier = format!("=={version}");
+                fixes.push(Fix {
+                    title: format!("Pin {} to {specifier}", d.package),
+                    applicability: template.applicability,
+                    edits: vec![Edit::here(anchor, pinned_text(d, &specifier))],
+                    action: None,
+                });
+            }
             FixKind::MoveImportFirst { module } => {
                 if let Some(fix) =
                     move_import_first(doc, usage, module, &template.title, template.applicability)
@@ -402,7 +445,6 @@ pub(super) fn build_fixes(
             }
         }
     }
-    let _ = ctx;
     fixes
 }
 

@@ -76,7 +76,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let declarations = collect_declarations(doc, ctx);
     let next_run = next_run_versions(doc, &declarations, ctx);
     let last_run = last_run_versions(doc, ctx.display_path, ctx.path);
-    let usage = Usage::new(&facts, doc);
+    let usage = Usage::new(&facts, doc, &declarations);
     let mut findings = Vec::new();
     for advisory in &ctx.kb.advisories {
         matching::match_advisory(
@@ -89,8 +89,17 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             ctx,
             &mut findings,
         );
-        symptoms::match_symptoms(advisory, doc, &usage, &declarations, ctx, &mut findings);
+        symptoms::match_symptoms(
+            advisory,
+            doc,
+            &usage,
+            &declarations,
+            ctx,
+            &last_run,
+            &mut findings,
+        );
     }
+    drop_pins_to_known_bad_versions(&mut findings);
     findings.extend(declarations::declaration_problems(doc));
     suppress::apply_suppressions(doc, ctx.kb, &mut findings);
     findings.sort_by(|a, b| {
@@ -103,6 +112,30 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
         next_run,
         last_run,
         findings,
+    }
+}
+
+/// A fix that pins a package to the version in use must not pin a version that another finding
+/// (a warning or an error) says is broken.
+fn drop_pins_to_known_bad_versions(findings: &mut [Finding]) {
+    let bad: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity > crate::finding::Severity::Info)
+        .flat_map(|f| {
+            f.evidence
+                .iter()
+                .map(|e| format!("{}=={}", e.package, e.version))
+        })
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        f.fixes.retain(|fix| {
+            !fix.edits
+                .iter()
+                .any(|e| bad.iter().any(|b| e.content.trim_matches('"') == b))
+        });
     }
 }
 

@@ -40,6 +40,7 @@ pub(super) fn match_symptoms(
     usage: &Usage,
     declarations: &[Declaration],
     ctx: &CheckContext,
+    last_run: &BTreeMap<String, VersionFact>,
     findings: &mut Vec<Finding>,
 ) {
     if advisory.symptoms.is_empty() {
@@ -97,12 +98,22 @@ pub(super) fn match_symptoms(
             let verdict = judge(symptom, usage, doc, call, &lines);
             let quoted = line.text.trim();
             let (severity, message) = match verdict {
-                Verdict::Unexplained => (
-                    symptom.severity.unwrap_or(advisory.severity),
-                    format!(
-                        "saved output `{quoted}`: {message}; the code rules out the benign causes"
-                    ),
-                ),
+                Verdict::Unexplained => {
+                    let origin = if line.cell.is_some() {
+                        "saved output"
+                    } else {
+                        "log line"
+                    };
+                    let ruled_out = if symptom.benign.is_empty() {
+                        ""
+                    } else {
+                        "; the code rules out the benign causes"
+                    };
+                    (
+                        symptom.severity.unwrap_or(advisory.severity),
+                        format!("{origin} `{quoted}`: {message}{ruled_out}"),
+                    )
+                }
                 Verdict::Benign(reason) => (
                     Severity::Info,
                     format!(
@@ -130,8 +141,16 @@ pub(super) fn match_symptoms(
                     .iter()
                     .map(|f| (f.package.clone(), f.clone()))
                     .collect();
-                finding.fixes =
-                    build_fixes(advisory, doc, usage, declarations, &versions, anchor, ctx);
+                finding.fixes = build_fixes(
+                    advisory,
+                    doc,
+                    usage,
+                    declarations,
+                    &versions,
+                    anchor,
+                    ctx,
+                    last_run,
+                );
             }
             findings.push(finding);
         }

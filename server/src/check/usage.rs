@@ -1,7 +1,9 @@
 //! Usage: imports, calls and model names resolved to qualified names, and the matchers that
 //! find them.
 
+use super::declarations::Declaration;
 use crate::kb::Matcher;
+use crate::requirement::{distribution_for_module, RequirementSpec};
 use crate::source::Document;
 use crate::syntax::{Call, Import, Literal, PythonFacts};
 use crate::text::TextRange;
@@ -17,6 +19,10 @@ pub struct Usage<'a> {
     pub models: Vec<(String, TextRange)>,
     /// Imports in document order.
     pub imports: Vec<&'a Import>,
+    /// Install commands' requirements in this document.
+    installs: Vec<&'a Declaration>,
+    /// For notebooks: the 0-based cell of an offset and that cell's execution count.
+    cells: Vec<(TextRange, usize, Option<i64>)>,
 }
 
 /// The fully qualified name of a dotted callee, through the import bindings.
@@ -30,7 +36,11 @@ pub fn qualify(callee: &str, bindings: &HashMap<&str, String>) -> String {
 }
 
 impl<'a> Usage<'a> {
-    pub fn new(facts: &'a PythonFacts, _doc: &Document) -> Usage<'a> {
+    pub fn new(
+        facts: &'a PythonFacts,
+        doc: &Document,
+        declarations: &'a [Declaration],
+    ) -> Usage<'a> {
         let mut bindings = HashMap::new();
         for import in &facts.imports {
             if import.name.as_deref() == Some("*") {
@@ -83,12 +93,49 @@ impl<'a> Usage<'a> {
         }
         let mut imports: Vec<&Import> = facts.imports.iter().collect();
         imports.sort_by_key(|i| i.range.start);
+        let installs = declarations
+            .iter()
+            .filter(|d| d.install.is_some() && d.range_here().is_some())
+            .collect();
+        let cells = doc
+            .notebook
+            .as_ref()
+            .map(|nb| {
+                nb.map
+                    .spans
+                    .iter()
+                    .map(|s| (s.range, s.cell, nb.cells[s.cell].execution_count))
+                    .collect()
+            })
+            .unwrap_or_default();
         Usage {
             facts,
             bindings,
             calls,
             models,
             imports,
+            installs,
+            cells,
+        }
+    }
+
+    /// The cell (0-based) and execution count of an offset; scripts are one cell that ran once.
+    fn cell_of(&self, offset: usize) -> (usize, Option<i64>) {
+        let i = self.cells.partition_point(|(r, _, _)| r.start <= offset);
+        i.checked_sub(1)
+            .map_or((0, None), |i| (self.cells[i].1, self.cells[i].2))
+    }
+
+    /// Whether the code at `a` runs after the code at `b`: by execution count when both cells
+    /// have one, else by position.
+    fn runs_after(&self, a: usize, b: usize) -> bool {
+        let ((ca, ea), (cb, eb)) = (self.cell_of(a), self.cell_of(b));
+        if ca == cb {
+            return a > b;
+        }
+        match (ea, eb) {
+            (Some(x), Some(y)) => x > y,
+            _ => ca > cb,
         }
     }
 
@@ -153,6 +200,60 @@ impl<'a> Usage<'a> {
                     Some((k.range, format!("`{}=` in `{}(...)`", name, c.callee)))
                 })
                 .collect(),
+            Matcher::UnpinnedInstall { packages, no_deps } => self
+                .installs
+                .iter()
+                .filter(|d| {
+                    packages.contains(&d.package) && matches!(d.spec(), RequirementSpec::Unpinned)
+                })
+                .filter(|d| {
+                    d.install
+                        .as_ref()
+                        .is_some_and(|i| !i.uninstall && (!no_deps || i.no_deps))
+                })
+                .filter_map(|d| {
+                    let how = if d.install.as_ref().is_some_and(|i| i.no_deps) {
+                        " in a `--no-deps` install"
+                    } else {
+                        ""
+                    };
+                    Some((
+                        d.range_here()?,
+                        format!("`{}` installed without a version{how}", d.written),
+                    ))
+                })
+                .collect(),
+            Matcher::InstalledAfterImport => {
+                let mut out = Vec::new();
+                for d in &self.installs {
+                    let Some(range) = d.range_here() else {
+                        continue;
+                    };
+                    if d.install.as_ref().is_some_and(|i| i.uninstall) {
+                        continue;
+                    }
+                    let earlier = self.imports.iter().find(|i| {
+                        distribution_for_module(&i.module) == d.package
+                            && self.runs_after(range.start, i.range.start)
+                    });
+                    if let Some(import) = earlier {
+                        let (cell, _) = self.cell_of(import.range.start);
+                        let place = if self.cells.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" in cell {}", cell + 1)
+                        };
+                        out.push((
+                            range,
+                            format!(
+                                "`{}` installed after `{}`{place} imported it",
+                                d.written, import.module
+                            ),
+                        ));
+                    }
+                }
+                out
+            }
             Matcher::Model { pattern } => self
                 .models
                 .iter()

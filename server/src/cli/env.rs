@@ -52,7 +52,10 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
         .filter_map(|a| {
             // What the environment alone breaks: combinations of packages, or advisories that
             // need no particular code. API removals (one package, a flagged call) need the code.
-            if a.versions.is_empty() || !a.require.is_empty() || (a.versions.len() < 2 && !a.flag.is_empty()) {
+            if a.versions.is_empty()
+                || !a.require.is_empty()
+                || (a.versions.len() < 2 && !a.flag.is_empty())
+            {
                 return None;
             }
             let all = a.versions.iter().all(|(p, r)| {

@@ -61,6 +61,14 @@ pub enum Matcher {
     Model {
         pattern: Regex,
     },
+    /// One of these packages installed by bare name (no version) in an install command, only
+    /// in `--no-deps` commands when `no_deps`.
+    UnpinnedInstall {
+        packages: Vec<String>,
+        no_deps: bool,
+    },
+    /// A package installed in a notebook cell that runs after a cell that imported it.
+    InstalledAfterImport,
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +138,8 @@ pub enum FixKind {
     },
     /// Rename an imported name.
     RenameImport { from: String, to: String },
+    /// Pin an unpinned install to the version the evidence shows (installed, or last run).
+    PinToEvidence,
     /// Move `import <module>` before every other import.
     MoveImportFirst { module: String },
 }
@@ -349,12 +359,23 @@ fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
         m.call.is_some() && m.keyword.is_none(),
         m.keyword.is_some(),
         m.model.is_some(),
+        m.unpinned_install.is_some(),
+        m.installed_after_import.unwrap_or(false),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err(
-            "a matcher needs exactly one of `import`, `call`, `keyword` (with `call`), `model`"
-                .into(),
-        );
+        return Err("a matcher needs exactly one of `import`, `call`, `keyword` (with `call`), `model`, `unpinned-install`, `installed-after-import`".into());
+    }
+    if let Some(packages) = &m.unpinned_install {
+        return Ok(Matcher::UnpinnedInstall {
+            packages: packages.iter().map(|p| normalize_name(p)).collect(),
+            no_deps: m.no_deps.unwrap_or(false),
+        });
+    }
+    if m.no_deps.is_some() {
+        return Err("`no-deps` only goes with `unpinned-install`".into());
+    }
+    if m.installed_after_import == Some(true) {
+        return Ok(Matcher::InstalledAfterImport);
     }
     if let Some(module) = &m.import {
         return Ok(Matcher::Import {
@@ -425,7 +446,8 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
         "rename-keyword" => FixKind::RenameKeyword { call: need(&f.call, "call")?, from: need(&f.from, "from")?, to: need(&f.to, "to")? },
         "rename-import" => FixKind::RenameImport { from: need(&f.from, "from")?, to: need(&f.to, "to")? },
         "move-import-first" => FixKind::MoveImportFirst { module: need(&f.module, "module")? },
-        other => return Err(format!("unknown fix kind `{other}` (pin, insert-cell, run-command, restart-runtime, rename-keyword, rename-import, move-import-first)")),
+        "pin-to-evidence" => FixKind::PinToEvidence,
+        other => return Err(format!("unknown fix kind `{other}` (pin, pin-to-evidence, insert-cell, run-command, restart-runtime, rename-keyword, rename-import, move-import-first)")),
     };
     if let FixKind::Pin { specifier, .. } = &kind {
         specifiers(specifier)?;
@@ -445,6 +467,7 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
             format!("Move `import {module}` before the other imports")
         }
         (None, FixKind::RestartRuntime) => "Restart the runtime after reinstalling".into(),
+        (None, FixKind::PinToEvidence) => "Pin to the version in use".into(),
         (None, _) => return Err(format!("fix `{}` needs a `title`", f.kind)),
     };
     Ok(FixTemplate {

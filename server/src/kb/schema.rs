@@ -97,6 +97,12 @@ pub(super) struct MatcherToml {
     pub model: Option<String>,
     /// With `import`: only an import that comes after an import of one of these modules.
     pub after: Option<Vec<String>>,
+    /// These packages installed without a version.
+    pub unpinned_install: Option<Vec<String>>,
+    /// With `unpinned-install`: only in `--no-deps` commands.
+    pub no_deps: Option<bool>,
+    /// A package installed in a notebook cell that runs after a cell that imported it.
+    pub installed_after_import: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -5,28 +5,10 @@ use super::from_lsp;
 use super::server::{run_analysis, snapshot, State};
 use super::to_lsp;
 use crate::install::parse_shell_line;
-use crate::requirement::normalize_name;
 use crate::text::{LineIndex, TextRange};
 use std::sync::{Arc, Mutex};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
-
-/// The distribution that provides a top-level module, where the names differ.
-fn distribution_of(module: &str) -> String {
-    let top = module.split('.').next().unwrap_or(module);
-    let known = [
-        ("PIL", "pillow"),
-        ("sklearn", "scikit-learn"),
-        ("cv2", "opencv-python"),
-        ("yaml", "pyyaml"),
-        ("google.protobuf", "protobuf"),
-        ("flash_attn", "flash-attn"),
-    ];
-    known
-        .iter()
-        .find(|(m, _)| *m == top)
-        .map_or_else(|| normalize_name(top), |(_, d)| d.to_string())
-}
 
 pub async fn hover(state: Arc<Mutex<State>>, params: HoverParams) -> Result<Option<Hover>> {
     let uri = params
@@ -174,5 +156,8 @@ fn package_at(
         .imports
         .iter()
         .find(|i| i.range.start <= offset && offset <= i.range.end)?;
-    Some((distribution_of(&import.module), import.range))
+    Some((
+        crate::requirement::distribution_for_module(&import.module),
+        import.range,
+    ))
 }

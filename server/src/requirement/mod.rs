@@ -22,6 +22,26 @@ pub fn normalize_name(name: &str) -> String {
     out
 }
 
+/// The distribution that provides a top-level import name, where the two differ; otherwise
+/// the normalised module name.
+pub fn distribution_for_module(module: &str) -> String {
+    let top = module.split('.').next().unwrap_or(module);
+    const KNOWN: &[(&str, &str)] = &[
+        ("PIL", "pillow"),
+        ("sklearn", "scikit-learn"),
+        ("cv2", "opencv-python"),
+        ("yaml", "pyyaml"),
+        ("google", "protobuf"),
+        ("flash_attn", "flash-attn"),
+        ("huggingface_hub", "huggingface-hub"),
+        ("cut_cross_entropy", "cut-cross-entropy"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(m, _)| *m == top)
+        .map_or_else(|| normalize_name(top), |(_, d)| d.to_string())
+}
+
 /// What a requirement says about the version it will install.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequirementSpec {
