@@ -95,4 +95,12 @@ pub mod codes {
     pub const FILE_TOO_LARGE: &str = "TL003";
     /// A suppression comment naming a code tunelint does not have.
     pub const UNKNOWN_SUPPRESSION: &str = "TL004";
+
+    /// Each code with what it means, for rule lists (SARIF, `tunelint rule`).
+    pub const DESCRIPTIONS: &[(&str, &str)] = &[
+        (MALFORMED_FILE, "A file that cannot be read as what its name says (not JSON, not nbformat 4, invalid TOML, an unreadable requirement)"),
+        (BROKEN_METADATA, "Broken package metadata in the environment"),
+        (FILE_TOO_LARGE, "A file skipped because of its size"),
+        (UNKNOWN_SUPPRESSION, "A suppression comment naming a code tunelint does not have"),
+    ];
 }

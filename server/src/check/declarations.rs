@@ -175,7 +175,17 @@ fn push_file(
 pub fn declaration_problems(doc: &Document) -> Vec<Finding> {
     let problems = match doc.kind {
         SourceKind::Requirements => parse_requirements(&doc.text).problems,
-        SourceKind::Pyproject => parse_pyproject(&doc.text).0.problems,
+        // Problems in [tool.tunelint] are configuration errors, reported when it is loaded.
+        SourceKind::Pyproject => parse_pyproject(&doc.text)
+            .0
+            .problems
+            .into_iter()
+            .filter(|p| {
+                !p.message.contains("[tool.tunelint]")
+                    && !p.message.contains("`fail-level`")
+                    && !p.message.contains("`per-file-ignores`")
+            })
+            .collect(),
         SourceKind::Script => match script_metadata_block(&doc.text) {
             Some((toml, ranges)) => script_header(&toml, &ranges).problems,
             None => vec![],

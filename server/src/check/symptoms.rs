@@ -97,37 +97,19 @@ pub(super) fn match_symptoms(
             let (anchor, call) = anchor_for(symptom, usage, doc, line);
             let verdict = judge(symptom, usage, doc, call, &lines);
             let quoted = line.text.trim();
+            let (origin, evidence_of_causes) = if line.cell.is_some() {
+                ("saved output", "the code rules out the benign causes")
+            } else {
+                ("log line", "the log shows none of the benign causes")
+            };
+            let title = lowercase_first(&advisory.title);
             let (severity, message) = match verdict {
                 Verdict::Unexplained => {
-                    let origin = if line.cell.is_some() {
-                        "saved output"
-                    } else {
-                        "log line"
-                    };
-                    let ruled_out = if symptom.benign.is_empty() {
-                        ""
-                    } else {
-                        "; the code rules out the benign causes"
-                    };
-                    (
-                        symptom.severity.unwrap_or(advisory.severity),
-                        format!("{origin} `{quoted}`: {message}{ruled_out}"),
-                    )
+                    let ruled_out = if symptom.benign.is_empty() { String::new() } else { format!("; {evidence_of_causes}") };
+                    (symptom.severity.unwrap_or(advisory.severity), format!("{origin} `{quoted}`: {message}{ruled_out}"))
                 }
-                Verdict::Benign(reason) => (
-                    Severity::Info,
-                    format!(
-                        "saved output `{quoted}` is explained by {reason}, not by {}",
-                        lowercase_first(&advisory.title)
-                    ),
-                ),
-                Verdict::CannotTell(why) => (
-                    Severity::Info,
-                    format!(
-                        "saved output `{quoted}` may be {}: {why}",
-                        lowercase_first(&advisory.title)
-                    ),
-                ),
+                Verdict::Benign(reason) => (Severity::Info, format!("{origin} `{quoted}` is explained by {reason}, not by the problem that {title}")),
+                Verdict::CannotTell(why) => (Severity::Info, format!("{origin} `{quoted}` may show that {title}: {why}")),
             };
             let mut finding = Finding::new(&advisory.id, severity, message, anchor);
             finding.evidence = facts.iter().map(evidence_item).collect();
@@ -254,7 +236,6 @@ fn judge(
     call: Option<&Call>,
     lines: &[Line],
 ) -> Verdict {
-    let _ = doc;
     let mut cannot_tell = Vec::new();
     for benign in &symptom.benign {
         match &benign.kind {
@@ -311,7 +292,9 @@ fn judge(
             }
         }
     }
-    if symptom.inspect.is_some() && call.is_none() {
+    // A training log has no code to read; Unsloth logs its own dropout and bias warnings, which
+    // the output explanations above already looked for.
+    if symptom.inspect.is_some() && call.is_none() && doc.kind != SourceKind::TrainingLog {
         return Verdict::CannotTell(format!(
             "no `{}` call in this file shows how the adapters were set up",
             symptom.inspect.as_ref().map_or("", |p| p.written.as_str())

@@ -6,24 +6,29 @@ use crate::evidence::Environment;
 use crate::finding::{codes, Finding, Severity};
 use crate::fix::{apply_fixes, rewrite_notebook, FixOutcome};
 use crate::kb::KnowledgeBase;
-use crate::render::{render_concise, render_full, render_json, summary_line, FileReport};
+use crate::render::{
+    render_concise, render_full, render_github, render_json, render_junit, render_sarif,
+    render_statistics, summary_line, FileReport,
+};
 use crate::source::SourceKind;
 use crate::text::TextRange;
-use crate::workspace::{load_file, Overrides, Workspace};
+use crate::workspace::{load_bytes, load_file, Overrides, Workspace};
 use rayon::prelude::*;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub fn run(args: CheckArgs) -> Result<u8, String> {
-    let kb = load_kb(&args.kb)?;
-    for p in &args.paths {
+    let mut kb = load_kb(&args.kb)?;
+    let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
+    for p in args.paths.iter().filter(|p| p.as_os_str() != "-") {
         if !p.exists() {
             return Err(format!("{}: no such file or directory", p.display()));
         }
     }
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
     let overrides = Overrides {
+        config_file: args.env.config.clone(),
         python: args.env.python.clone(),
         site_packages: args.env.site_packages.clone(),
         env_file: args.env.env_file.clone(),
@@ -33,6 +38,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         ("--site-packages", &overrides.site_packages),
         ("--env-file", &overrides.env_file),
         ("--python", &overrides.python),
+        ("--config", &overrides.config_file),
     ] {
         if let Some(p) = path {
             if !p.exists() {
@@ -40,19 +46,83 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
             }
         }
     }
-    let workspace = Workspace::new(root, overrides);
-    let files = collect_files(&args.paths);
+    let workspace = Workspace::new(root.clone(), overrides);
+
+    // Configuration problems (unknown keys, bad values) stop the run: a silently ignored
+    // setting is worse than no run.
+    let start_dirs: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                parent_dir(p).to_path_buf()
+            }
+        })
+        .collect();
+    let mut config_problems = Vec::new();
+    for dir in &start_dirs {
+        config_problems.extend(workspace.config_for(dir).problems.clone());
+    }
+    // Configured advisory directories join the knowledge base.
+    for dir in &start_dirs {
+        let config = workspace.config_for(dir);
+        if let (Some(adv), None) = (&config.tool.advisories, &args.kb.advisories) {
+            let path = config.dir.join(adv);
+            let files = crate::workspace::read_advisory_dir(&path)
+                .map_err(|e| format!("cannot read advisories from {}: {e}", path.display()))?;
+            kb.extend_from(&files).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+    }
+
+    let files: Vec<PathBuf> = collect_files(&args.paths)
+        .into_iter()
+        .filter(|f| !workspace.config_for(parent_dir(f)).excludes(f))
+        .collect();
+    for f in &files {
+        config_problems.extend(workspace.config_for(parent_dir(f)).problems.clone());
+    }
+    config_problems.sort();
+    config_problems.dedup();
+    if !config_problems.is_empty() {
+        return Err(format!(
+            "invalid configuration:\n  {}",
+            config_problems.join("\n  ")
+        ));
+    }
+
     let fix_mode = args.fix || args.diff;
     let mut reports: Vec<FileReport> = files
         .par_iter()
         .map(|path| check_file(path, &workspace, &kb))
         .collect();
+    if stdin_mode {
+        let name = args
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("stdin.py"));
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        reports.push(check_bytes(&name, bytes, &workspace, &kb));
+    }
 
     let mut diff_output = String::new();
     if fix_mode {
         let mut changed = Vec::new();
         for report in &reports {
             let Some(doc) = &report.doc else { continue };
+            if !report.path.is_file() {
+                continue;
+            }
             let outcome = apply_fixes(doc, &report.findings, args.unsafe_fixes);
             if outcome.applied == 0 {
                 continue;
@@ -92,45 +162,53 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
 
     let environments = used_environments(&files, &workspace);
     reports.extend(environment_reports(&environments, &workspace));
-    reports.retain(|r| !r.findings.is_empty());
     reports.sort_by(|a, b| a.display.cmp(&b.display));
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let color = !args.no_color && stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     if args.diff {
-        let _ = out.write_all(diff_output.as_bytes());
-        let _ = out.flush();
+        super::print_out(&diff_output);
         return Ok(if diff_output.is_empty() || args.exit_zero {
             0
         } else {
             1
         });
     }
-    let text = match args.format {
-        OutputFormat::Full => {
-            let mut t = render_full(&reports, color);
-            t.push_str(&summary_line(&reports));
-            t.push('\n');
-            t
-        }
-        OutputFormat::Concise => {
-            let mut t = render_concise(&reports);
-            t.push_str(&summary_line(&reports));
-            t.push('\n');
-            t
-        }
+    let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
+    let color = !args.no_color && to_terminal && std::env::var_os("NO_COLOR").is_none();
+    // JUnit lists every file checked; the other formats list the files with findings.
+    let junit = (args.format == OutputFormat::Junit).then(|| render_junit(&reports));
+    reports.retain(|r| !r.findings.is_empty());
+    let mut text = match args.format {
+        OutputFormat::Full => render_full(&reports, color) + &summary_line(&reports) + "\n",
+        OutputFormat::Concise => render_concise(&reports) + &summary_line(&reports) + "\n",
         OutputFormat::Json => render_json(
             &reports,
             &environments.iter().map(|e| e.as_ref()).collect::<Vec<_>>(),
         ),
+        OutputFormat::Github => render_github(&reports),
+        OutputFormat::Sarif => render_sarif(&reports, &kb),
+        OutputFormat::Junit => junit.unwrap_or_default(),
     };
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    let threshold = match args.fail_level {
-        FailLevel::Error => Severity::Error,
-        FailLevel::Warning => Severity::Warning,
-        FailLevel::Info => Severity::Info,
+    if args.statistics {
+        let stats = render_statistics(&reports, &kb);
+        match args.format {
+            OutputFormat::Full | OutputFormat::Concise => {
+                text = stats + &summary_line(&reports) + "\n"
+            }
+            _ => eprint!("{stats}"),
+        }
+    }
+    match &args.output_file {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => super::print_out(&text),
+    }
+    let threshold = match args
+        .fail_level
+        .or_else(|| configured_fail_level(&workspace, &start_dirs))
+    {
+        Some(FailLevel::Error) => Severity::Error,
+        Some(FailLevel::Info) => Severity::Info,
+        Some(FailLevel::Warning) | None => Severity::Warning,
     };
     let failing = reports
         .iter()
@@ -139,11 +217,31 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     Ok(if failing && !args.exit_zero { 1 } else { 0 })
 }
 
+fn configured_fail_level(workspace: &Workspace, dirs: &[PathBuf]) -> Option<FailLevel> {
+    dirs.iter().find_map(
+        |d| match workspace.config_for(d).tool.fail_level.as_deref() {
+            Some("error") => Some(FailLevel::Error),
+            Some("warning") => Some(FailLevel::Warning),
+            Some("info") => Some(FailLevel::Info),
+            _ => None,
+        },
+    )
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 /// Every checkable file under the given paths, `.gitignore` respected. Files named on the
-/// command line are checked whatever their name.
+/// command line are checked whatever their name (a `.log` is read as a training log).
 pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
+        if path.as_os_str() == "-" {
+            continue;
+        }
         if path.is_file() {
             out.push(path.clone());
             continue;
@@ -170,32 +268,48 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 /// Reads and analyses one file.
 pub fn check_file(path: &Path, workspace: &Workspace, kb: &KnowledgeBase) -> FileReport {
     let display = workspace.display(path);
-    let loaded = match load_file(path) {
-        Ok(l) => l,
-        Err(e) => {
-            return FileReport {
-                path: path.to_path_buf(),
-                display,
-                raw: String::new(),
-                doc: None,
-                findings: vec![Finding::new(
-                    codes::MALFORMED_FILE,
-                    Severity::Error,
-                    format!("cannot read file: {e}"),
-                    TextRange::empty(0),
-                )],
-            }
-        }
-    };
+    match load_file(path) {
+        Ok(loaded) => finish(path, display, loaded, workspace, kb),
+        Err(e) => FileReport {
+            path: path.to_path_buf(),
+            display,
+            raw: String::new(),
+            doc: None,
+            findings: vec![Finding::new(
+                codes::MALFORMED_FILE,
+                Severity::Error,
+                format!("cannot read file: {e}"),
+                TextRange::empty(0),
+            )],
+        },
+    }
+}
+
+/// Analyses text read from stdin as if it were the file `name`.
+pub fn check_bytes(
+    name: &Path,
+    bytes: Vec<u8>,
+    workspace: &Workspace,
+    kb: &KnowledgeBase,
+) -> FileReport {
+    let kind = SourceKind::from_path(name).unwrap_or(SourceKind::Script);
+    let loaded = load_bytes(kind, bytes);
+    finish(name, workspace.display(name), loaded, workspace, kb)
+}
+
+fn finish(
+    path: &Path,
+    display: String,
+    loaded: crate::workspace::LoadedFile,
+    workspace: &Workspace,
+    kb: &KnowledgeBase,
+) -> FileReport {
     let mut findings = Vec::new();
     if let Some(p) = loaded.problem {
         findings.push(p);
     }
+    let dir = parent_dir(path);
     if let Some(doc) = &loaded.doc {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
         let env = workspace.environment_for(dir);
         let project = workspace.project_files_for(dir);
         let ctx = CheckContext {
@@ -207,6 +321,8 @@ pub fn check_file(path: &Path, workspace: &Workspace, kb: &KnowledgeBase) -> Fil
         };
         findings.extend(analyze(doc, &ctx).findings);
     }
+    let config = workspace.config_for(dir);
+    findings.retain(|f| config.allows(&f.code, path));
     FileReport {
         path: path.to_path_buf(),
         display,
@@ -229,10 +345,7 @@ fn new_contents(report: &FileReport, outcome: &FixOutcome) -> Option<String> {
 /// Writes through a temporary file in the same directory and renames it over the original,
 /// keeping its permissions, so a crash never leaves a half-written file.
 pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = parent_dir(path);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -250,11 +363,7 @@ pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
 fn used_environments(files: &[PathBuf], workspace: &Workspace) -> Vec<Arc<Environment>> {
     let mut envs: Vec<Arc<Environment>> = Vec::new();
     for f in files {
-        let dir = f
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let env = workspace.environment_for(dir);
+        let env = workspace.environment_for(parent_dir(f));
         if !envs.iter().any(|e| Arc::ptr_eq(e, &env)) {
             envs.push(env);
         }

@@ -13,6 +13,7 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
     let workspace = Workspace::new(
         root,
         Overrides {
+            config_file: args.env.config.clone(),
             python: args.env.python,
             site_packages: args.env.site_packages,
             env_file: args.env.env_file,

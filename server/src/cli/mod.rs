@@ -49,6 +49,9 @@ pub enum OutputFormat {
     Full,
     Concise,
     Json,
+    Github,
+    Sarif,
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -83,8 +86,11 @@ pub struct EnvSelection {
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
     /// Ignore configuration files.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "config")]
     pub isolated: bool,
+    /// Use this configuration file (pyproject.toml or tunelint.toml) for every file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -107,9 +113,20 @@ pub struct CheckArgs {
     /// Print the changes fixes would make as a unified diff; write nothing.
     #[arg(long)]
     pub diff: bool,
-    /// The lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailLevel::Warning)]
-    pub fail_level: FailLevel,
+    /// The lowest severity that makes the exit code 1 (default: warning, or `fail-level` from
+    /// the configuration).
+    #[arg(long, value_enum)]
+    pub fail_level: Option<FailLevel>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Print the number of findings per code.
+    #[arg(long)]
+    pub statistics: bool,
+    /// With `-` as the path: the name the text read from stdin is checked as (its kind comes
+    /// from this name, e.g. `train.log`).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
     /// Exit 0 even when there are findings.
     #[arg(long)]
     pub exit_zero: bool,

@@ -19,6 +19,9 @@ pub struct ToolConfig {
     pub ignore: Vec<String>,
     pub fail_level: Option<String>,
     pub exclude: Vec<String>,
+    pub extend_select: Vec<String>,
+    /// Glob (relative to the configuration's directory) → codes ignored in matching files.
+    pub per_file_ignores: Vec<(String, Vec<String>)>,
 }
 
 const TOOL_KEYS: &[&str] = &[
@@ -27,7 +30,9 @@ const TOOL_KEYS: &[&str] = &[
     "env-file",
     "advisories",
     "select",
+    "extend-select",
     "ignore",
+    "per-file-ignores",
     "fail-level",
     "exclude",
 ];
@@ -164,10 +169,41 @@ fn read_tool_config(item: &Item, file: &mut DeclaredFile) -> ToolConfig {
             "site-packages" => config.site_packages = as_string(),
             "env-file" => config.env_file = as_string(),
             "advisories" => config.advisories = as_string(),
-            "fail-level" => config.fail_level = as_string(),
+            "fail-level" => {
+                config.fail_level = as_string();
+                if !matches!(
+                    config.fail_level.as_deref(),
+                    Some("error" | "warning" | "info")
+                ) {
+                    file.problems.push(FileProblem {
+                        range: span(value),
+                        message: "`fail-level` must be \"error\", \"warning\" or \"info\"".into(),
+                    });
+                }
+            }
             "select" => config.select = as_list(),
             "ignore" => config.ignore = as_list().unwrap_or_default(),
             "exclude" => config.exclude = as_list().unwrap_or_default(),
+            "extend-select" => config.extend_select = as_list().unwrap_or_default(),
+            "per-file-ignores" => match value.as_table_like() {
+                Some(t) => {
+                    for (glob, codes) in t.iter() {
+                        let codes = codes
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_str().map(str::to_string))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        config.per_file_ignores.push((glob.to_string(), codes));
+                    }
+                }
+                None => file.problems.push(FileProblem {
+                    range: span(value),
+                    message: "`per-file-ignores` must be a table of glob = [codes]".into(),
+                }),
+            },
             other => file.problems.push(FileProblem {
                 range: span(value),
                 message: format!(

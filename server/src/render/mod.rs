@@ -3,9 +3,11 @@
 //! Positions are computed here, at the edge: 1-based lines and character columns, counted
 //! within the cell for notebooks.
 
+mod ci;
 mod full;
 mod json;
 
+pub use ci::{raw_position, render_github, render_junit, render_sarif, render_statistics};
 pub use full::{render_concise, render_full, summary_line};
 pub use json::{environment_json, render_json};
 

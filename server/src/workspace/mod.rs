@@ -115,6 +115,8 @@ pub struct Config {
 /// Run-wide options that override configuration.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
+    /// `--config FILE`: this configuration for every file.
+    pub config_file: Option<PathBuf>,
     pub python: Option<PathBuf>,
     pub site_packages: Option<PathBuf>,
     pub env_file: Option<PathBuf>,
@@ -298,36 +300,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub fn find_config(dir: &Path) -> Config {
     let mut current = Some(dir);
     while let Some(d) = current {
-        let standalone = d.join("tunelint.toml");
-        if standalone.is_file() {
-            if let Ok(text) = std::fs::read_to_string(&standalone) {
-                // A standalone file holds the same keys at its top level.
-                let wrapped = format!("[tool.tunelint]\n{text}");
-                let (file, tool) = parse_pyproject(&wrapped);
-                return Config {
-                    file: Some(standalone),
-                    dir: d.to_path_buf(),
-                    tool: tool.unwrap_or_default(),
-                    problems: file.problems.into_iter().map(|p| p.message).collect(),
-                };
-            }
-        }
-        let pyproject = d.join("pyproject.toml");
-        if pyproject.is_file() {
-            if let Ok(text) = std::fs::read_to_string(&pyproject) {
-                if let (file, Some(tool)) = parse_pyproject(&text) {
-                    let problems = file
-                        .problems
-                        .into_iter()
-                        .filter(|p| p.message.contains("tool.tunelint"))
-                        .map(|p| p.message)
-                        .collect();
-                    return Config {
-                        file: Some(pyproject),
-                        dir: d.to_path_buf(),
-                        tool,
-                        problems,
-                    };
+        for candidate in [d.join("tunelint.toml"), d.join("pyproject.toml")] {
+            if candidate.is_file() {
+                if let Ok(config) = read_config(&candidate) {
+                    if config.file.is_some() {
+                        return config;
+                    }
                 }
             }
         }
@@ -339,6 +317,107 @@ pub fn find_config(dir: &Path) -> Config {
     Config {
         dir: dir.to_path_buf(),
         ..Default::default()
+    }
+}
+
+/// Reads one configuration file: `tunelint.toml` (keys at the top level) or a pyproject.toml
+/// (the `[tool.tunelint]` table; `file` is `None` when it has none). Problems name the line.
+pub fn read_config(path: &Path) -> std::io::Result<Config> {
+    let text = std::fs::read_to_string(path)?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let standalone = path.file_name().is_some_and(|n| n == "tunelint.toml");
+    // A standalone file holds the same keys at its top level; one line of header is added, so
+    // reported lines are shifted back by one.
+    let (toml, shift) = if standalone {
+        (format!("[tool.tunelint]\n{text}"), 1)
+    } else {
+        (text, 0)
+    };
+    let (declared, tool) = parse_pyproject(&toml);
+    let index = LineIndex::new(&toml);
+    let problems: Vec<String> = declared
+        .problems
+        .iter()
+        .filter(|p| {
+            standalone
+                || p.message.contains("tool.tunelint")
+                || p.message.starts_with("invalid TOML")
+                || p.message.contains("fail-level")
+                || p.message.contains("per-file-ignores")
+        })
+        .map(|p| {
+            format!(
+                "{}:{}: {}",
+                path.display(),
+                (index.line_of(p.range.start) + 1)
+                    .saturating_sub(shift)
+                    .max(1),
+                p.message
+            )
+        })
+        .collect();
+    let Some(tool) = tool else {
+        return Ok(Config {
+            file: None,
+            dir,
+            tool: ToolConfig::default(),
+            problems,
+        });
+    };
+    Ok(Config {
+        file: Some(path.to_path_buf()),
+        dir,
+        tool,
+        problems,
+    })
+}
+
+impl Config {
+    /// Whether findings with `code` are reported for `path` under this configuration.
+    pub fn allows(&self, code: &str, path: &Path) -> bool {
+        let matches = |prefix: &String| prefix == "ALL" || code.starts_with(prefix.as_str());
+        if code.starts_with("TL") {
+            // Problems with the input itself are always reported.
+            return true;
+        }
+        let selected = match &self.tool.select {
+            Some(select) => {
+                select.iter().any(matches) || self.tool.extend_select.iter().any(matches)
+            }
+            None => true,
+        };
+        if !selected || self.tool.ignore.iter().any(matches) {
+            return false;
+        }
+        let rel = path.strip_prefix(&self.dir).unwrap_or(path);
+        for (glob, codes) in &self.tool.per_file_ignores {
+            let Ok(g) = globset::Glob::new(glob) else {
+                continue;
+            };
+            let m = g.compile_matcher();
+            if (m.is_match(rel) || rel.file_name().is_some_and(|n| m.is_match(n)))
+                && codes.iter().any(matches)
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether `path` is excluded from checking.
+    pub fn excludes(&self, path: &Path) -> bool {
+        let rel = path.strip_prefix(&self.dir).unwrap_or(path);
+        self.tool
+            .exclude
+            .iter()
+            .filter_map(|g| globset::Glob::new(g).ok())
+            .any(|g| {
+                let m = g.compile_matcher();
+                m.is_match(rel)
+                    || rel
+                        .ancestors()
+                        .any(|a| !a.as_os_str().is_empty() && m.is_match(a))
+            })
     }
 }
 
