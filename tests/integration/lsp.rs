@@ -5,8 +5,7 @@ use crate::support::repo;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::io::{duplex, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
-use tower_lsp_server::{LspService, Server};
-use tunelint::lsp::Backend;
+use tower_lsp_server::Server;
 
 /// A minimal LSP client that answers the server's requests and keeps its notifications.
 pub struct TestClient {
@@ -51,7 +50,7 @@ pub fn file_uri(path: &std::path::Path) -> String {
 
 impl TestClient {
     pub async fn start(capabilities: Value, options: Value) -> TestClient {
-        let (service, socket) = LspService::new(Backend::new);
+        let (service, socket) = tunelint::lsp::service();
         let (client_w, server_r) = duplex(1 << 22);
         let (server_w, client_r) = duplex(1 << 22);
         tokio::spawn(Server::new(server_r, server_w, socket).serve(service));
@@ -397,6 +396,24 @@ async fn an_import_in_one_cell_counts_in_another_and_edits_republish() {
     .await;
     assert!(c.diagnostics(&cell(0)).await.is_empty());
     assert!(c.diagnostics(&cell(1)).await.is_empty());
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_environment_request_describes_the_workspace_environment() {
+    let mut c = TestClient::start(vscode_like(), Value::Null).await;
+    let uri = file_uri(&repo().join("tests/fixtures/envs/founding/train.py"));
+    let env = c.request("tunelint/environment", json!({"uri": uri})).await;
+    assert_eq!(env["name"], ".venv", "{env:#}");
+    assert_eq!(env["python"], "3.11.7");
+    let peft = env["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["package"] == "peft")
+        .unwrap();
+    assert_eq!(peft["version"], "0.12.0");
+    assert_eq!(peft["advisories"], json!(["UNS001"]));
     c.shutdown().await;
 }
 

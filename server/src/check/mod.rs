@@ -4,6 +4,7 @@
 //! is handed in. The CLI and the language server call [`analyze`] the same way.
 
 mod declarations;
+mod environment_report;
 mod matching;
 mod resolve;
 mod suppress;
@@ -11,6 +12,7 @@ mod symptoms;
 mod usage;
 
 pub use declarations::{collect_declarations, Declaration, DeclarationSite};
+pub use environment_report::EnvironmentReport;
 pub use resolve::{last_run_versions, next_run_versions};
 pub use usage::{qualify, Usage};
 

@@ -1,25 +1,20 @@
 //! `tunelint env`: the environment table, with the advisories that apply to it.
 
 use super::{load_kb, EnvArgs, ListFormat};
-use crate::check::{next_run_versions, CheckContext};
-use crate::render::environment_json;
-use crate::source::{Document, SourceKind};
+use crate::check::EnvironmentReport;
 use crate::workspace::{Overrides, Workspace};
-use serde_json::json;
 
 pub fn run(args: EnvArgs) -> Result<u8, String> {
     let kb = load_kb(&args.kb)?;
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
-    let workspace = Workspace::new(
-        root,
-        Overrides {
-            config_file: args.env.config.clone(),
-            python: args.env.python,
-            site_packages: args.env.site_packages,
-            env_file: args.env.env_file,
-            isolated: args.env.isolated,
-        },
-    );
+    let overrides = Overrides {
+        config_file: args.env.config.clone(),
+        python: args.env.python,
+        site_packages: args.env.site_packages,
+        env_file: args.env.env_file,
+        isolated: args.env.isolated,
+    };
+    let workspace = Workspace::new(root, overrides);
     let dir = if args.path.is_file() {
         args.path
             .parent()
@@ -35,65 +30,11 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
     };
     let env = workspace.environment_for(&dir);
     let project = workspace.project_files_for(&dir);
-    // The project's declarations fill in packages that are not installed.
-    let doc = Document::from_text(SourceKind::Requirements, String::new());
-    let display = workspace.display(&dir);
-    let ctx = CheckContext {
-        display_path: &display,
-        path: &dir,
-        env: &env,
-        project: &project,
-        kb: &kb,
-    };
-    let declarations = crate::check::collect_declarations(&doc, &ctx);
-    let versions = next_run_versions(&doc, &declarations, &ctx);
-    let applies: Vec<(String, String, String)> = kb
-        .advisories
-        .iter()
-        .filter_map(|a| {
-            // What the environment alone breaks: combinations of packages, or advisories that
-            // need no particular code. API removals (one package, a flagged call) need the code.
-            if a.versions.is_empty()
-                || !a.require.is_empty()
-                || (a.versions.len() < 2 && !a.flag.is_empty())
-            {
-                return None;
-            }
-            let all = a.versions.iter().all(|(p, r)| {
-                versions
-                    .get(p)
-                    .and_then(|f| f.version.as_ref())
-                    .is_some_and(|v| r.contains(v))
-            });
-            all.then(|| {
-                (
-                    a.id.clone(),
-                    a.severity.as_str().to_string(),
-                    a.title.clone(),
-                )
-            })
-        })
-        .collect();
+    let report = EnvironmentReport::new(&env, &project, &kb, &dir, &workspace.display(&dir));
     match args.format {
-        ListFormat::Json => {
-            let mut value = environment_json(&env);
-            value["advisories"] = json!(applies
-                .iter()
-                .map(|(id, sev, title)| json!({"id": id, "severity": sev, "title": title}))
-                .collect::<Vec<_>>());
-            value["packages"] = json!(versions
-                .values()
-                .map(|f| json!({
-                    "package": f.package,
-                    "version": f.version.as_ref().map_or_else(|| f.written.clone(), |v| v.to_string()),
-                    "kind": f.kind,
-                    "source": f.source,
-                    "git_commit": f.commit,
-                    "advisories": applies.iter().filter(|(id, ..)| kb.get(id).is_some_and(|a| a.packages().any(|p| p == f.package))).map(|(id, ..)| id.clone()).collect::<Vec<_>>(),
-                }))
-                .collect::<Vec<_>>());
-            super::print_out(&(serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"));
-        }
+        ListFormat::Json => super::print_out(
+            &(serde_json::to_string_pretty(&report.to_json(&env, &kb)).unwrap_or_default() + "\n"),
+        ),
         ListFormat::Text => {
             let mut out = String::new();
             let python = env
@@ -110,7 +51,8 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
                 out.push_str(&format!("Read from:   {}\n", p.display()));
             }
             out.push('\n');
-            let rows: Vec<[String; 5]> = versions
+            let rows: Vec<[String; 5]> = report
+                .versions
                 .values()
                 .map(|f| {
                     let version = f
@@ -124,20 +66,12 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
                     if f.editable {
                         kind.push_str(", editable");
                     }
-                    let ids: Vec<String> = applies
-                        .iter()
-                        .filter(|(id, ..)| {
-                            kb.get(id)
-                                .is_some_and(|a| a.packages().any(|p| p == f.package))
-                        })
-                        .map(|(id, ..)| id.clone())
-                        .collect();
                     [
                         f.package.clone(),
                         version,
                         kind,
                         f.source.clone(),
-                        ids.join(", "),
+                        report.advisories_for(&f.package, &kb).join(", "),
                     ]
                 })
                 .collect();
@@ -173,9 +107,9 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
                     out.push_str(&format!("  {}: {}\n", p.path.display(), p.message));
                 }
             }
-            if !applies.is_empty() {
+            if !report.applies.is_empty() {
                 out.push_str("\nKnown to break with these versions:\n");
-                for (id, sev, title) in &applies {
+                for (id, sev, title) in &report.applies {
                     out.push_str(&format!("  {id} [{sev}] {title}\n"));
                 }
             }

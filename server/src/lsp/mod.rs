@@ -14,7 +14,14 @@ mod to_lsp;
 
 pub use server::Backend;
 
-use tower_lsp_server::{LspService, Server};
+use tower_lsp_server::{ClientSocket, LspService, Server};
+
+/// The service with tunelint's custom requests, for stdio and for tests.
+pub fn service() -> (LspService<Backend>, ClientSocket) {
+    LspService::build(Backend::new)
+        .custom_method("tunelint/environment", Backend::environment)
+        .finish()
+}
 
 /// The position encoding negotiated with the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -33,7 +40,7 @@ pub fn run_stdio() -> Result<u8, String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let (service, socket) = LspService::new(Backend::new);
+        let (service, socket) = service();
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
             .serve(service)
             .await;

@@ -430,6 +430,50 @@ impl Backend {
         }
     }
 
+    /// `tunelint/environment`: the environment table for a document (or the first workspace
+    /// folder), as `tunelint env --format json` prints it.
+    pub async fn environment(&self, params: Value) -> Result<Value> {
+        self.guarded_request("tunelint/environment", async {
+            let uri = params
+                .get("uri")
+                .and_then(Value::as_str)
+                .and_then(|u| u.parse::<Uri>().ok());
+            let (path, workspace, kb) = {
+                let mut st = self.state();
+                let owner = uri
+                    .as_ref()
+                    .map(|u| st.cell_owner.get(u).cloned().unwrap_or_else(|| u.clone()));
+                let path = owner
+                    .and_then(|u| u.to_file_path().map(|p| p.into_owned()))
+                    .or_else(|| st.folders.first().map(|f| f.join("_")))
+                    .unwrap_or_else(|| PathBuf::from("./_"));
+                let workspace = st.workspace_for(&path);
+                (path, workspace, st.kb.clone())
+            };
+            let value = tokio::task::spawn_blocking(move || {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let env = workspace.environment_for(dir);
+                let project = workspace.project_files_for(dir);
+                crate::check::EnvironmentReport::new(
+                    &env,
+                    &project,
+                    &kb,
+                    dir,
+                    &workspace.display(dir),
+                )
+                .to_json(&env, &kb)
+            })
+            .await
+            .map_err(|e| Error {
+                code: ErrorCode::InternalError,
+                message: e.to_string().into(),
+                data: None,
+            })?;
+            Ok(value)
+        })
+        .await
+    }
+
     async fn guarded<F: std::future::Future<Output = ()>>(&self, what: &str, f: F) {
         use futures::FutureExt;
         if let Err(p) = std::panic::AssertUnwindSafe(f).catch_unwind().await {

@@ -1,0 +1,98 @@
+//! The environment as a whole: every package in play with its evidence, and the advisories the
+//! versions alone are known to break (shared by `tunelint env` and the editor's view).
+
+use super::{collect_declarations, next_run_versions, CheckContext, ProjectFile};
+use crate::evidence::{Environment, VersionFact};
+use crate::kb::KnowledgeBase;
+use crate::source::{Document, SourceKind};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub struct EnvironmentReport {
+    /// Installed packages, with project pins filling in what is not installed.
+    pub versions: BTreeMap<String, VersionFact>,
+    /// (id, severity, title) of the advisories whose ranges the versions fall in.
+    pub applies: Vec<(String, String, String)>,
+}
+
+impl EnvironmentReport {
+    pub fn new(
+        env: &Environment,
+        project: &[ProjectFile],
+        kb: &KnowledgeBase,
+        dir: &Path,
+        display: &str,
+    ) -> EnvironmentReport {
+        let doc = Document::from_text(SourceKind::Requirements, String::new());
+        let ctx = CheckContext {
+            display_path: display,
+            path: dir,
+            env,
+            project,
+            kb,
+        };
+        let declarations = collect_declarations(&doc, &ctx);
+        let versions = next_run_versions(&doc, &declarations, &ctx);
+        let applies = kb
+            .advisories
+            .iter()
+            .filter(|a| {
+                // What the environment alone breaks: combinations of packages, or advisories that
+                // need no particular code. API removals (one package, a flagged call) need the code.
+                !a.versions.is_empty()
+                    && a.require.is_empty()
+                    && (a.versions.len() >= 2 || a.flag.is_empty())
+            })
+            .filter(|a| {
+                a.versions.iter().all(|(p, r)| {
+                    versions
+                        .get(p)
+                        .and_then(|f| f.version.as_ref())
+                        .is_some_and(|v| r.contains(v))
+                })
+            })
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    a.severity.as_str().to_string(),
+                    a.title.clone(),
+                )
+            })
+            .collect();
+        EnvironmentReport { versions, applies }
+    }
+
+    /// The ids of the applying advisories about one package.
+    pub fn advisories_for(&self, package: &str, kb: &KnowledgeBase) -> Vec<String> {
+        self.applies
+            .iter()
+            .filter(|(id, ..)| {
+                kb.get(id)
+                    .is_some_and(|a| a.packages().any(|p| p == package))
+            })
+            .map(|(id, ..)| id.clone())
+            .collect()
+    }
+
+    pub fn to_json(&self, env: &Environment, kb: &KnowledgeBase) -> Value {
+        json!({
+            "name": env.name,
+            "origin": env.origin,
+            "origin_label": env.origin.label(),
+            "path": env.path.as_ref().map(|p| p.display().to_string()),
+            "python": env.python_version,
+            "packages": self.versions.values().map(|f| json!({
+                "package": f.package,
+                "version": f.version.as_ref().map_or_else(|| f.written.clone(), |v| v.to_string()),
+                "kind": f.kind,
+                "source": f.source,
+                "git_commit": f.commit,
+                "editable": f.editable,
+                "advisories": self.advisories_for(&f.package, kb),
+            })).collect::<Vec<_>>(),
+            "advisories": self.applies.iter().map(|(id, sev, title)| json!({"id": id, "severity": sev, "title": title})).collect::<Vec<_>>(),
+            "problems": env.problems.iter().map(|p| json!({"path": p.path.display().to_string(), "message": p.message})).collect::<Vec<_>>(),
+        })
+    }
+}
