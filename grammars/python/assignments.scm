@@ -1,6 +1,6 @@
-; Simple assignments of a literal to a name, so that `model_name = name` can be followed
-; back to `name = "unsloth/gemma-2-9b"`.
+; Simple assignments of a value to a name, so that `model_name = name` can be followed back to
+; `name = "unsloth/gemma-2-9b"`; only literal values are kept (checked in Rust).
 (expression_statement
   (assignment
     left: (identifier) @name
-    right: [(string) (integer) (float) (true) (false) (none) (list)] @value))
+    right: (_) @value))

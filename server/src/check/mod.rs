@@ -59,6 +59,13 @@ pub struct Analysis {
 
 /// Extracts the Python facts of a document, one chunk (notebook cell) at a time.
 pub fn python_facts(doc: &Document) -> PythonFacts {
+    python_facts_where(doc, None)
+}
+
+/// Extracts facts only from the chunks that mention one of `needles` (when given): a notebook
+/// cell that names no import, no advisory's call and no loader has no fact any check reads.
+/// Loader calls that take their model name from a variable pull in the cells that name it.
+pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonFacts {
     let mut facts = PythonFacts::default();
     if !matches!(
         doc.kind,
@@ -66,8 +73,40 @@ pub fn python_facts(doc: &Document) -> PythonFacts {
     ) {
         return facts;
     }
-    for chunk in doc.python_chunks() {
-        facts.extend(crate::syntax::extract(chunk.slice(&doc.python)).offset(chunk.start));
+    let chunks = doc.python_chunks();
+    let relevant =
+        |text: &str| needles.is_none_or(|n| n.iter().any(|needle| text.contains(needle.as_str())));
+    let mut skipped = Vec::new();
+    for chunk in chunks {
+        let text = chunk.slice(&doc.python);
+        if relevant(text) {
+            facts.extend(crate::syntax::extract(text).offset(chunk.start));
+        } else {
+            skipped.push(chunk);
+        }
+    }
+    let variables: Vec<String> = facts
+        .calls
+        .iter()
+        .filter(|c| c.callee.ends_with("from_pretrained"))
+        .filter_map(|c| {
+            match c
+                .keyword("model_name")
+                .map(|k| &k.value)
+                .or(c.positional.first())
+            {
+                Some(crate::syntax::Literal::Expr(name)) => Some(name.clone()),
+                _ => None,
+            }
+        })
+        .collect();
+    if !variables.is_empty() {
+        for chunk in skipped {
+            let text = chunk.slice(&doc.python);
+            if variables.iter().any(|v| text.contains(v.as_str())) {
+                facts.extend(crate::syntax::extract(text).offset(chunk.start));
+            }
+        }
     }
     facts
 }
@@ -79,6 +118,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let next_run = next_run_versions(doc, &declarations, ctx);
     let last_run = last_run_versions(doc, ctx.display_path, ctx.path);
     let usage = Usage::new(&facts, doc, &declarations);
+    let output_lines = symptoms::collect_lines(doc);
     let mut findings = Vec::new();
     for advisory in &ctx.kb.advisories {
         matching::match_advisory(
@@ -98,6 +138,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             &declarations,
             ctx,
             &last_run,
+            &output_lines,
             &mut findings,
         );
     }
@@ -143,7 +184,11 @@ fn drop_pins_to_known_bad_versions(findings: &mut [Finding]) {
 
 /// Analyses one document.
 pub fn analyze(doc: &Document, ctx: &CheckContext) -> Analysis {
-    analyze_with_facts(doc, python_facts(doc), ctx)
+    analyze_with_facts(
+        doc,
+        python_facts_where(doc, Some(ctx.kb.code_needles())),
+        ctx,
+    )
 }
 
 /// A location in the document, for related information and evidence.

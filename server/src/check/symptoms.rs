@@ -27,13 +27,14 @@ enum Verdict {
 }
 
 /// One output line to test, with the place a finding about it goes.
-struct Line<'a> {
+pub(super) struct Line<'a> {
     text: &'a str,
     /// For notebooks, the cell (0-based) whose output it is.
     cell: Option<usize>,
     anchor: TextRange,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn match_symptoms(
     advisory: &Advisory,
     doc: &Document,
@@ -41,18 +42,23 @@ pub(super) fn match_symptoms(
     declarations: &[Declaration],
     ctx: &CheckContext,
     last_run: &BTreeMap<String, VersionFact>,
+    lines: &[Line],
     findings: &mut Vec<Finding>,
 ) {
     if advisory.symptoms.is_empty() {
         return;
     }
-    let lines = collect_lines(doc);
     if lines.is_empty() {
         return;
     }
     for symptom in &advisory.symptoms {
-        for line in &lines {
-            let Some(caps) = symptom.pattern.captures(line.text) else {
+        let regex = symptom.pattern.regex();
+        for line in lines {
+            // `is_match` runs the literal prefilter only; captures are computed for hits.
+            if !regex.is_match(line.text) {
+                continue;
+            }
+            let Some(caps) = regex.captures(line.text) else {
                 continue;
             };
             let mut facts = Vec::new();
@@ -89,13 +95,13 @@ pub(super) fn match_symptoms(
                 continue;
             }
             let mut message = symptom.message.clone();
-            for name in symptom.pattern.capture_names().flatten() {
+            for name in symptom.pattern.regex().capture_names().flatten() {
                 if let Some(m) = caps.name(name) {
                     message = message.replace(&format!("{{{name}}}"), m.as_str());
                 }
             }
             let (anchor, call) = anchor_for(symptom, usage, doc, line);
-            let verdict = judge(symptom, usage, doc, call, &lines);
+            let verdict = judge(symptom, usage, doc, call, lines);
             let quoted = line.text.trim();
             let (origin, evidence_of_causes) = if line.cell.is_some() {
                 ("saved output", "the code rules out the benign causes")
@@ -147,7 +153,7 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
-fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
+pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
     let mut out = Vec::new();
     if let Some(nb) = &doc.notebook {
         for span in &nb.map.spans {

@@ -1,42 +1,65 @@
 //! An advisory, parsed and checked: ranges compiled to PEP 440 specifiers, patterns to regexes.
 
+use super::pattern::Pattern;
 use super::schema::{AdvisoryToml, BenignToml, ExampleSpec, FixToml, MatcherToml};
 use crate::finding::Severity;
 use crate::fix::Applicability;
 use crate::requirement::normalize_name;
 use pep440_rs::VersionSpecifiers;
-use regex::Regex;
 use std::str::FromStr;
 
-/// A qualified-name pattern such as `unsloth.*.get_peft_model`.
+/// A qualified-name pattern such as `unsloth.*.get_peft_model`: dotted segments, where `*`
+/// matches any run of characters inside one segment.
 #[derive(Clone, Debug)]
 pub struct CallPattern {
     pub written: String,
-    regex: Regex,
+    segments: Vec<String>,
 }
 
 impl CallPattern {
     pub fn new(written: &str) -> Result<CallPattern, String> {
-        if written.is_empty() {
-            return Err("empty call pattern".into());
+        if written.is_empty() || written.split('.').any(str::is_empty) {
+            return Err(format!("`{written}` is not a dotted name pattern"));
         }
-        let mut re = String::from("^");
-        for (i, part) in written.split('*').enumerate() {
-            if i > 0 {
-                re.push_str("[^.]*");
-            }
-            re.push_str(&regex::escape(part));
-        }
-        re.push('$');
         Ok(CallPattern {
             written: written.to_string(),
-            regex: Regex::new(&re).map_err(|e| e.to_string())?,
+            segments: written.split('.').map(str::to_string).collect(),
         })
     }
 
     pub fn matches(&self, qualified: &str) -> bool {
-        self.regex.is_match(qualified)
+        let mut parts = qualified.split('.');
+        for seg in &self.segments {
+            match parts.next() {
+                Some(p) if glob_segment(seg, p) => {}
+                _ => return false,
+            }
+        }
+        parts.next().is_none()
     }
+}
+
+/// `*` matches any characters; everything else literally.
+fn glob_segment(pattern: &str, text: &str) -> bool {
+    let pieces: Vec<&str> = pattern.split('*').collect();
+    if pieces.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for piece in &pieces[1..pieces.len() - 1] {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// What in the code an advisory looks for.
@@ -59,7 +82,7 @@ pub enum Matcher {
     },
     /// A model name passed to a loader.
     Model {
-        pattern: Regex,
+        pattern: Pattern,
     },
     /// One of these packages installed by bare name (no version) in an install command, only
     /// in `--no-deps` commands when `no_deps`.
@@ -96,8 +119,8 @@ pub enum BenignKind {
         fast: Vec<String>,
         includes: Vec<String>,
     },
-    Model(Regex),
-    Output(Regex),
+    Model(Pattern),
+    Output(Pattern),
 }
 
 #[derive(Clone, Debug)]
@@ -108,7 +131,7 @@ pub struct Benign {
 
 #[derive(Clone, Debug)]
 pub struct Symptom {
-    pub pattern: Regex,
+    pub pattern: Pattern,
     pub versions: Vec<(String, VersionSpecifiers)>,
     pub message: String,
     pub severity: Option<Severity>,
@@ -262,11 +285,11 @@ impl Advisory {
         let mut symptoms = Vec::new();
         for s in &raw.symptoms {
             let pattern =
-                Regex::new(&s.pattern).map_err(|e| ctx(&format!("symptom pattern: {e}")))?;
+                Pattern::new(&s.pattern).map_err(|e| ctx(&format!("symptom pattern: {e}")))?;
             let versions = compile_versions(&s.versions).map_err(|e| ctx(&e))?;
             for (package, _) in &versions {
                 let group = package.replace('-', "_");
-                if !pattern.capture_names().flatten().any(|n| n == group) {
+                if !pattern.group_names().contains(&group) {
                     return Err(ctx(&format!("symptom constrains {package} but its pattern has no `(?P<{group}>...)` group")));
                 }
             }
@@ -404,7 +427,7 @@ fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
     }
     let pattern = m.model.as_deref().unwrap_or_default();
     Ok(Matcher::Model {
-        pattern: Regex::new(pattern).map_err(|e| format!("model pattern: {e}"))?,
+        pattern: Pattern::new(pattern).map_err(|e| format!("model pattern: {e}"))?,
     })
 }
 
@@ -416,10 +439,10 @@ fn compile_benign(b: &BenignToml) -> Result<Benign, String> {
             includes: b.includes.clone(),
         },
         (None, Some(m), None) => {
-            BenignKind::Model(Regex::new(m).map_err(|e| format!("benign model pattern: {e}"))?)
+            BenignKind::Model(Pattern::new(m).map_err(|e| format!("benign model pattern: {e}"))?)
         }
         (None, None, Some(o)) => {
-            BenignKind::Output(Regex::new(o).map_err(|e| format!("benign output pattern: {e}"))?)
+            BenignKind::Output(Pattern::new(o).map_err(|e| format!("benign output pattern: {e}"))?)
         }
         _ => {
             return Err(

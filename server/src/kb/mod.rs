@@ -7,6 +7,7 @@
 
 mod advisory;
 mod examples;
+mod pattern;
 mod schema;
 
 pub use advisory::{
@@ -14,6 +15,7 @@ pub use advisory::{
     Symptom,
 };
 pub use examples::{example_document, run_example};
+pub use pattern::Pattern;
 pub use schema::{ExampleCell, ExampleSpec, Expectation};
 
 use crate::finding::Severity;
@@ -27,6 +29,7 @@ pub static EMBEDDED: &[(&str, &str)] =
 #[derive(Clone, Debug, Default)]
 pub struct KnowledgeBase {
     pub advisories: Vec<Advisory>,
+    needles: std::sync::OnceLock<Vec<String>>,
 }
 
 /// An advisory file that could not be loaded.
@@ -65,6 +68,7 @@ impl KnowledgeBase {
                 Ok(a) => {
                     self.advisories.retain(|b| b.id != a.id);
                     self.advisories.push(a);
+                    self.needles = std::sync::OnceLock::new();
                 }
                 Err(message) => errors.push(LoadError {
                     file: file.clone(),
@@ -84,6 +88,52 @@ impl KnowledgeBase {
         self.advisories
             .iter()
             .find(|a| a.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Words at least one of which appears in any code an advisory can match: `import`, loader
+    /// calls, and the literal parts of every call pattern's last segment.
+    pub fn code_needles(&self) -> &[String] {
+        self.needles.get_or_init(|| {
+            let mut needles = vec!["import".to_string(), "from_pretrained".to_string()];
+            let mut add_call = |written: &str| {
+                let last = written.rsplit('.').next().unwrap_or(written);
+                if let Some(piece) = last
+                    .split('*')
+                    .max_by_key(|p| p.len())
+                    .filter(|p| !p.is_empty())
+                {
+                    needles.push(piece.to_string());
+                }
+            };
+            for a in &self.advisories {
+                for m in a
+                    .flag
+                    .iter()
+                    .chain(&a.require)
+                    .chain(a.cases.iter().flat_map(|c| &c.require))
+                {
+                    match m {
+                        Matcher::Call { call } | Matcher::Keyword { call, .. } => {
+                            add_call(&call.written)
+                        }
+                        _ => {}
+                    }
+                }
+                for s in &a.symptoms {
+                    if let Some(p) = &s.inspect {
+                        add_call(&p.written);
+                    }
+                }
+                for f in &a.fixes {
+                    if let FixKind::RenameKeyword { call, .. } = &f.kind {
+                        add_call(call);
+                    }
+                }
+            }
+            needles.sort();
+            needles.dedup();
+            needles
+        })
     }
 
     pub fn max_severity(&self) -> Severity {

@@ -188,17 +188,25 @@ fn queries() -> &'static Queries {
     QUERIES.get_or_init(|| {
         let lang = language();
         // The queries are part of the binary and compiled in a test, so failure here is a bug.
-        let compile = |src: &str| Query::new(&lang, src).expect("embedded query compiles");
-        let imports_end = compile(queries::IMPORTS).pattern_count();
-        let calls_end = imports_end + compile(queries::CALLS).pattern_count();
         let combined = format!(
             "{}\n{}\n{}",
             queries::IMPORTS,
             queries::CALLS,
             queries::ASSIGNMENTS
         );
+        let all = Query::new(&lang, &combined).expect("embedded query compiles");
+        // Each pattern belongs to the file its text starts in; compiling once keeps start-up short.
+        let calls_from = queries::IMPORTS.len() + 1;
+        let assignments_from = calls_from + queries::CALLS.len() + 1;
+        let count_before = |offset: usize| {
+            (0..all.pattern_count())
+                .filter(|&i| all.start_byte_for_pattern(i) < offset)
+                .count()
+        };
+        let imports_end = count_before(calls_from);
+        let calls_end = count_before(assignments_from);
         Queries {
-            all: compile(&combined),
+            all,
             imports_end,
             calls_end,
         }
@@ -305,6 +313,9 @@ fn call_fact(
     let (Some(callee), Some(args), Some(call)) = (callee, args, call) else {
         return;
     };
+    if !matches!(callee.kind(), "identifier" | "attribute") {
+        return;
+    }
     let mut positional = Vec::new();
     let mut keywords = Vec::new();
     let mut walker = args.walk();
@@ -352,7 +363,10 @@ fn assignment_fact(
             _ => {}
         }
     }
-    if let (Some(n), Some(v)) = (name, value) {
+    let literal_kinds = [
+        "string", "integer", "float", "true", "false", "none", "list",
+    ];
+    if let (Some(n), Some(v)) = (name, value.filter(|v| literal_kinds.contains(&v.kind()))) {
         facts.assignments.push(Assignment {
             name: node_text(n, text).to_string(),
             value: literal(v, text),
