@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of tunelint against `ruff check --no-cache` and against a floor
+# program that only reads the same files and parses their JSON; scaling over 1x, 4x and 16x
+# copies of the corpus; the language server's edit latency and memory; criterion micro-benchmarks.
+#
+#   bash bench/run.sh [CORPUS_DIR]        (default ../shared/corpus)
+#
+# Needs hyperfine (Debian) and ruff (PyPI); installs them when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CORPUS="$(realpath "${1:-../shared/corpus}")"
+command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
+command -v ruff >/dev/null || python3 -m pip install --quiet ruff
+cargo build --release --quiet --bin tunelint --example floor --example lsp_bench
+TUNELINT="$PWD/target/release/tunelint"
+FLOOR="$PWD/target/release/examples/floor"
+OUT="$(mktemp -d)"
+
+echo "== machine"
+echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+"$TUNELINT" --version; ruff --version; hyperfine --version
+echo "corpus: $CORPUS ($(find "$CORPUS" -name '*.ipynb' | wc -l) notebooks, $(find "$CORPUS" -name '*.py' | wc -l) scripts, $(du -sh "$CORPUS" | cut -f1))"
+
+echo; echo "== tunelint vs ruff vs floor on the corpus"
+hyperfine -w 2 -r 10 -i --export-json "$OUT/corpus.json" \
+  -n tunelint "$TUNELINT check --isolated --format concise $CORPUS" \
+  -n ruff "ruff check --no-cache --quiet $CORPUS" \
+  -n floor "$FLOOR $CORPUS"
+python3 - "$OUT/corpus.json" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+print(f"tunelint/ruff = {r['tunelint']/r['ruff']:.2f}  (target <= 0.5)")
+print(f"tunelint/floor = {r['tunelint']/r['floor']:.2f}  (target <= 2)")
+PY
+
+echo; echo "== startup on one small file"
+printf 'import os\n' > "$OUT/small.py"
+hyperfine -N -w 5 -r 50 "$TUNELINT check --isolated $OUT/small.py" | grep -E 'Time|Range'
+
+echo; echo "== scaling: the corpus copied 1x, 4x, 16x (time and peak memory)"
+for n in 1 4 16; do
+  dir="$OUT/scaled-$n"; mkdir -p "$dir"
+  for i in $(seq 1 "$n"); do cp -r "$CORPUS" "$dir/copy-$i"; done
+  mean=$(hyperfine -w 1 -r 3 -i --export-json "$OUT/s$n.json" "$TUNELINT check --isolated --format concise $dir" >/dev/null && python3 -c "import json;print(round(json.load(open('$OUT/s$n.json'))['results'][0]['mean'],3))")
+  peak=$( { /usr/bin/time -f '%M' "$TUNELINT" check --isolated --format concise "$dir" >/dev/null; } 2>&1 | tail -1)
+  echo "${n}x: ${mean} s, peak RSS $((peak / 1024)) MB"
+  rm -rf "$dir"
+done
+
+echo; echo "== language server"
+"$PWD/target/release/examples/lsp_bench" "$TUNELINT" "$CORPUS/notebooks"
+
+echo; echo "== criterion micro-benchmarks (cargo bench -p tunelint --bench core)"
+cargo bench -p tunelint --bench core --quiet -- --noplot 2>/dev/null | grep -E '^[a-z].*|time:' | paste - - | sed -E 's/ +/ /g'

@@ -1,0 +1,130 @@
+//! Micro-benchmarks of each stage: notebook reading and cell mapping, tree-sitter facts,
+//! install-command parsing, environment scanning (1,000 distributions), knowledge-base
+//! matching, and rendering. Run with `cargo bench -p tunelint --bench core`.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use tunelint::check::{analyze, python_facts, CheckContext};
+use tunelint::evidence::Environment;
+use tunelint::install::parse_shell_line;
+use tunelint::kb::KnowledgeBase;
+use tunelint::render::{render_full, FileReport};
+use tunelint::source::{Document, Notebook};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The largest notebook of ../shared/corpus, or the bundled example when the corpus is absent.
+fn large_notebook() -> Vec<u8> {
+    let corpus = repo().join("../shared/corpus/notebooks");
+    let largest = std::fs::read_dir(&corpus).ok().and_then(|d| {
+        d.filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| Notebook::parse(&std::fs::read(p).unwrap_or_default()).is_ok())
+            .max_by_key(|p| p.metadata().map(|m| m.len()).unwrap_or(0))
+    });
+    std::fs::read(
+        largest.unwrap_or_else(|| repo().join("examples/founding-case/gemma2-finetune.ipynb")),
+    )
+    .unwrap()
+}
+
+fn bench_sources(c: &mut Criterion) {
+    let bytes = large_notebook();
+    c.bench_function(
+        "notebook: read and map cells (largest corpus notebook)",
+        |b| b.iter(|| Notebook::parse(black_box(&bytes)).unwrap()),
+    );
+    let doc = Document::from_notebook(Notebook::parse(&bytes).unwrap());
+    c.bench_function("syntax: tree-sitter facts of every cell", |b| {
+        b.iter(|| python_facts(black_box(&doc)))
+    });
+    let line = r#"!uv pip install -qqq --upgrade --no-deps "xformers<0.0.27" "trl<0.9.0" peft accelerate bitsandbytes {xformers} "unsloth[colab-new] @ git+https://github.com/unslothai/unsloth.git" && pip uninstall -y unsloth"#;
+    let shell = tunelint::source::ShellLine {
+        range: tunelint::text::TextRange::new(0, line.len()),
+        prefix: tunelint::source::ShellPrefix::Bang,
+        condition: None,
+    };
+    c.bench_function("install: parse one install line", |b| {
+        b.iter(|| parse_shell_line(black_box(line), &shell))
+    });
+}
+
+fn bench_environment(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("lib/python3.11/site-packages");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(dir.path().join("pyvenv.cfg"), "version = 3.11.7\n").unwrap();
+    for i in 0..1000 {
+        let d = site.join(format!("package_{i}-1.{i}.0.dist-info"));
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("METADATA"), format!("Metadata-Version: 2.1\nName: package-{i}\nVersion: 1.{i}.0\nSummary: a generated distribution\nRequires-Dist: numpy\n\nA long description that tunelint does not read.\n")).unwrap();
+    }
+    c.bench_function("environment: scan 1,000 distributions", |b| {
+        b.iter(|| {
+            tunelint::environment::from_prefix(
+                black_box(dir.path()),
+                tunelint::evidence::EnvironmentOrigin::ProjectVenv,
+            )
+        })
+    });
+}
+
+fn bench_matching_and_rendering(c: &mut Criterion) {
+    let kb = KnowledgeBase::embedded();
+    let path = repo().join("examples/founding-case/gemma2-finetune.ipynb");
+    let bytes = std::fs::read(&path).unwrap();
+    let doc = Document::from_notebook(Notebook::parse(&bytes).unwrap());
+    let env = Environment::from_pairs(
+        [
+            ("peft", "0.12.0"),
+            ("unsloth", "2024.7"),
+            ("trl", "0.8.6"),
+            ("transformers", "4.43.3"),
+        ],
+        "bench",
+    );
+    let ctx = CheckContext {
+        display_path: "gemma2-finetune.ipynb",
+        path: &path,
+        env: &env,
+        project: &[],
+        kb: &kb,
+    };
+    c.bench_function(
+        "check: analyse the founding notebook against every advisory",
+        |b| b.iter(|| analyze(black_box(&doc), &ctx)),
+    );
+    c.bench_function("kb: load the embedded advisories", |b| {
+        b.iter(KnowledgeBase::embedded)
+    });
+    let findings = analyze(&doc, &ctx).findings;
+    c.bench_function("render: full format with code frames", |b| {
+        b.iter_batched(
+            || {
+                vec![FileReport {
+                    path: path.clone(),
+                    display: "gemma2-finetune.ipynb".into(),
+                    raw: String::new(),
+                    doc: Some(doc.clone()),
+                    findings: findings.clone(),
+                }]
+            },
+            |reports| render_full(&reports, false),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(
+    benches,
+    bench_sources,
+    bench_environment,
+    bench_matching_and_rendering
+);
+criterion_main!(benches);

@@ -1,0 +1,239 @@
+//! Language-server latency and memory: opens the largest notebook of a corpus, makes 200
+//! one-character edits in a middle cell and measures edit → publishDiagnostics for that cell
+//! (p50, p99), then opens every notebook and reports the server's resident memory.
+//! `cargo build --release --example lsp_bench && target/release/examples/lsp_bench target/release/tunelint ../shared/corpus/notebooks`
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+
+/// Percent-encodes a path for a URI: everything but unreserved characters and `/`.
+fn encode(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.display().to_string().bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn frame(v: &Value) -> Vec<u8> {
+    let body = v.to_string();
+    format!("Content-Length: {}\r\n\r\n{}", body.len(), body).into_bytes()
+}
+
+fn read_message(r: &mut impl BufRead) -> Option<Value> {
+    let mut len = 0;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(n) = line.strip_prefix("Content-Length: ") {
+            len = n.parse().ok()?;
+        }
+    }
+    let mut buf = vec![0; len];
+    r.read_exact(&mut buf).ok()?;
+    serde_json::from_slice(&buf).ok()
+}
+
+fn cells_of(path: &Path) -> Option<Vec<(bool, String)>> {
+    let v: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    Some(
+        v["cells"]
+            .as_array()?
+            .iter()
+            .map(|c| {
+                let src = match &c["source"] {
+                    Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                    Value::String(s) => s.clone(),
+                    _ => String::new(),
+                };
+                (c["cell_type"] == "code", src)
+            })
+            .collect(),
+    )
+}
+
+fn uri(path: &Path) -> String {
+    format!(
+        "file://{}",
+        encode(&path.canonicalize().unwrap_or(path.to_path_buf()))
+    )
+}
+
+fn open(path: &Path, cells: &[(bool, String)]) -> (Value, Vec<String>) {
+    let base = path.canonicalize().unwrap_or(path.to_path_buf());
+    let cell_uris: Vec<String> = (0..cells.len())
+        .map(|i| format!("vscode-notebook-cell:{}#C{i}", encode(&base)))
+        .collect();
+    let msg = json!({"jsonrpc": "2.0", "method": "notebookDocument/didOpen", "params": {
+        "notebookDocument": {"uri": uri(path), "notebookType": "jupyter-notebook", "version": 1,
+            "cells": cells.iter().zip(&cell_uris).map(|((code, _), u)| json!({"kind": if *code { 2 } else { 1 }, "document": u})).collect::<Vec<_>>()},
+        "cellTextDocuments": cells.iter().zip(&cell_uris).map(|((code, src), u)| json!({"uri": u, "languageId": if *code { "python" } else { "markdown" }, "version": 1, "text": src})).collect::<Vec<_>>(),
+    }});
+    (msg, cell_uris)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let server = args
+        .get(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/release/tunelint"));
+    let dir = args
+        .get(2)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/corpus/notebooks"));
+    let mut notebooks: Vec<(PathBuf, Vec<(bool, String)>)> = std::fs::read_dir(&dir)
+        .expect("a notebook directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
+        .filter_map(|p| cells_of(&p).map(|c| (p, c)))
+        .collect();
+    notebooks.sort_by_key(|(p, _)| std::cmp::Reverse(p.metadata().map(|m| m.len()).unwrap_or(0)));
+
+    let mut child = Command::new(&server)
+        .arg("server")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel::<(Instant, Value)>();
+    std::thread::spawn(move || {
+        while let Some(m) = read_message(&mut stdout) {
+            if tx.send((Instant::now(), m)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut send = |v: Value| {
+        stdin.write_all(&frame(&v)).unwrap();
+        stdin.flush().unwrap();
+    };
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}, "workspaceFolders": null}}),
+    );
+    let wait_for = |pred: &dyn Fn(&Value) -> bool| -> Instant {
+        loop {
+            let (t, m) = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server answers");
+            if pred(&m) {
+                return t;
+            }
+        }
+    };
+    wait_for(&|m| m["id"] == 1);
+    send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+
+    let (largest, cells) = &notebooks[0];
+    let (msg, cell_uris) = open(largest, cells);
+    send(msg);
+    let code: Vec<usize> = cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.0)
+        .map(|(i, _)| i)
+        .collect();
+    let target = code[code.len() / 2];
+    let target_uri = cell_uris[target].clone();
+    let t = target_uri.clone();
+    wait_for(&move |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == t);
+    let nb_uri = uri(largest);
+    let mut latencies = Vec::new();
+    for i in 0..200 {
+        let edit = json!({"jsonrpc": "2.0", "method": "notebookDocument/didChange", "params": {
+            "notebookDocument": {"uri": nb_uri, "version": 2 + i},
+            "change": {"cells": {"textContent": [{"document": {"uri": target_uri, "version": 2 + i},
+                "changes": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": if i % 2 == 0 { " " } else { "" }}]}]}}}});
+        // Alternate between inserting and (below) deleting the character, so the cell stays valid.
+        let edit = if i % 2 == 1 {
+            let mut e = edit;
+            e["params"]["change"]["cells"]["textContent"][0]["changes"][0]["range"]["end"]
+                ["character"] = json!(1);
+            e
+        } else {
+            edit
+        };
+        let start = Instant::now();
+        send(edit);
+        let t = target_uri.clone();
+        let end = wait_for(&move |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == t
+        });
+        latencies.push(end.duration_since(start));
+    }
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "largest notebook: {} ({} cells, {} KB)",
+        largest.display(),
+        cells.len(),
+        largest.metadata().map(|m| m.len() / 1024).unwrap_or(0)
+    );
+    println!(
+        "edit -> publishDiagnostics over 200 edits: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.5).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3
+    );
+
+    for (path, cells) in &notebooks[1..] {
+        let (msg, uris) = open(path, cells);
+        send(msg);
+        if let Some(last_code) = cells.iter().rposition(|c| c.0) {
+            let t = uris[last_code].clone();
+            wait_for(&move |m| {
+                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == t
+            });
+        }
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap_or("VmRSS: ?")
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("?")
+        .to_string();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("VmHWM: ?")
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("?")
+        .to_string();
+    println!(
+        "server memory with all {} notebooks open: RSS {} MB (peak {} MB)",
+        notebooks.len(),
+        rss.parse::<f64>()
+            .map(|k| format!("{:.1}", k / 1024.0))
+            .unwrap_or(rss),
+        hwm.parse::<f64>()
+            .map(|k| format!("{:.1}", k / 1024.0))
+            .unwrap_or(hwm)
+    );
+    send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
+    wait_for(&|m| m["id"] == 2);
+    send(json!({"jsonrpc": "2.0", "method": "exit"}));
+    let _ = child.wait();
+}
