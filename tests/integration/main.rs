@@ -2,6 +2,7 @@
 //! fixture environments, the real corpus, and the architecture's invariants.
 
 mod advisories;
+mod bad_input;
 mod ci_formats;
 mod cli;
 mod corpus;
