@@ -10,4 +10,5 @@ mod editors;
 mod environments;
 mod invariants;
 mod lsp;
+mod lsp_storm;
 mod support;

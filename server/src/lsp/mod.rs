@@ -9,6 +9,7 @@ mod diagnostics;
 mod documents;
 mod from_lsp;
 mod hover;
+mod incoming;
 mod server;
 mod to_lsp;
 
@@ -41,7 +42,10 @@ pub fn run_stdio() -> Result<u8, String> {
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let (service, socket) = service();
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        // Messages pass a filter first: one undecodable message must not end the session.
+        let (filtered_in, server_in) = tokio::io::duplex(1 << 20);
+        tokio::spawn(incoming::filter_messages(tokio::io::stdin(), filtered_in));
+        Server::new(server_in, tokio::io::stdout(), socket)
             .serve(service)
             .await;
     });
