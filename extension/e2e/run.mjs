@@ -13,6 +13,10 @@
 //      python.defaultInterpreterPath pointing into it; train.py shows UNS001, the quick-fix menu
 //      lists the pin and the reinstall, the reinstall asks for confirmation with the exact command
 //      and runs it with the .venv's interpreter (a recorder there) in a terminal.
+//   2b. python extension: a stand-in ms-python.python (python-stub/, the API of
+//      @vscode/python-extension) selects env-broken/bin/python: UNS001 shows, although
+//      python.defaultInterpreterPath names env-fixed; the stub then switches to env-fixed and fires
+//      its change event: UNS001 goes away and the status bar names env-fixed.
 //   3. untrusted: the same workspace, not trusted: UNS001 still shows, no interpreter is passed
 //      (the environment is the server's own discovery), no terminal command is offered, and the
 //      workspace's tunelint.path (a fake tunelint 0.2.0) is ignored.
@@ -130,6 +134,31 @@ const venvPython = join(wsScript, '.venv', 'bin', 'python');
 writeFileSync(venvPython, `#!/bin/sh\nprintf '%s\\n' "python $*" >> '${pythonRecord}'\n`);
 chmodSync(venvPython, 0o755);
 
+// 2b. Two environments, chosen by the (stand-in) Python extension.
+const wsPyExt = join(tmp, 'python-ext-ws');
+mkdirSync(join(wsPyExt, '.git'), { recursive: true });
+cpSync(join(root, 'tests', 'fixtures', 'envs', 'founding', '.venv'), join(wsPyExt, 'env-broken'), { recursive: true });
+cpSync(join(root, 'tests', 'fixtures', 'envs', 'fixed', '.venv'), join(wsPyExt, 'env-fixed'), { recursive: true });
+cpSync(join(root, 'tests', 'fixtures', 'envs', 'founding', 'train.py'), join(wsPyExt, 'train.py'));
+mkdirSync(join(wsPyExt, 'env-fixed', 'bin'), { recursive: true });
+const pyExtRecord = join(tmp, 'python-ext-invocations.txt');
+for (const env of ['env-broken', 'env-fixed']) {
+  writeFileSync(join(wsPyExt, env, 'bin', 'python'), `#!/bin/sh\nprintf '%s\\n' "${env} $*" >> '${pyExtRecord}'\nexit 99\n`);
+  chmodSync(join(wsPyExt, env, 'bin', 'python'), 0o755);
+}
+mkdirSync(join(wsPyExt, '.vscode'));
+writeFileSync(
+  join(wsPyExt, '.vscode', 'settings.json'),
+  JSON.stringify(
+    {
+      'pythonStub.activeInterpreter': '${workspaceFolder}/env-broken/bin/python',
+      'python.defaultInterpreterPath': '${workspaceFolder}/env-fixed/bin/python',
+    },
+    null,
+    2,
+  ),
+);
+
 // 3. The same project, opened untrusted, with settings only a trusted workspace may use.
 const fakeTunelint = join(tmp, 'fake-tunelint-0.2.0');
 writeFileSync(fakeTunelint, '#!/bin/sh\necho "tunelint 0.2.0"\n');
@@ -219,6 +248,22 @@ phase('prepare');
   if (!(statSync(bin).mode & 0o111)) fail(`the installed server binary is not executable: ${bin}`);
 }
 phase('install .vsix');
+
+{
+  // The stand-in Python extension, packed with vsce and installed like the real one.
+  const stubDir = join(tmp, 'python-stub');
+  cpSync(join(root, 'extension', 'e2e', 'python-stub'), stubDir, { recursive: true });
+  const stubVsix = join(tmp, 'python-stub.vsix');
+  const p = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--skip-license', '--allow-missing-repository', '--no-dependencies', '-o', stubVsix],
+    { cwd: stubDir, encoding: 'utf8' },
+  );
+  if (p.status !== 0) fail(`packing the Python extension stand-in failed:\n${p.stdout}${p.stderr}`);
+  const r = spawnSync(CODE_SERVER, [...csArgs, '--install-extension', stubVsix], { env: csEnv, encoding: 'utf8' });
+  if (r.status !== 0 || !/successfully installed/i.test(`${r.stdout}${r.stderr}`)) fail(`installing the stand-in failed:\n${r.stdout}${r.stderr}`);
+}
+phase('python extension stand-in');
 
 const csLog = join(artifacts, 'code-server.log');
 const { openSync } = await import('node:fs');
@@ -547,6 +592,20 @@ try {
   ok(`confirmed command ran with the .venv's interpreter: ${recorded.join(' && ')}`);
   phase('script scenario');
 
+  // 2b. The interpreter selected in the Python extension, and its change event.
+  await openFolder(page, wsPyExt, true);
+  await openFromExplorer(page, 'train.py');
+  await page.waitForSelector('.monaco-editor .squiggly-error', { timeout: 90_000 });
+  const pstatus = await waitForStatus(page, /^tunelint: env-broken · Python 3\.11 · 2 findings$/);
+  ok(`Python extension: its interpreter wins over python.defaultInterpreterPath, status bar "${pstatus}"`);
+  await command(page, 'Python stub: select env-fixed');
+  const fstatus = await waitForStatus(page, /^tunelint: env-fixed · Python 3\.11 · 0 findings$/);
+  await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-error').length === 0, null, { timeout: 20_000 });
+  await shot(page, 'python-extension-switched');
+  if (existsSync(pyExtRecord)) fail(`an environment's interpreter was run: ${readFileSync(pyExtRecord, 'utf8')}`);
+  ok(`Python extension: switching the interpreter re-checks, UNS001 gone, status bar "${fstatus}"`);
+  phase('python extension scenario');
+
   // 3. The same project, untrusted.
   await openFolder(page, wsUntrusted, false);
   await openFromExplorer(page, 'train.py');
@@ -597,6 +656,6 @@ try {
   await cleanup();
   phase('cleanup');
   console.log(`\n${checks.length} checks passed${process.exitCode ? ', then a failure (above)' : ''}; artifacts in ${artifacts}`);
-  console.log(timings.map(([n, ms]) => `  ${n.padEnd(22)} ${secs(ms)}`).join('\n'));
-  console.log(`  ${'total'.padEnd(22)} ${secs(Date.now() - t0)}`);
+  console.log(timings.map(([n, ms]) => `  ${n.padEnd(26)} ${secs(ms)}`).join('\n'));
+  console.log(`  ${'total'.padEnd(26)} ${secs(Date.now() - t0)}`);
 }

@@ -114,7 +114,6 @@ export function parseRunInTerminalArgs(arg: unknown): Parsed<RunInTerminalArgs> 
   const { command, uri } = arg;
   if (typeof command !== 'string' || command.trim() === '') return fail('command must be a non-empty string');
   if (command.length > MAX_COMMAND) return fail(`command is longer than ${MAX_COMMAND} characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(command)) return fail('command must be one line without control characters');
   if (!isUriString(uri)) return fail('uri must be a URI string');
   const split = splitCommand(command);

@@ -57,7 +57,7 @@ class Tunelint implements vscode.Disposable {
   private settings: ResolvedSettings | undefined;
   private readonly output = vscode.window.createOutputChannel('tunelint', { log: true });
   private readonly python = new PythonInterpreter((m) => this.output.appendLine(m));
-  private readonly status = new StatusBar(() => this.fetchEnvironmentForStatus());
+  private readonly status = new StatusBar(() => this.fetchEnvironment());
   private readonly disposables: vscode.Disposable[] = [this.output, this.python, this.status];
   private starting: Promise<void> = Promise.resolve();
 
@@ -112,7 +112,10 @@ class Tunelint implements vscode.Disposable {
   }
 
   start(): Promise<void> {
-    this.starting = this.starting.then(() => this.doStart());
+    // Starts and restarts run one after the other; a failure does not block the next one.
+    this.starting = this.starting
+      .then(() => this.doStart())
+      .catch((e: unknown) => this.output.appendLine(`error: ${e instanceof Error ? e.message : String(e)}`));
     return this.starting;
   }
 
@@ -156,6 +159,8 @@ class Tunelint implements vscode.Disposable {
       `interpreter: ${this.settings.server.python ?? '(none)'} (${describePythonSource(this.settings.pythonSource)})`,
     );
     const serverOptions: ServerOptions = { command: binary.path, args: ['server'] };
+    // Set below; the middleware compares it with the current client.
+    let client: TunelintLanguageClient | undefined = undefined;
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       diagnosticCollectionName: 'tunelint',
@@ -167,6 +172,11 @@ class Tunelint implements vscode.Disposable {
         terminalCommands: vscode.workspace.isTrusted,
       },
       middleware: {
+        // While the client stops (restart, window closing), VS Code may still ask; answer nothing
+        // rather than let the client try to start the server again.
+        provideCodeActions: (document, range, context, token, next) =>
+          this.client === client ? next(document, range, context, token) : [],
+        provideHover: (document, position, token, next) => (this.client === client ? next(document, position, token) : null),
         workspace: {
           // The server pulls section `tunelint`: answer with the resolved paths (interpreter included).
           configuration: async (params, token, next) => {
@@ -182,7 +192,7 @@ class Tunelint implements vscode.Disposable {
         },
       },
     };
-    const client = new TunelintLanguageClient('tunelint', 'tunelint', serverOptions, clientOptions);
+    client = new TunelintLanguageClient('tunelint', 'tunelint', serverOptions, clientOptions);
     this.client = client;
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.status.refresh(0);
@@ -267,10 +277,6 @@ class Tunelint implements vscode.Disposable {
       }
       return { note: `Environment not available: ${e instanceof Error ? e.message : String(e)}` };
     }
-  }
-
-  private fetchEnvironmentForStatus(): Promise<{ env?: EnvironmentReport; note?: string } | undefined> {
-    return this.fetchEnvironment();
   }
 
   private async showEnvironment(): Promise<void> {

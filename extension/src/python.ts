@@ -34,7 +34,7 @@ export class PythonInterpreter implements vscode.Disposable {
         }
         this.api = api;
         this.disposables.push(api.environments.onDidChangeActiveEnvironmentPath(() => this.changed.fire()));
-        this.log('using the interpreter selected in the Python extension');
+        this.log("connected to the Python extension's environments API");
       } catch (e) {
         this.log(`the Python extension's API is not available: ${e instanceof Error ? e.message : String(e)}`);
       } finally {

@@ -12,3 +12,4 @@ mod invariants;
 mod lsp;
 mod lsp_storm;
 mod support;
+mod trust;

@@ -390,6 +390,25 @@ pub(super) fn build_fixes(
                     });
                 }
             }
+            FixKind::SetKeyword { call, name, value } => {
+                let edits: Vec<Edit> = usage
+                    .calls
+                    .iter()
+                    .filter(|(q, _)| call_pattern(call).matches(q))
+                    .filter_map(|(_, c)| c.keyword(name))
+                    .filter(|k| k.range.contains_range(anchor) || anchor.contains_range(k.range))
+                    .filter(|k| !k.value.matches_source(value))
+                    .map(|k| Edit::here(k.value_range, value.clone()))
+                    .collect();
+                if !edits.is_empty() {
+                    fixes.push(Fix {
+                        title: template.title.clone(),
+                        applicability: template.applicability,
+                        edits,
+                        action: None,
+                    });
+                }
+            }
             FixKind::RenameImport { from, to } => {
                 let edits: Vec<Edit> = usage
                     .imports

@@ -154,6 +154,12 @@ pub enum FixKind {
     /// Restart the kernel or runtime.
     RestartRuntime,
     /// Rename a keyword argument of a call.
+    /// Set a keyword argument of a call to another value (written as Python source).
+    SetKeyword {
+        call: String,
+        name: String,
+        value: String,
+    },
     RenameKeyword {
         call: String,
         from: String,
@@ -466,11 +472,12 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
         "insert-cell" => FixKind::InsertCell { before_import: need(&f.before_import, "before-import")?, source: need(&f.source, "source")? },
         "run-command" => FixKind::RunCommand { command: need(&f.command, "command")? },
         "restart-runtime" => FixKind::RestartRuntime,
+        "set-keyword" => FixKind::SetKeyword { call: need(&f.call, "call")?, name: need(&f.keyword, "keyword")?, value: need(&f.value, "value")? },
         "rename-keyword" => FixKind::RenameKeyword { call: need(&f.call, "call")?, from: need(&f.from, "from")?, to: need(&f.to, "to")? },
         "rename-import" => FixKind::RenameImport { from: need(&f.from, "from")?, to: need(&f.to, "to")? },
         "move-import-first" => FixKind::MoveImportFirst { module: need(&f.module, "module")? },
         "pin-to-evidence" => FixKind::PinToEvidence,
-        other => return Err(format!("unknown fix kind `{other}` (pin, pin-to-evidence, insert-cell, run-command, restart-runtime, rename-keyword, rename-import, move-import-first)")),
+        other => return Err(format!("unknown fix kind `{other}` (pin, pin-to-evidence, insert-cell, run-command, restart-runtime, rename-keyword, set-keyword, rename-import, move-import-first)")),
     };
     if let FixKind::Pin { specifier, .. } = &kind {
         specifiers(specifier)?;
@@ -485,6 +492,7 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
         (Some(t), _) => t.clone(),
         (None, FixKind::Pin { package, specifier }) => format!("Pin {package} to {specifier}"),
         (None, FixKind::RenameKeyword { from, to, .. }) => format!("Rename `{from}` to `{to}`"),
+        (None, FixKind::SetKeyword { name, value, .. }) => format!("Set `{name}={value}`"),
         (None, FixKind::RenameImport { from, to }) => format!("Import `{to}` instead of `{from}`"),
         (None, FixKind::MoveImportFirst { module }) => {
             format!("Move `import {module}` before the other imports")

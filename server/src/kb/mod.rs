@@ -125,7 +125,9 @@ impl KnowledgeBase {
                     }
                 }
                 for f in &a.fixes {
-                    if let FixKind::RenameKeyword { call, .. } = &f.kind {
+                    if let FixKind::RenameKeyword { call, .. } | FixKind::SetKeyword { call, .. } =
+                        &f.kind
+                    {
                         add_call(call);
                     }
                 }

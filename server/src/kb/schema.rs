@@ -167,6 +167,10 @@ pub(super) struct FixToml {
     pub to: Option<String>,
     #[serde(default)]
     pub module: Option<String>,
+    #[serde(default)]
+    pub keyword: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
 }
 
 /// What an example must produce.

@@ -103,6 +103,7 @@ pub struct Keyword {
     /// `name = value`.
     pub range: TextRange,
     pub name_range: TextRange,
+    pub value_range: TextRange,
 }
 
 /// A call of a name or attribute chain.
@@ -152,6 +153,7 @@ impl PythonFacts {
             for k in &mut c.keywords {
                 k.range = k.range.offset(delta);
                 k.name_range = k.name_range.offset(delta);
+                k.value_range = k.value_range.offset(delta);
             }
         }
         for a in &mut self.assignments {
@@ -333,6 +335,7 @@ fn call_fact(
                     value: literal(v, text),
                     range: node_range(arg),
                     name_range: node_range(n),
+                    value_range: node_range(v),
                 });
             }
             "comment" => {}
