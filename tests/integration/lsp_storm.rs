@@ -139,7 +139,6 @@ fn ten_thousand_bad_messages_then_a_clean_exit() {
         "requests after shutdown are refused: {refused}"
     );
     send(json!({"jsonrpc": "2.0", "method": "exit"}).to_string());
-    drop(send);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {

@@ -169,7 +169,6 @@ fn the_server_executes_nothing_and_connects_nowhere() {
     assert!(seen.contains("UNS001"), "{seen}");
     send(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
     send(serde_json::json!({"jsonrpc": "2.0", "method": "exit"}));
-    drop(send);
     let status = child.wait().unwrap();
     assert!(status.success());
     assert!(
