@@ -8,7 +8,9 @@ mod env_file;
 mod site_packages;
 
 pub use env_file::parse_env_file;
-pub use site_packages::{read_site_packages, site_packages_dirs};
+pub use site_packages::{
+    parse_direct_url, parse_metadata_headers, read_site_packages, site_packages_dirs, DirectUrl,
+};
 
 use crate::evidence::{Environment, EnvironmentOrigin, EnvironmentProblem};
 use std::path::{Path, PathBuf};

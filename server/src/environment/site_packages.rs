@@ -138,21 +138,12 @@ fn read_distribution(
     if direct_url.is_file() {
         match std::fs::read_to_string(&direct_url)
             .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
+            .and_then(|t| parse_direct_url(&t))
         {
-            Ok(value) => {
-                if let Some(vcs) = value.get("vcs_info") {
-                    fact.git = vcs.get("vcs").and_then(Value::as_str) == Some("git");
-                    fact.commit = vcs
-                        .get("commit_id")
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
-                }
-                fact.editable = value
-                    .get("dir_info")
-                    .and_then(|d| d.get("editable"))
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
+            Ok(info) => {
+                fact.git = info.git;
+                fact.commit = info.commit;
+                fact.editable = info.editable;
             }
             Err(e) => {
                 problem = Some(format!(
@@ -173,7 +164,13 @@ fn read_headers(path: &Path) -> std::io::Result<Vec<(String, String)>> {
     let mut buf = Vec::with_capacity(4096);
     // Headers come first; the long description after them can be large and is not needed.
     file.by_ref().take(64 * 1024).read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf);
+    Ok(parse_metadata_headers(&buf))
+}
+
+/// The headers of METADATA or PKG-INFO bytes, up to the first blank line; continuation lines
+/// are skipped and undecodable bytes replaced.
+pub fn parse_metadata_headers(bytes: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(bytes);
     let mut headers = Vec::new();
     for line in text.lines() {
         if line.trim().is_empty() {
@@ -186,5 +183,33 @@ fn read_headers(path: &Path) -> std::io::Result<Vec<(String, String)>> {
             headers.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
-    Ok(headers)
+    headers
+}
+
+/// What PEP 610's `direct_url.json` says about an installation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirectUrl {
+    pub git: bool,
+    pub commit: Option<String>,
+    pub editable: bool,
+}
+
+pub fn parse_direct_url(text: &str) -> Result<DirectUrl, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if !value.is_object() {
+        return Err("not a JSON object".into());
+    }
+    let vcs = value.get("vcs_info");
+    Ok(DirectUrl {
+        git: vcs.and_then(|v| v.get("vcs")).and_then(Value::as_str) == Some("git"),
+        commit: vcs
+            .and_then(|v| v.get("commit_id"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        editable: value
+            .get("dir_info")
+            .and_then(|d| d.get("editable"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
 }
