@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS="$(realpath "${1:-../shared/corpus}")"
+ONLY="${2:-all}"   # `all`, or one section: corpus, startup, scaling, lsp, criterion
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 command -v ruff >/dev/null || python3 -m pip install --quiet ruff
 cargo build --release --quiet --bin tunelint --example floor --example lsp_bench
@@ -21,6 +22,8 @@ echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/m
 "$TUNELINT" --version; ruff --version; hyperfine --version
 echo "corpus: $CORPUS ($(find "$CORPUS" -name '*.ipynb' | wc -l) notebooks, $(find "$CORPUS" -name '*.py' | wc -l) scripts, $(du -sh "$CORPUS" | cut -f1))"
 
+section() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
+if section corpus; then
 echo; echo "== tunelint vs ruff vs floor on the corpus"
 hyperfine -w 2 -r 10 -i --export-json "$OUT/corpus.json" \
   -n tunelint "$TUNELINT check --isolated --format concise $CORPUS" \
@@ -33,22 +36,31 @@ print(f"tunelint/ruff = {r['tunelint']/r['ruff']:.2f}  (target <= 0.5)")
 print(f"tunelint/floor = {r['tunelint']/r['floor']:.2f}  (target <= 2)")
 PY
 
+fi
+if section startup; then
 echo; echo "== startup on one small file"
 printf 'import os\n' > "$OUT/small.py"
 hyperfine -N -w 5 -r 50 "$TUNELINT check --isolated $OUT/small.py" | grep -E 'Time|Range'
 
+fi
+if section scaling; then
 echo; echo "== scaling: the corpus copied 1x, 4x, 16x (time and peak memory)"
 for n in 1 4 16; do
   dir="$OUT/scaled-$n"; mkdir -p "$dir"
   for i in $(seq 1 "$n"); do cp -r "$CORPUS" "$dir/copy-$i"; done
   mean=$(hyperfine -w 1 -r 3 -i --export-json "$OUT/s$n.json" "$TUNELINT check --isolated --format concise $dir" >/dev/null && python3 -c "import json;print(round(json.load(open('$OUT/s$n.json'))['results'][0]['mean'],3))")
-  peak=$( { /usr/bin/time -f '%M' "$TUNELINT" check --isolated --format concise "$dir" >/dev/null; } 2>&1 | tail -1)
+  peak=$( { /usr/bin/time -f '%M' "$TUNELINT" check --isolated --format concise "$dir" >/dev/null || true; } 2>&1 | tail -1)
   echo "${n}x: ${mean} s, peak RSS $((peak / 1024)) MB"
   rm -rf "$dir"
 done
 
+fi
+if section lsp; then
 echo; echo "== language server"
 "$PWD/target/release/examples/lsp_bench" "$TUNELINT" "$CORPUS/notebooks"
 
+fi
+if section criterion; then
 echo; echo "== criterion micro-benchmarks (cargo bench -p tunelint --bench core)"
 cargo bench -p tunelint --bench core --quiet -- --noplot 2>/dev/null | grep -E '^[a-z].*|time:' | paste - - | sed -E 's/ +/ /g'
+fi

@@ -418,6 +418,36 @@ async fn the_environment_request_describes_the_workspace_environment() {
 }
 
 #[tokio::test]
+async fn a_notebook_sent_as_one_python_document_is_checked_as_a_script() {
+    // jupyterlab-lsp sends the notebook as one virtual Python document named like the notebook,
+    // with its cell magics turned into comments and `!pip` lines kept.
+    let mut c = TestClient::start(vscode_like(), Value::Null).await;
+    let uri = file_uri(&repo().join("tests/fixtures/envs/founding/.virtual_documents/nb.ipynb"));
+    let text = "# START_CELL_MAGIC(\"capture\", \"\")\n!pip install --no-deps peft trl\n# END_CELL_MAGIC\n\n\n\n\n\nfrom unsloth import FastLanguageModel\n";
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 0, "text": text}}),
+    )
+    .await;
+    let diags = c.diagnostics(&uri).await;
+    let at: Vec<(String, u64)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["range"]["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        at.contains(&("UNS001".into(), 1)),
+        "the unpinned peft in the install line: {at:?}"
+    );
+    assert!(at.contains(&("UNS001".into(), 8)), "the import: {at:?}");
+    c.shutdown().await;
+}
+
+#[tokio::test]
 async fn reload_command_and_unknown_commands() {
     let mut c = TestClient::start(vscode_like(), Value::Null).await;
     let ok = c

@@ -146,11 +146,25 @@ impl<'a> Usage<'a> {
     /// The ranges a matcher finds, with a short name of the construct for messages.
     pub fn find(&self, matcher: &Matcher) -> Vec<(TextRange, String)> {
         match matcher {
-            Matcher::Import { module, after } => {
+            Matcher::Import {
+                module,
+                after,
+                before,
+            } => {
                 let mut out = Vec::new();
                 for (i, import) in self.imports.iter().enumerate() {
                     if !module_matches(&import.module, module) {
                         continue;
+                    }
+                    if !before.is_empty() {
+                        let first_other = self
+                            .imports
+                            .iter()
+                            .position(|e| before.iter().any(|b| module_matches(&e.module, b)));
+                        match first_other {
+                            Some(j) if i < j => {}
+                            _ => continue,
+                        }
                     }
                     if !after.is_empty() {
                         // Only the first import of the module decides whether it came too late.

@@ -66,10 +66,12 @@ fn glob_segment(pattern: &str, text: &str) -> bool {
 #[derive(Clone, Debug)]
 pub enum Matcher {
     /// An import of `module` or a submodule; with `after`, only when it follows an import of one
-    /// of those modules.
+    /// of those modules; with `before`, only when it precedes every import of those modules
+    /// (and one of them is imported).
     Import {
         module: String,
         after: Vec<String>,
+        before: Vec<String>,
     },
     Call {
         call: CallPattern,
@@ -410,10 +412,11 @@ fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
         return Ok(Matcher::Import {
             module: module.clone(),
             after: m.after.clone().unwrap_or_default(),
+            before: m.before.clone().unwrap_or_default(),
         });
     }
-    if m.after.is_some() {
-        return Err("`after` only goes with `import`".into());
+    if m.after.is_some() || m.before.is_some() {
+        return Err("`after` and `before` only go with `import`".into());
     }
     if let Some(name) = &m.keyword {
         let call = m.call.as_deref().ok_or("`keyword` needs `call`")?;

@@ -97,6 +97,8 @@ pub(super) struct MatcherToml {
     pub model: Option<String>,
     /// With `import`: only an import that comes after an import of one of these modules.
     pub after: Option<Vec<String>>,
+    /// With `import`: only an import that comes before every import of these modules.
+    pub before: Option<Vec<String>>,
     /// These packages installed without a version.
     pub unpinned_install: Option<Vec<String>>,
     /// With `unpinned-install`: only in `--no-deps` commands.

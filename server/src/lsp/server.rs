@@ -217,9 +217,15 @@ pub(super) fn run_analysis(
     analyze_with_facts(doc, facts, &ctx)
 }
 
+/// What an opened text document is. A Python document is a script whatever its name: clients
+/// such as jupyterlab-lsp send a whole notebook as one Python text under the notebook's name
+/// (real notebooks arrive through `notebookDocument/*` instead).
 pub fn kind_of(uri: &Uri, language_id: &str) -> Option<SourceKind> {
     let path = uri.to_file_path()?;
-    SourceKind::from_path(&path).or_else(|| (language_id == "python").then_some(SourceKind::Script))
+    if language_id == "python" {
+        return Some(SourceKind::Script);
+    }
+    SourceKind::from_path(&path)
 }
 
 impl Backend {

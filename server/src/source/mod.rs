@@ -84,6 +84,21 @@ impl Document {
     /// parsed as Python, so their view is unused).
     pub fn from_text(kind: SourceKind, text: String) -> Document {
         let lines = LineIndex::new(&text);
+        if kind == SourceKind::Script {
+            // IPython syntax in a script (an exported notebook, or the virtual document an
+            // editor builds from one) is masked and its shell lines read, as in a notebook cell.
+            let masked = mask_cell(&text);
+            if !masked.shell_lines.is_empty() || masked.magic != CellMagic::None {
+                return Document {
+                    kind,
+                    python: masked.python,
+                    text,
+                    lines,
+                    notebook: None,
+                    shell_lines: masked.shell_lines,
+                };
+            }
+        }
         Document {
             kind,
             python: text.clone(),
