@@ -264,3 +264,22 @@ fn links_loops_and_unreadable_files() {
     std::fs::write(d.join("fine.py"), "import os\n").unwrap();
     check(d, &[]);
 }
+
+/// Inputs that crashed a fuzz target once (pep508_rs 0.9.2 panics on a requirement whose name
+/// ends in `-`, `.` or `_`); every reader that saw them must now return normally.
+#[test]
+fn fuzz_crashes_stay_fixed() {
+    let dir = crate::support::repo().join("tests/fixtures/fuzz");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let masked = tunelint::source::mask_cell(&text);
+        for line in &masked.shell_lines {
+            let _ = tunelint::install::parse_shell_line(&text, line);
+        }
+        let _ = tunelint::declared::parse_requirements(&text);
+        let _ = tunelint::declared::parse_pyproject(&text);
+        let _ = tunelint::environment::parse_env_file(&text, "fuzz");
+        let _ = tunelint::environment::parse_metadata_headers(&bytes);
+    }
+}

@@ -119,6 +119,19 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
     if let Some(req) = bare_url_requirement(text) {
         return Ok(req);
     }
+    // pep508_rs panics (0.9.2) on a name that its parser accepts but its name type rejects, such
+    // as `peft- x`; such names are refused here first.
+    let name: &str = &text[..text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(text.len())];
+    if name.is_empty()
+        || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err(format!(
+            "`{name}` is not a package name: it must start and end with a letter or digit"
+        ));
+    }
     let parsed = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
         .map_err(|e| first_line(&e.to_string()))?;
     let name = parsed.name.to_string();
@@ -287,5 +300,8 @@ mod tests {
             .marker
             .is_some());
         assert!(parse_requirement("!!!").is_err());
+        // Found by fuzzing: pep508_rs 0.9.2 panics on these instead of returning an error.
+        assert!(parse_requirement("xformep- dones").is_err());
+        assert!(parse_requirement("peft. ==1").is_err());
     }
 }
