@@ -24,7 +24,15 @@ cp ../examples/founding-case/pip-list.json seeds/metadata/
 find ../tests/fixtures/envs -name METADATA -o -name direct_url.json | head -20 | while read -r f; do cp "$f" "seeds/metadata/$(echo "$f" | tr '/' '_')"; done
 cp ../advisories/*.md seeds/advisory/
 targets=(notebook install_command dependency_files output_lines metadata advisory)
-run() { cargo +nightly fuzz run "$1" "seeds/$1" -- -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=4096 -max_len=1048576 2>&1 | tail -3; }
+cargo +nightly fuzz build
+run() {
+  if cargo +nightly fuzz run "$1" "seeds/$1" -- -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=4096 -max_len=1048576 > "logs/$1.log" 2>&1; then
+    echo "$1: $(grep -E '^Done' "logs/$1.log" | tail -1)"
+  else
+    echo "$1: FAILED, see fuzz/logs/$1.log and fuzz/artifacts/$1/"
+  fi
+}
+mkdir -p logs
 for ((i = 0; i < ${#targets[@]}; i += 2)); do
   run "${targets[$i]}" & run "${targets[$((i + 1))]}"; wait
 done
