@@ -142,7 +142,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             &mut findings,
         );
     }
-    drop_pins_to_known_bad_versions(&mut findings);
+    drop_pins_to_known_bad_versions(&mut findings, ctx.kb);
     findings.extend(declarations::declaration_problems(doc));
     suppress::apply_suppressions(doc, ctx.kb, &mut findings);
     findings.sort_by(|a, b| {
@@ -159,26 +159,58 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
 }
 
 /// A fix that pins a package to the version in use must not pin a version that another finding
-/// (a warning or an error) says is broken.
-fn drop_pins_to_known_bad_versions(findings: &mut [Finding]) {
-    let bad: Vec<String> = findings
+/// (a warning or an error) says is broken, or that another finding's pin excludes.
+fn drop_pins_to_known_bad_versions(findings: &mut [Finding], kb: &KnowledgeBase) {
+    let serious = findings
         .iter()
-        .filter(|f| f.severity > crate::finding::Severity::Info)
-        .flat_map(|f| {
+        .filter(|f| f.severity > crate::finding::Severity::Info);
+    let mut bad: Vec<String> = Vec::new();
+    let mut limits: Vec<crate::requirement::Requirement> = Vec::new();
+    for f in serious {
+        bad.extend(
             f.evidence
                 .iter()
-                .map(|e| format!("{}=={}", e.package, e.version))
-        })
-        .collect();
-    if bad.is_empty() {
+                .map(|e| format!("{}=={}", e.package, e.version)),
+        );
+        // The advisory's own pins count even when this finding does not offer them (a
+        // reinstall already in place hides them), so that the answer does not change between
+        // two runs of `--fix`.
+        let pins = kb
+            .get(&f.code)
+            .into_iter()
+            .flat_map(|a| &a.fixes)
+            .filter_map(|t| match &t.kind {
+                crate::kb::FixKind::Pin { package, specifier } => {
+                    crate::requirement::parse_requirement(&format!("{package}{specifier}")).ok()
+                }
+                _ => None,
+            });
+        limits.extend(pins);
+    }
+    if bad.is_empty() && limits.is_empty() {
         return;
     }
-    for f in findings.iter_mut() {
-        f.fixes.retain(|fix| {
-            !fix.edits
-                .iter()
-                .any(|e| bad.iter().any(|b| e.content.trim_matches('"') == b))
-        });
+    let excluded = |content: &str| {
+        let content = content.trim_matches('"');
+        if bad.iter().any(|b| b == content) {
+            return true;
+        }
+        let Ok(pin) = crate::requirement::parse_requirement(content) else {
+            return false;
+        };
+        let Some(version) = pin.spec.exact_version() else {
+            return false;
+        };
+        limits
+            .iter()
+            .any(|l| l.name == pin.name && !l.spec.allows(&version))
+    };
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.severity == crate::finding::Severity::Info)
+    {
+        f.fixes
+            .retain(|fix| !fix.edits.iter().any(|e| excluded(&e.content)));
     }
 }
 

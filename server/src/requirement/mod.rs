@@ -132,8 +132,25 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
             "`{name}` is not a package name: it must start and end with a letter or digit"
         ));
     }
-    let parsed = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
-        .map_err(|e| first_line(&e.to_string()))?;
+    if let Some(extras) = text[name.len()..].trim_start().strip_prefix('[') {
+        let inside = extras.split(']').next().unwrap_or("");
+        for extra in inside.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if !extra.starts_with(|c: char| c.is_ascii_alphanumeric())
+                || !extra.ends_with(|c: char| c.is_ascii_alphanumeric())
+            {
+                return Err(format!(
+                    "`{extra}` is not an extra name: it must start and end with a letter or digit"
+                ));
+            }
+        }
+    }
+    // A panic inside pep508_rs on input its parser accepts and its name types reject is a
+    // library bug; it becomes an error here instead of ending the run.
+    let parsed = std::panic::catch_unwind(|| {
+        pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
+    })
+    .map_err(|_| format!("cannot read requirement `{text}`"))?
+    .map_err(|e| first_line(&e.to_string()))?;
     let name = parsed.name.to_string();
     let extras = parsed.extras.iter().map(|e| e.to_string()).collect();
     let marker = parsed.marker.contents().map(|m| m.to_string());
@@ -303,5 +320,7 @@ mod tests {
         // Found by fuzzing: pep508_rs 0.9.2 panics on these instead of returning an error.
         assert!(parse_requirement("xformep- dones").is_err());
         assert!(parse_requirement("peft. ==1").is_err());
+        assert!(parse_requirement("unsloth[amd_").is_err());
+        assert!(parse_requirement("unsloth[amd_, x]").is_err());
     }
 }
