@@ -1,36 +1,12 @@
 //! The server under a storm of 10,000 hostile or nonsensical messages over real stdio: it stays
 //! up, answers what it can, refuses requests after shutdown, and exits 0 on `exit`.
 
-use crate::support::repo;
+use crate::support::{lsp_frame as frame, read_lsp_message as read_message, repo};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-
-fn frame(body: &str) -> Vec<u8> {
-    format!("Content-Length: {}\r\n\r\n{}", body.len(), body).into_bytes()
-}
-
-fn read_message(r: &mut impl BufRead) -> Option<Value> {
-    let mut len = 0;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(n) = line.strip_prefix("Content-Length: ") {
-            len = n.parse().ok()?;
-        }
-    }
-    let mut buf = vec![0; len];
-    r.read_exact(&mut buf).ok()?;
-    serde_json::from_slice(&buf).ok()
-}
 
 /// A small deterministic generator, so a failure can be replayed.
 struct Rng(u64);

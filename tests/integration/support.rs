@@ -57,3 +57,29 @@ pub fn corpus() -> Option<PathBuf> {
     let dir = repo().join("../shared/corpus");
     dir.join("notebooks").is_dir().then_some(dir)
 }
+
+/// One LSP message framed with its `Content-Length` header.
+pub fn lsp_frame(body: &str) -> Vec<u8> {
+    format!("Content-Length: {}\r\n\r\n{}", body.len(), body).into_bytes()
+}
+
+/// Reads one framed LSP message; `None` at the end of the stream.
+pub fn read_lsp_message(r: &mut impl std::io::BufRead) -> Option<serde_json::Value> {
+    let mut len = 0;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(n) = line.strip_prefix("Content-Length: ") {
+            len = n.parse().ok()?;
+        }
+    }
+    let mut buf = vec![0; len];
+    std::io::Read::read_exact(r, &mut buf).ok()?;
+    serde_json::from_slice(&buf).ok()
+}

@@ -133,24 +133,9 @@ fn the_server_executes_nothing_and_connects_nowhere() {
         .as_str()
         .to_string();
     let mut read_frame = || -> String {
-        let mut len = 0;
-        loop {
-            let mut line = String::new();
-            assert!(
-                std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0,
-                "the server closed its output"
-            );
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(n) = line.strip_prefix("Content-Length: ") {
-                len = n.parse().unwrap();
-            }
-        }
-        let mut body = vec![0; len];
-        std::io::Read::read_exact(&mut stdout, &mut body).unwrap();
-        String::from_utf8_lossy(&body).into_owned()
+        crate::support::read_lsp_message(&mut stdout)
+            .expect("the server answers")
+            .to_string()
     };
     send(
         serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}, "workspaceFolders": [{"uri": folder, "name": "ws"}]}}),
