@@ -278,8 +278,14 @@ fn fuzz_crashes_stay_fixed() {
         for line in &masked.shell_lines {
             let _ = tunelint::install::parse_shell_line(&text, line);
         }
-        let _ = tunelint::declared::parse_requirements(&text);
-        let _ = tunelint::declared::parse_pyproject(&text);
+        // Every range a reader returns can slice the text (one crash was a range ending inside
+        // a multi-byte character).
+        for r in tunelint::declared::parse_requirements(&text).requirements {
+            let _ = &text[r.range.start..r.range.end];
+        }
+        for r in tunelint::declared::parse_pyproject(&text).0.requirements {
+            let _ = &text[r.range.start..r.range.end];
+        }
         let _ = tunelint::environment::parse_env_file(&text, "fuzz");
         let _ = tunelint::environment::parse_metadata_headers(&bytes);
     }

@@ -27,8 +27,9 @@ pub fn parse_requirements(text: &str) -> DeclaredFile {
         };
         for (i, ch) in body.char_indices() {
             logical.push(ch);
-            for _ in 0..ch.len_utf8() {
-                map.push(start + i);
+            // One entry per byte, so that a range can end inside the text exactly.
+            for b in 0..ch.len_utf8() {
+                map.push(start + i + b);
             }
         }
         if continued {
@@ -139,5 +140,23 @@ mod tests {
         assert!(file.includes[1].constraint);
         assert_eq!(file.includes[0].range.slice(text), "base.txt");
         assert_eq!(file.problems.len(), 1);
+    }
+
+    #[test]
+    fn ranges_end_on_character_boundaries() {
+        // Found by fuzzing: a requirement ending in a multi-byte character.
+        let text = "peft==0.1\u{78c} \\\n  --hash=x\n";
+        let file = parse_requirements(text);
+        for r in file
+            .requirements
+            .iter()
+            .map(|r| r.range)
+            .chain(file.problems.iter().map(|p| p.range))
+        {
+            assert!(
+                text.is_char_boundary(r.start) && text.is_char_boundary(r.end),
+                "{r:?}"
+            );
+        }
     }
 }

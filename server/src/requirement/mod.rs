@@ -133,8 +133,13 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
         ));
     }
     if let Some(extras) = text[name.len()..].trim_start().strip_prefix('[') {
+        // pep508_rs reads extras as runs of name characters; each run must be a valid name.
         let inside = extras.split(']').next().unwrap_or("");
-        for extra in inside.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        for extra in inside
+            .split(|c: char| !is_name_char(c))
+            .filter(|e| !e.is_empty())
+        {
             if !extra.starts_with(|c: char| c.is_ascii_alphanumeric())
                 || !extra.ends_with(|c: char| c.is_ascii_alphanumeric())
             {
@@ -322,5 +327,6 @@ mod tests {
         assert!(parse_requirement("peft. ==1").is_err());
         assert!(parse_requirement("unsloth[amd_").is_err());
         assert!(parse_requirement("unsloth[amd_, x]").is_err());
+        assert!(parse_requirement("unsloth_zoo[am-nocped- \"x]").is_err());
     }
 }
