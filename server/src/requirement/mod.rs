@@ -151,11 +151,13 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
     }
     // A panic inside pep508_rs on input its parser accepts and its name types reject is a
     // library bug; it becomes an error here instead of ending the run.
+    // The error's own Display slices its input at byte offsets and can panic too (on a BOM,
+    // say), so only the message part is formatted, and inside the guard.
     let parsed = std::panic::catch_unwind(|| {
         pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
+            .map_err(|e| first_line(&e.message.to_string()))
     })
-    .map_err(|_| format!("cannot read requirement `{text}`"))?
-    .map_err(|e| first_line(&e.to_string()))?;
+    .map_err(|_| format!("cannot read requirement `{text}`"))??;
     let name = parsed.name.to_string();
     let extras = parsed.extras.iter().map(|e| e.to_string()).collect();
     let marker = parsed.marker.contents().map(|m| m.to_string());
