@@ -69,16 +69,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     for dir in &start_dirs {
         let config = workspace.config_for(dir);
         if let (Some(adv), None) = (&config.tool.advisories, &args.kb.advisories) {
-            let path = config.dir.join(adv);
-            let files = crate::workspace::read_advisory_dir(&path)
-                .map_err(|e| format!("cannot read advisories from {}: {e}", path.display()))?;
-            kb.extend_from(&files).map_err(|errors| {
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
+            super::add_advisory_dir(&mut kb, &config.dir.join(adv))?;
         }
     }
 

@@ -179,17 +179,25 @@ pub fn run() -> ExitCode {
 pub fn load_kb(args: &KbArgs) -> Result<crate::kb::KnowledgeBase, String> {
     let mut kb = crate::kb::KnowledgeBase::embedded();
     if let Some(dir) = &args.advisories {
-        let files = crate::workspace::read_advisory_dir(dir)
-            .map_err(|e| format!("cannot read advisories from {}: {e}", dir.display()))?;
-        kb.extend_from(&files).map_err(|errors| {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })?;
+        add_advisory_dir(&mut kb, dir)?;
     }
     Ok(kb)
+}
+
+/// Adds the advisories of a directory, or says which files are wrong.
+pub fn add_advisory_dir(
+    kb: &mut crate::kb::KnowledgeBase,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    let files = crate::workspace::read_advisory_dir(dir)
+        .map_err(|e| format!("cannot read advisories from {}: {e}", dir.display()))?;
+    kb.extend_from(&files).map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 /// Writes to stdout; a closed pipe (`tunelint env | head`) is not an error worth a panic.
