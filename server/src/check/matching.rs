@@ -369,16 +369,7 @@ pub(super) fn build_fixes(
             }),
             FixKind::RestartRuntime => {}
             FixKind::RenameKeyword { call, from, to } => {
-                let edits: Vec<Edit> = usage
-                    .calls
-                    .iter()
-                    .filter(|(q, _)| call_pattern(call).matches(q))
-                    .filter_map(|(_, c)| c.keyword(from))
-                    .filter(|k| {
-                        k.range.contains_range(anchor)
-                            || anchor.contains_range(k.range)
-                            || k.range == anchor
-                    })
+                let edits: Vec<Edit> = keywords_at(usage, call, from, anchor)
                     .map(|k| Edit::here(k.name_range, to.clone()))
                     .collect();
                 if !edits.is_empty() {
@@ -391,12 +382,7 @@ pub(super) fn build_fixes(
                 }
             }
             FixKind::SetKeyword { call, name, value } => {
-                let edits: Vec<Edit> = usage
-                    .calls
-                    .iter()
-                    .filter(|(q, _)| call_pattern(call).matches(q))
-                    .filter_map(|(_, c)| c.keyword(name))
-                    .filter(|k| k.range.contains_range(anchor) || anchor.contains_range(k.range))
+                let edits: Vec<Edit> = keywords_at(usage, call, name, anchor)
                     .filter(|k| !k.value.matches_source(value))
                     .map(|k| Edit::here(k.value_range, value.clone()))
                     .collect();
@@ -471,6 +457,23 @@ fn call_pattern(written: &str) -> CallPattern {
     // Patterns were validated when the advisory was loaded; an empty one matches nothing.
     CallPattern::new(written)
         .unwrap_or_else(|_| CallPattern::new("\u{0}").expect("literal pattern"))
+}
+
+/// The keyword `name` of calls matching `call` that overlap the flagged range; the pattern is
+/// built once per fix, not once per call.
+fn keywords_at<'u>(
+    usage: &'u Usage,
+    call: &str,
+    name: &'u str,
+    anchor: TextRange,
+) -> impl Iterator<Item = &'u crate::syntax::Keyword> + 'u {
+    let pattern = call_pattern(call);
+    usage
+        .calls
+        .iter()
+        .filter(move |(q, _)| pattern.matches(q))
+        .filter_map(move |(_, c)| c.keyword(name))
+        .filter(move |k| k.range.contains_range(anchor) || anchor.contains_range(k.range))
 }
 
 fn find_word(text: &str, word: &str) -> Option<usize> {
