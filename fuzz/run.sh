@@ -3,10 +3,11 @@
 # corpus and the test fixtures. A crash leaves its input in fuzz/artifacts/<target>/; turn it
 # into a regression test in tests/integration/bad_input.rs.
 #
-#   bash fuzz/run.sh [SECONDS_PER_TARGET]
+#   bash fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_PER_TARGET="${1:-600}"
+shift || true
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 mkdir -p seeds/{notebook,install_command,dependency_files,output_lines,metadata,advisory}
 corpus=../../shared/corpus
@@ -24,6 +25,7 @@ cp ../examples/founding-case/pip-list.json seeds/metadata/
 find ../tests/fixtures/envs -name METADATA -o -name direct_url.json | head -20 | while read -r f; do cp "$f" "seeds/metadata/$(echo "$f" | tr '/' '_')"; done
 cp ../advisories/*.md seeds/advisory/
 targets=(notebook install_command dependency_files output_lines metadata advisory)
+if [ $# -gt 0 ]; then targets=("$@"); fi
 cargo +nightly fuzz build
 run() {
   if cargo +nightly fuzz run "$1" "seeds/$1" -- -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=4096 -max_len=1048576 > "logs/$1.log" 2>&1; then
@@ -34,5 +36,9 @@ run() {
 }
 mkdir -p logs
 for ((i = 0; i < ${#targets[@]}; i += 2)); do
-  run "${targets[$i]}" & run "${targets[$((i + 1))]}"; wait
+  if [ $((i + 1)) -lt ${#targets[@]} ]; then
+    run "${targets[$i]}" & run "${targets[$((i + 1))]}"; wait
+  else
+    run "${targets[$i]}"
+  fi
 done

@@ -270,6 +270,18 @@ fn links_loops_and_unreadable_files() {
 /// ends in `-`, `.` or `_`); every reader that saw them must now return normally.
 #[test]
 fn fuzz_crashes_stay_fixed() {
+    // The readers guard against panics in libraries, so a fixed crash could come back unseen;
+    // a panic hook counts every panic on this thread, caught or not.
+    let panics = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let this_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    let counter = panics.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == this_thread {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        previous(info);
+    }));
     let dir = crate::support::repo().join("tests/fixtures/fuzz");
     for entry in std::fs::read_dir(&dir).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
@@ -289,4 +301,9 @@ fn fuzz_crashes_stay_fixed() {
         let _ = tunelint::environment::parse_env_file(&text, "fuzz");
         let _ = tunelint::environment::parse_metadata_headers(&bytes);
     }
+    assert_eq!(
+        panics.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a fuzz input panicked (see the message above)"
+    );
 }

@@ -39,3 +39,67 @@ fn corpus_runs_clean_of_false_alarms() {
         "the corpus has six malformed notebooks; found {malformed:#?}"
     );
 }
+
+/// The checks parse a script one run of top-level statements at a time; on every corpus script
+/// and notebook cell that parses cleanly, that must give exactly the facts of one whole parse.
+#[test]
+fn statement_pieces_give_the_facts_of_the_whole() {
+    let Some(dir) = corpus() else {
+        eprintln!("skipping: ../shared/corpus is not there");
+        return;
+    };
+    let mut texts = Vec::new();
+    for entry in walk(&dir) {
+        let Ok(bytes) = std::fs::read(&entry) else {
+            continue;
+        };
+        if entry.extension().is_some_and(|e| e == "ipynb") {
+            let Ok(notebook) = tunelint::source::Notebook::parse(&bytes) else {
+                continue;
+            };
+            let doc = tunelint::source::Document::from_notebook(notebook);
+            texts.extend(
+                doc.python_chunks()
+                    .into_iter()
+                    .map(|c| (entry.clone(), c.slice(&doc.python).to_string())),
+            );
+        } else {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let doc = tunelint::source::Document::from_text(
+                tunelint::source::SourceKind::Script,
+                text,
+            );
+            texts.push((entry.clone(), doc.python.clone()));
+        }
+    }
+    let mut compared = 0;
+    for (path, text) in texts {
+        let whole = tunelint::syntax::extract(&text);
+        if whole.has_syntax_error {
+            continue;
+        }
+        let mut pieces = tunelint::syntax::PythonFacts::default();
+        for range in tunelint::source::top_level_statements(&text) {
+            pieces.extend(tunelint::syntax::extract(range.slice(&text)).offset(range.start));
+        }
+        assert_eq!(pieces, whole, "{}", path.display());
+        compared += 1;
+    }
+    assert!(compared > 1000, "only {compared} texts compared");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "py" || e == "ipynb")
+        {
+            out.push(path);
+        }
+    }
+    out
+}

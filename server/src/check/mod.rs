@@ -22,6 +22,7 @@ use crate::finding::Finding;
 use crate::kb::KnowledgeBase;
 use crate::source::Document;
 use crate::syntax::PythonFacts;
+use crate::text::TextRange;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -57,14 +58,16 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-/// Extracts the Python facts of a document, one chunk (notebook cell) at a time.
+/// Extracts the Python facts of a document, one chunk (notebook cell, or run of script
+/// statements) at a time.
 pub fn python_facts(doc: &Document) -> PythonFacts {
     python_facts_where(doc, None)
 }
 
 /// Extracts facts only from the chunks that mention one of `needles` (when given): a notebook
-/// cell that names no import, no advisory's call and no loader has no fact any check reads.
-/// Loader calls that take their model name from a variable pull in the cells that name it.
+/// cell or a script statement that names no import, no advisory's call and no loader has no
+/// fact any check reads. Loader calls that take their model name from a variable pull in the
+/// chunks that name it. Facts come back in source order whatever order the chunks were parsed in.
 pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonFacts {
     let mut facts = PythonFacts::default();
     if !matches!(
@@ -76,15 +79,10 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
     let chunks = doc.python_chunks();
     let relevant =
         |text: &str| needles.is_none_or(|n| n.iter().any(|needle| text.contains(needle.as_str())));
-    let mut skipped = Vec::new();
-    for chunk in chunks {
-        let text = chunk.slice(&doc.python);
-        if relevant(text) {
-            facts.extend(crate::syntax::extract(text).offset(chunk.start));
-        } else {
-            skipped.push(chunk);
-        }
-    }
+    let (parsed, skipped): (Vec<TextRange>, Vec<TextRange>) = chunks
+        .into_iter()
+        .partition(|chunk| relevant(chunk.slice(&doc.python)));
+    extract_chunks(doc, &parsed, &mut facts);
     let variables: Vec<String> = facts
         .calls
         .iter()
@@ -101,14 +99,32 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
         })
         .collect();
     if !variables.is_empty() {
-        for chunk in skipped {
-            let text = chunk.slice(&doc.python);
-            if variables.iter().any(|v| text.contains(v.as_str())) {
-                facts.extend(crate::syntax::extract(text).offset(chunk.start));
-            }
-        }
+        let naming: Vec<TextRange> = skipped
+            .into_iter()
+            .filter(|chunk| {
+                let text = chunk.slice(&doc.python);
+                variables.iter().any(|v| text.contains(v.as_str()))
+            })
+            .collect();
+        extract_chunks(doc, &naming, &mut facts);
+        facts.sort_by_position();
     }
     facts
+}
+
+/// Parses `chunks` (in order) and adds their facts; touching chunks of a script are parsed as
+/// one text, which keeps the number of parses small.
+fn extract_chunks(doc: &Document, chunks: &[TextRange], facts: &mut PythonFacts) {
+    let mut i = 0;
+    while i < chunks.len() {
+        let mut run = chunks[i];
+        i += 1;
+        while doc.chunks_join() && i < chunks.len() && chunks[i].start == run.end {
+            run = TextRange::new(run.start, chunks[i].end);
+            i += 1;
+        }
+        facts.extend(crate::syntax::extract(run.slice(&doc.python)).offset(run.start));
+    }
 }
 
 /// Analyses one document with facts already extracted (the language server caches them per

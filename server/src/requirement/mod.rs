@@ -149,6 +149,15 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
             }
         }
     }
+    // pep508_rs 0.9.2 measures the word after a marker expression in characters and slices it in
+    // bytes, which panics on non-ASCII text there. Markers are ASCII names, operators and short
+    // quoted values, so a marker with any non-ASCII character is refused before it gets there.
+    if let Some(marker) = marker_text(text).filter(|m| !m.is_ascii()) {
+        return Err(format!(
+            "the environment marker `{}` has non-ASCII characters",
+            marker.trim()
+        ));
+    }
     // A panic inside pep508_rs on input its parser accepts and its name types reject is a
     // library bug; it becomes an error here instead of ending the run.
     // The error's own Display slices its input at byte offsets and can panic too (on a BOM,
@@ -184,6 +193,23 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
         spec,
         marker,
     })
+}
+
+/// The environment marker of a requirement: what follows its `;`. After a URL (`name @ url`)
+/// only a `;` preceded by whitespace starts the marker, as a URL may contain `;` itself.
+fn marker_text(text: &str) -> Option<&str> {
+    let after_name = text.trim_start_matches(|c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+    });
+    let after_extras = match after_name.trim_start().strip_prefix('[') {
+        Some(extras) => extras.split_once(']').map_or("", |(_, rest)| rest),
+        None => after_name,
+    };
+    let is_url = after_extras.trim_start().starts_with('@');
+    text.char_indices()
+        .filter(|&(_, c)| c == ';')
+        .find(|&(i, _)| !is_url || text[..i].ends_with(char::is_whitespace))
+        .map(|(i, _)| &text[i + 1..])
 }
 
 fn first_line(s: &str) -> String {
@@ -281,6 +307,15 @@ mod tests {
     fn names_are_normalised() {
         assert_eq!(normalize_name("Unsloth_Zoo"), "unsloth-zoo");
         assert_eq!(normalize_name("huggingface.hub"), "huggingface-hub");
+    }
+
+    #[test]
+    fn markers_with_non_ascii_text_are_refused_and_urls_keep_their_semicolons() {
+        let err = parse_requirement("peft>=0.11 ; python_version>\"3\"\u{6db}\u{6db}").unwrap_err();
+        assert!(err.contains("non-ASCII"), "{err}");
+        let r = parse_requirement("peft @ https://example.com/a;b/peft-0.11.1-py3-none-any.whl ; python_version > \"3\"").unwrap();
+        assert_eq!(r.marker.as_deref(), Some("python_full_version >= '3.1'"));
+        assert!(marker_text("x @ https://h/\u{e9};v").is_none());
     }
 
     #[test]

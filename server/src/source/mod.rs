@@ -8,12 +8,14 @@
 mod magics;
 mod notebook;
 mod pep723;
+mod statements;
 
 pub use magics::{mask_cell, CellMagic, MaskedCell, ShellLine, ShellPrefix};
 pub use notebook::{
     CellInput, CellKind, CellMap, CellSpan, Notebook, NotebookError, OutputKind, OutputText,
 };
 pub use pep723::script_metadata_block;
+pub use statements::top_level_statements;
 
 use crate::text::{LineIndex, TextRange};
 use std::path::Path;
@@ -122,11 +124,18 @@ impl Document {
         }
     }
 
-    /// The ranges of the document's Python chunks: one per code cell, or the whole text.
+    /// The ranges of the document's Python chunks, each one complete Python: one per code cell
+    /// of a notebook, one per top-level statement (with its trailing comments) of a script.
     pub fn python_chunks(&self) -> Vec<TextRange> {
         match &self.notebook {
             Some(nb) => nb.map.spans.iter().map(|s| s.range).collect(),
-            None => vec![TextRange::new(0, self.text.len())],
+            None => top_level_statements(&self.python),
         }
+    }
+
+    /// Whether consecutive chunks may be parsed as one text: a script's statements can, a
+    /// notebook's cells cannot (an unclosed bracket in one cell must not swallow the next).
+    pub fn chunks_join(&self) -> bool {
+        self.notebook.is_none()
     }
 }

@@ -1,11 +1,8 @@
-//! Fact extraction: one tree-sitter parse and one pass of the combined queries per Python text.
+//! Fact extraction: one tree-sitter parse and one walk over the tree per Python text.
 
-use super::queries;
 use crate::text::TextRange;
 use std::cell::RefCell;
-use std::sync::OnceLock;
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Language, Node, Parser, Query, QueryCursor};
+use tree_sitter::{Language, Node, Parser};
 
 /// A binding created by an import statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,6 +159,13 @@ impl PythonFacts {
         self
     }
 
+    /// Orders every list by where its facts start, for facts gathered out of order.
+    pub fn sort_by_position(&mut self) {
+        self.imports.sort_by_key(|i| i.range.start);
+        self.calls.sort_by_key(|c| c.range.start);
+        self.assignments.sort_by_key(|a| a.range.start);
+    }
+
     pub fn extend(&mut self, other: PythonFacts) {
         self.imports.extend(other.imports);
         self.calls.extend(other.calls);
@@ -170,49 +174,8 @@ impl PythonFacts {
     }
 }
 
-/// The three queries compiled as one, so that one pass over the tree finds every fact; each
-/// pattern index belongs to one of the source files.
-struct Queries {
-    all: Query,
-    /// Pattern indices below this come from imports.scm.
-    imports_end: usize,
-    /// Pattern indices below this (and not imports) come from calls.scm; the rest from
-    /// assignments.scm.
-    calls_end: usize,
-}
-
 fn language() -> Language {
     tree_sitter_python::LANGUAGE.into()
-}
-
-fn queries() -> &'static Queries {
-    static QUERIES: OnceLock<Queries> = OnceLock::new();
-    QUERIES.get_or_init(|| {
-        let lang = language();
-        // The queries are part of the binary and compiled in a test, so failure here is a bug.
-        let combined = format!(
-            "{}\n{}\n{}",
-            queries::IMPORTS,
-            queries::CALLS,
-            queries::ASSIGNMENTS
-        );
-        let all = Query::new(&lang, &combined).expect("embedded query compiles");
-        // Each pattern belongs to the file its text starts in; compiling once keeps start-up short.
-        let calls_from = queries::IMPORTS.len() + 1;
-        let assignments_from = calls_from + queries::CALLS.len() + 1;
-        let count_before = |offset: usize| {
-            (0..all.pattern_count())
-                .filter(|&i| all.start_byte_for_pattern(i) < offset)
-                .count()
-        };
-        let imports_end = count_before(calls_from);
-        let calls_end = count_before(assignments_from);
-        Queries {
-            all,
-            imports_end,
-            calls_end,
-        }
-    })
 }
 
 thread_local! {
@@ -230,92 +193,139 @@ pub fn extract(text: &str) -> PythonFacts {
         return PythonFacts::default();
     };
     let root = tree.root_node();
-    let q = queries();
-    let src = text.as_bytes();
     let mut facts = PythonFacts {
         has_syntax_error: root.has_error(),
         ..Default::default()
     };
-    let mut cursor = QueryCursor::new();
-    let names = q.all.capture_names();
-    let mut matches = cursor.matches(&q.all, root, src);
-    while let Some(m) = matches.next() {
-        if m.pattern_index < q.imports_end {
-            import_fact(m, names, text, &mut facts);
-        } else if m.pattern_index < q.calls_end {
-            call_fact(m, names, text, &mut facts);
-        } else {
-            assignment_fact(m, names, text, &mut facts);
-        }
-    }
+    walk(root, text, &mut facts);
     facts
 }
 
-fn import_fact(
-    m: &tree_sitter::QueryMatch<'_, '_>,
-    names: &[&str],
-    text: &str,
-    facts: &mut PythonFacts,
-) {
-    let mut module = None;
-    let mut name = None;
-    let mut alias = None;
-    let mut stmt = None;
-    let mut wildcard = false;
-    for c in m.captures() {
-        let t = node_text(c.node, text);
-        match names[c.index as usize] {
-            "module" => module = Some(compact(t)),
-            "name" => name = Some(compact(t)),
-            "alias" => alias = Some(t.to_string()),
-            "import" => {
-                stmt = Some(c.node);
-                wildcard = has_child_kind(c.node, "wildcard_import");
+/// Visits every node once, in source order, and records the three kinds of statement and
+/// expression the checks use. A hand-written walk rather than tree-sitter queries: it needs no
+/// query compile at start-up and costs a fraction of query matching per node.
+fn walk(root: Node, text: &str, facts: &mut PythonFacts) {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        // Import statements hold only names, so there is nothing below them to visit.
+        let descend = match node.kind() {
+            "import_statement" => {
+                import_statement(node, text, facts);
+                false
             }
-            _ => {}
+            "import_from_statement" => {
+                import_from_statement(node, text, facts);
+                false
+            }
+            "call" => {
+                call_fact(node, text, facts);
+                true
+            }
+            "expression_statement" => {
+                assignment_facts(node, text, facts);
+                true
+            }
+            _ => true,
+        };
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
         }
     }
-    let (Some(module), Some(stmt)) = (module, stmt) else {
-        return;
-    };
-    if wildcard {
-        name = Some("*".into());
-    }
-    let binding = match (&alias, &name) {
-        (Some(a), _) => a.clone(),
-        (None, Some(n)) => n.clone(),
-        (None, None) => module.split('.').next().unwrap_or(&module).to_string(),
-    };
-    let range = node_range(stmt);
-    facts.imports.push(Import {
-        module,
-        name,
-        binding,
-        range,
-    });
 }
 
-fn call_fact(
-    m: &tree_sitter::QueryMatch<'_, '_>,
-    names: &[&str],
-    text: &str,
-    facts: &mut PythonFacts,
-) {
-    let mut callee = None;
-    let mut args = None;
-    let mut call = None;
-    for c in m.captures() {
-        match names[c.index as usize] {
-            "callee" => callee = Some(c.node),
-            "arguments" => args = Some(c.node),
-            "call" => call = Some(c.node),
-            _ => {}
-        }
+/// `import a.b`, `import a.b as c`, several of them separated by commas.
+fn import_statement(stmt: Node, text: &str, facts: &mut PythonFacts) {
+    let mut walker = stmt.walk();
+    for child in stmt.children_by_field_name("name", &mut walker) {
+        let (module, alias) = match child.kind() {
+            "dotted_name" => (compact(node_text(child, text)), None),
+            "aliased_import" => {
+                let (Some(name), Some(alias)) = (
+                    child.child_by_field_name("name"),
+                    child.child_by_field_name("alias"),
+                ) else {
+                    continue;
+                };
+                (
+                    compact(node_text(name, text)),
+                    Some(node_text(alias, text).to_string()),
+                )
+            }
+            _ => continue,
+        };
+        let binding = alias.unwrap_or_else(|| module.split('.').next().unwrap_or("").to_string());
+        facts.imports.push(Import {
+            module,
+            name: None,
+            binding,
+            range: node_range(stmt),
+        });
     }
-    let (Some(callee), Some(args), Some(call)) = (callee, args, call) else {
+}
+
+/// `from a import b`, `from a import b as c`, `from a import *`. Relative imports name no
+/// package and are not recorded.
+fn import_from_statement(stmt: Node, text: &str, facts: &mut PythonFacts) {
+    let Some(module) = stmt
+        .child_by_field_name("module_name")
+        .filter(|m| m.kind() == "dotted_name")
+    else {
         return;
     };
-    if !matches!(callee.kind(), "identifier" | "attribute") {
+    let module = compact(node_text(module, text));
+    let mut cursor = stmt.walk();
+    if !cursor.goto_first_child() {
+        return;
+    }
+    loop {
+        let child = cursor.node();
+        let imported = match (child.kind(), cursor.field_name()) {
+            ("wildcard_import", _) => Some(("*".to_string(), None)),
+            ("dotted_name", Some("name")) => Some((compact(node_text(child, text)), None)),
+            ("aliased_import", Some("name")) => match (
+                child.child_by_field_name("name"),
+                child.child_by_field_name("alias"),
+            ) {
+                (Some(name), Some(alias)) => Some((
+                    compact(node_text(name, text)),
+                    Some(node_text(alias, text).to_string()),
+                )),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((name, alias)) = imported {
+            let binding = alias.unwrap_or_else(|| name.clone());
+            facts.imports.push(Import {
+                module: module.clone(),
+                name: Some(name),
+                binding,
+                range: node_range(stmt),
+            });
+        }
+        if !cursor.goto_next_sibling() {
+            return;
+        }
+    }
+}
+
+fn call_fact(call: Node, text: &str, facts: &mut PythonFacts) {
+    let (Some(callee), Some(args)) = (
+        call.child_by_field_name("function"),
+        call.child_by_field_name("arguments"),
+    ) else {
+        return;
+    };
+    if !matches!(callee.kind(), "identifier" | "attribute") || args.kind() != "argument_list" {
         return;
     }
     let mut positional = Vec::new();
@@ -351,25 +361,27 @@ fn call_fact(
     });
 }
 
-fn assignment_fact(
-    m: &tree_sitter::QueryMatch<'_, '_>,
-    names: &[&str],
-    text: &str,
-    facts: &mut PythonFacts,
-) {
-    let mut name = None;
-    let mut value = None;
-    for c in m.captures() {
-        match names[c.index as usize] {
-            "name" => name = Some(c.node),
-            "value" => value = Some(c.node),
-            _ => {}
-        }
-    }
-    let literal_kinds = [
+/// `name = <literal>` directly inside an expression statement (so not `a = b = 1`'s inner
+/// `b = 1`, and not a keyword argument).
+fn assignment_facts(stmt: Node, text: &str, facts: &mut PythonFacts) {
+    const LITERAL_KINDS: [&str; 7] = [
         "string", "integer", "float", "true", "false", "none", "list",
     ];
-    if let (Some(n), Some(v)) = (name, value.filter(|v| literal_kinds.contains(&v.kind()))) {
+    let mut walker = stmt.walk();
+    for assignment in stmt.named_children(&mut walker) {
+        if assignment.kind() != "assignment" {
+            continue;
+        }
+        let (Some(n), Some(v)) = (
+            assignment
+                .child_by_field_name("left")
+                .filter(|n| n.kind() == "identifier"),
+            assignment
+                .child_by_field_name("right")
+                .filter(|v| LITERAL_KINDS.contains(&v.kind())),
+        ) else {
+            continue;
+        };
         facts.assignments.push(Assignment {
             name: node_text(n, text).to_string(),
             value: literal(v, text),
@@ -384,12 +396,6 @@ fn node_range(node: Node) -> TextRange {
 
 fn node_text<'a>(node: Node, text: &'a str) -> &'a str {
     text.get(node.start_byte()..node.end_byte()).unwrap_or("")
-}
-
-fn has_child_kind(node: Node, kind: &str) -> bool {
-    let mut walker = node.walk();
-    let found = node.children(&mut walker).any(|c| c.kind() == kind);
-    found
 }
 
 /// Removes whitespace, so that `FastLanguageModel . get_peft_model` compares as one name.
@@ -443,15 +449,6 @@ fn string_value(node: Node, text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_embedded_query_compiles() {
-        for (name, src) in queries::ALL {
-            if let Err(e) = Query::new(&language(), src) {
-                panic!("{name}: {e}");
-            }
-        }
-    }
 
     #[test]
     fn imports_in_every_form() {

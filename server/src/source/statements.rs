@@ -1,0 +1,183 @@
+//! Top-level statements of a Python script, found with a lexer-sized scan and no parse.
+//!
+//! Most of a long training script is code no advisory looks at: data preparation, plotting,
+//! helper functions. Splitting the script where one top-level statement ends and the next
+//! begins lets the checks parse only the statements that mention something an advisory can
+//! match, while every parsed piece is still complete Python. The scan knows enough of Python's
+//! lexical rules to never split inside a string, a bracket, a continued line or a compound
+//! statement (`else:`, `except:`, a decorated definition); when it is unsure it does not split.
+
+use crate::text::TextRange;
+
+/// Splits `text` into consecutive ranges, each holding one or more whole top-level statements
+/// with the comments and blank lines that follow them. The ranges cover the text from start to
+/// end without gaps, so parsing each one and shifting its facts gives the facts of the whole.
+pub fn top_level_statements(text: &str) -> Vec<TextRange> {
+    let bytes = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    let mut scan = Scanner::default();
+    let mut line_start = 0;
+    // Whether the last top-level line that began a statement was a decorator, which must stay
+    // with the definition it decorates.
+    let mut after_decorator = false;
+    while line_start < bytes.len() {
+        let line_end = memchr_newline(bytes, line_start);
+        let at_statement_boundary = scan.between_statements();
+        let line = &bytes[line_start..line_end];
+        if at_statement_boundary {
+            match line.first() {
+                Some(b' ' | b'\t' | b'\x0c' | b'#' | b'\r' | b'\n') | None => {}
+                Some(_) => {
+                    if line_start > start && !after_decorator && !continues_compound(line) {
+                        ranges.push(TextRange::new(start, line_start));
+                        start = line_start;
+                    }
+                    after_decorator = line[0] == b'@';
+                }
+            }
+        }
+        scan.feed(line);
+        line_start = line_end;
+    }
+    if start < bytes.len() || ranges.is_empty() {
+        ranges.push(TextRange::new(start, bytes.len()));
+    }
+    ranges
+}
+
+/// The offset just past the next `\n` at or after `from`, or the end of the text.
+fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| from + i + 1)
+}
+
+/// Whether a line at column 0 carries on the compound statement before it rather than
+/// starting a new one.
+fn continues_compound(line: &[u8]) -> bool {
+    const CLAUSES: [&[u8]; 4] = [b"else", b"elif", b"except", b"finally"];
+    CLAUSES.iter().any(|clause| {
+        line.starts_with(clause)
+            && !line
+                .get(clause.len())
+                .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+    })
+}
+
+/// Lexical state carried from one physical line to the next.
+#[derive(Default)]
+struct Scanner {
+    /// Open brackets.
+    depth: usize,
+    /// The quote of an open string and whether it is triple-quoted.
+    string: Option<(u8, bool)>,
+    /// The last line ended with a backslash outside a string.
+    continued: bool,
+}
+
+impl Scanner {
+    fn between_statements(&self) -> bool {
+        self.depth == 0 && self.string.is_none() && !self.continued
+    }
+
+    fn feed(&mut self, line: &[u8]) {
+        self.continued = false;
+        let mut i = 0;
+        while i < line.len() {
+            let b = line[i];
+            if let Some((quote, triple)) = self.string {
+                match b {
+                    // A one-line string left open at the end of its line is an error in
+                    // Python, but tree-sitter reads on to the next quote, and so does the scan.
+                    b'\\' => i += 1,
+                    _ if b == quote => {
+                        if !triple {
+                            self.string = None;
+                        } else if line[i..].starts_with(&[quote, quote, quote]) {
+                            self.string = None;
+                            i += 2;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            match b {
+                b'#' => return,
+                b'\'' | b'"' => {
+                    let triple = line[i..].starts_with(&[b, b, b]);
+                    self.string = Some((b, triple));
+                    if triple {
+                        i += 2;
+                    }
+                }
+                b'(' | b'[' | b'{' => self.depth += 1,
+                b')' | b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                b'\\' if line[i + 1..].iter().all(|&c| c == b'\n' || c == b'\r') => {
+                    self.continued = true;
+                    return;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(text: &str) -> Vec<&str> {
+        top_level_statements(text)
+            .into_iter()
+            .map(|r| r.slice(text))
+            .collect()
+    }
+
+    #[test]
+    fn one_piece_per_top_level_statement_with_its_trailing_comments() {
+        assert_eq!(
+            pieces("import a\n# note\n\nx = 1\ndef f():\n    return 2\n\nf()\n"),
+            vec!["import a\n# note\n\n", "x = 1\n", "def f():\n    return 2\n\n", "f()\n"]
+        );
+    }
+
+    #[test]
+    fn never_splits_inside_strings_brackets_or_continuations() {
+        let text = "s = \"\"\"\nimport x\n\"\"\"\nt = (\n1)\nu = 1 + \\\n2\nv = '#('\nw = 1\n";
+        assert_eq!(
+            pieces(text),
+            vec![
+                "s = \"\"\"\nimport x\n\"\"\"\n",
+                "t = (\n1)\n",
+                "u = 1 + \\\n2\n",
+                "v = '#('\n",
+                "w = 1\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn clauses_and_decorators_stay_with_their_statement() {
+        let text = "if a:\n    b()\nelse:\n    c()\ntry:\n    d()\nexcept E:\n    pass\nfinally:\n    pass\n@dec\n@dec2\ndef f():\n    pass\nelsewhere = 1\n";
+        assert_eq!(
+            pieces(text),
+            vec![
+                "if a:\n    b()\nelse:\n    c()\n",
+                "try:\n    d()\nexcept E:\n    pass\nfinally:\n    pass\n",
+                "@dec\n@dec2\ndef f():\n    pass\n",
+                "elsewhere = 1\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn escaped_quotes_and_empty_text() {
+        assert_eq!(pieces("a = 'it\\'s'\nb = 2"), vec!["a = 'it\\'s'\n", "b = 2"]);
+        assert_eq!(pieces(""), vec![""]);
+    }
+}
