@@ -65,10 +65,8 @@ fn statement_pieces_give_the_facts_of_the_whole() {
             );
         } else {
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            let doc = tunelint::source::Document::from_text(
-                tunelint::source::SourceKind::Script,
-                text,
-            );
+            let doc =
+                tunelint::source::Document::from_text(tunelint::source::SourceKind::Script, text);
             texts.push((entry.clone(), doc.python.clone()));
         }
     }
@@ -94,10 +92,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let path = entry.path();
         if path.is_dir() {
             out.extend(walk(&path));
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "py" || e == "ipynb")
-        {
+        } else if path.extension().is_some_and(|e| e == "py" || e == "ipynb") {
             out.push(path);
         }
     }

@@ -198,9 +198,8 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
 /// The environment marker of a requirement: what follows its `;`. After a URL (`name @ url`)
 /// only a `;` preceded by whitespace starts the marker, as a URL may contain `;` itself.
 fn marker_text(text: &str) -> Option<&str> {
-    let after_name = text.trim_start_matches(|c: char| {
-        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
-    });
+    let after_name = text
+        .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     let after_extras = match after_name.trim_start().strip_prefix('[') {
         Some(extras) => extras.split_once(']').map_or("", |(_, rest)| rest),
         None => after_name,
@@ -313,7 +312,10 @@ mod tests {
     fn markers_with_non_ascii_text_are_refused_and_urls_keep_their_semicolons() {
         let err = parse_requirement("peft>=0.11 ; python_version>\"3\"\u{6db}\u{6db}").unwrap_err();
         assert!(err.contains("non-ASCII"), "{err}");
-        let r = parse_requirement("peft @ https://example.com/a;b/peft-0.11.1-py3-none-any.whl ; python_version > \"3\"").unwrap();
+        let r = parse_requirement(
+            "peft @ https://example.com/a;b/peft-0.11.1-py3-none-any.whl ; python_version > \"3\"",
+        )
+        .unwrap();
         assert_eq!(r.marker.as_deref(), Some("python_full_version >= '3.1'"));
         assert!(marker_text("x @ https://h/\u{e9};v").is_none());
     }

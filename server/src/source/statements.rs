@@ -142,7 +142,12 @@ mod tests {
     fn one_piece_per_top_level_statement_with_its_trailing_comments() {
         assert_eq!(
             pieces("import a\n# note\n\nx = 1\ndef f():\n    return 2\n\nf()\n"),
-            vec!["import a\n# note\n\n", "x = 1\n", "def f():\n    return 2\n\n", "f()\n"]
+            vec![
+                "import a\n# note\n\n",
+                "x = 1\n",
+                "def f():\n    return 2\n\n",
+                "f()\n"
+            ]
         );
     }
 
@@ -177,7 +182,10 @@ mod tests {
 
     #[test]
     fn escaped_quotes_and_empty_text() {
-        assert_eq!(pieces("a = 'it\\'s'\nb = 2"), vec!["a = 'it\\'s'\n", "b = 2"]);
+        assert_eq!(
+            pieces("a = 'it\\'s'\nb = 2"),
+            vec!["a = 'it\\'s'\n", "b = 2"]
+        );
         assert_eq!(pieces(""), vec![""]);
     }
 }
