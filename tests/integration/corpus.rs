@@ -57,11 +57,12 @@ fn statement_pieces_give_the_facts_of_the_whole() {
             let Ok(notebook) = tunelint::source::Notebook::parse(&bytes) else {
                 continue;
             };
-            let doc = tunelint::source::Document::from_notebook(notebook);
             texts.extend(
-                doc.python_chunks()
-                    .into_iter()
-                    .map(|c| (entry.clone(), c.slice(&doc.python).to_string())),
+                notebook
+                    .map
+                    .spans
+                    .iter()
+                    .map(|s| (entry.clone(), s.range.slice(&notebook.python).to_string())),
             );
         } else {
             let text = String::from_utf8_lossy(&bytes).into_owned();

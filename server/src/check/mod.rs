@@ -20,7 +20,7 @@ use crate::declared::DeclaredFile;
 use crate::evidence::{Environment, Location, VersionFact};
 use crate::finding::Finding;
 use crate::kb::KnowledgeBase;
-use crate::source::Document;
+use crate::source::{Document, PythonChunk};
 use crate::syntax::PythonFacts;
 use crate::text::TextRange;
 use std::collections::BTreeMap;
@@ -58,8 +58,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-/// Extracts the Python facts of a document, one chunk (notebook cell, or run of script
-/// statements) at a time.
+/// Extracts the Python facts of a document, one run of touching chunks (a notebook cell, or a
+/// script) at a time.
 pub fn python_facts(doc: &Document) -> PythonFacts {
     python_facts_where(doc, None)
 }
@@ -79,9 +79,9 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
     let chunks = doc.python_chunks();
     let relevant =
         |text: &str| needles.is_none_or(|n| n.iter().any(|needle| text.contains(needle.as_str())));
-    let (parsed, skipped): (Vec<TextRange>, Vec<TextRange>) = chunks
+    let (parsed, skipped): (Vec<PythonChunk>, Vec<PythonChunk>) = chunks
         .into_iter()
-        .partition(|chunk| relevant(chunk.slice(&doc.python)));
+        .partition(|chunk| relevant(chunk.range.slice(&doc.python)));
     extract_chunks(doc, &parsed, &mut facts);
     let variables: Vec<String> = facts
         .calls
@@ -99,10 +99,10 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
         })
         .collect();
     if !variables.is_empty() {
-        let naming: Vec<TextRange> = skipped
+        let naming: Vec<PythonChunk> = skipped
             .into_iter()
             .filter(|chunk| {
-                let text = chunk.slice(&doc.python);
+                let text = chunk.range.slice(&doc.python);
                 variables.iter().any(|v| text.contains(v.as_str()))
             })
             .collect();
@@ -112,15 +112,22 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
     facts
 }
 
-/// Parses `chunks` (in order) and adds their facts; touching chunks of a script are parsed as
-/// one text, which keeps the number of parses small.
-fn extract_chunks(doc: &Document, chunks: &[TextRange], facts: &mut PythonFacts) {
+/// Statements of one part closer than this are parsed as one text: the comments between them
+/// cost the parser less than a parse of its own.
+const JOIN_GAP: usize = 512;
+
+/// Parses `chunks` (in order) and adds their facts, joining nearby statements of one part.
+fn extract_chunks(doc: &Document, chunks: &[PythonChunk], facts: &mut PythonFacts) {
     let mut i = 0;
     while i < chunks.len() {
-        let mut run = chunks[i];
+        let part = chunks[i].part;
+        let mut run = chunks[i].range;
         i += 1;
-        while doc.chunks_join() && i < chunks.len() && chunks[i].start == run.end {
-            run = TextRange::new(run.start, chunks[i].end);
+        while i < chunks.len()
+            && chunks[i].part == part
+            && chunks[i].range.start - run.end <= JOIN_GAP
+        {
+            run = TextRange::new(run.start, chunks[i].range.end);
             i += 1;
         }
         facts.extend(crate::syntax::extract(run.slice(&doc.python)).offset(run.start));

@@ -20,6 +20,14 @@ pub use statements::top_level_statements;
 use crate::text::{LineIndex, TextRange};
 use std::path::Path;
 
+/// One or more top-level statements of a document's Python view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PythonChunk {
+    pub range: TextRange,
+    /// The code cell (counting code cells only) or, for a script, 0.
+    pub part: usize,
+}
+
 /// What kind of file a path holds, decided from its name alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -124,18 +132,30 @@ impl Document {
         }
     }
 
-    /// The ranges of the document's Python chunks, each one complete Python: one per code cell
-    /// of a notebook, one per top-level statement (with its trailing comments) of a script.
-    pub fn python_chunks(&self) -> Vec<TextRange> {
+    /// The document's top-level Python statements, in order, each tagged with the part (code
+    /// cell, or the whole script) it belongs to. Statements of one part may be parsed together
+    /// with the comments between them; statements of two cells may not, so that an unclosed
+    /// bracket in one cell cannot swallow the next.
+    pub fn python_chunks(&self) -> Vec<PythonChunk> {
         match &self.notebook {
-            Some(nb) => nb.map.spans.iter().map(|s| s.range).collect(),
-            None => top_level_statements(&self.python),
+            Some(nb) => nb
+                .map
+                .spans
+                .iter()
+                .enumerate()
+                .flat_map(|(part, s)| {
+                    top_level_statements(s.range.slice(&self.python))
+                        .into_iter()
+                        .map(move |r| PythonChunk {
+                            range: r.offset(s.range.start),
+                            part,
+                        })
+                })
+                .collect(),
+            None => top_level_statements(&self.python)
+                .into_iter()
+                .map(|range| PythonChunk { range, part: 0 })
+                .collect(),
         }
-    }
-
-    /// Whether consecutive chunks may be parsed as one text: a script's statements can, a
-    /// notebook's cells cannot (an unclosed bracket in one cell must not swallow the next).
-    pub fn chunks_join(&self) -> bool {
-        self.notebook.is_none()
     }
 }

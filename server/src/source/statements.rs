@@ -9,45 +9,57 @@
 
 use crate::text::TextRange;
 
-/// Splits `text` into consecutive ranges, each holding one or more whole top-level statements
-/// with the comments and blank lines that follow them. The ranges cover the text from start to
-/// end without gaps, so parsing each one and shifting its facts gives the facts of the whole.
+/// Finds the top-level statements of `text`, in order. Each range runs from the first line of
+/// a statement to the end of its last line of code; the comments and blank lines between two
+/// statements belong to neither (a notebook exported as a script keeps whole markdown cells,
+/// images included, in comments). Parsing each range and shifting its facts gives the facts of
+/// the whole text.
 pub fn top_level_statements(text: &str) -> Vec<TextRange> {
     let bytes = text.as_bytes();
     let mut ranges = Vec::new();
-    let mut start = 0;
+    let mut start = None;
+    // The end of the last line that held code (or part of a string or bracket).
+    let mut code_end = 0;
     let mut scan = Scanner::default();
     let mut line_start = 0;
     // Whether the last top-level line that began a statement was a decorator, which must stay
     // with the definition it decorates.
     let mut after_decorator = false;
     while line_start < bytes.len() {
-        let line_end = memchr_newline(bytes, line_start);
-        let at_statement_boundary = scan.between_statements();
+        let line_end = next_line_start(bytes, line_start);
         let line = &bytes[line_start..line_end];
-        if at_statement_boundary {
-            match line.first() {
-                Some(b' ' | b'\t' | b'\x0c' | b'#' | b'\r' | b'\n') | None => {}
-                Some(_) => {
-                    if line_start > start && !after_decorator && !continues_compound(line) {
-                        ranges.push(TextRange::new(start, line_start));
-                        start = line_start;
-                    }
-                    after_decorator = line[0] == b'@';
+        let inside = !scan.between_statements();
+        let first_code = line
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\x0c' | b'\r' | b'\n'));
+        let is_code = inside || first_code.is_some_and(|i| line[i] != b'#');
+        if !inside && first_code == Some(0) && line[0] != b'#' {
+            let continues = after_decorator || continues_compound(line);
+            if !continues {
+                if let Some(s) = start {
+                    ranges.push(TextRange::new(s, code_end));
                 }
+                start = Some(line_start);
             }
+            after_decorator = line[0] == b'@';
+        } else if is_code && start.is_none() {
+            // Indented code before any statement: an error the parser reports; it is kept.
+            start = Some(line_start);
         }
         scan.feed(line);
+        if is_code {
+            code_end = line_end;
+        }
         line_start = line_end;
     }
-    if start < bytes.len() || ranges.is_empty() {
-        ranges.push(TextRange::new(start, bytes.len()));
+    if let Some(s) = start {
+        ranges.push(TextRange::new(s, code_end.max(s)));
     }
     ranges
 }
 
 /// The offset just past the next `\n` at or after `from`, or the end of the text.
-fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+fn next_line_start(bytes: &[u8], from: usize) -> usize {
     bytes[from..]
         .iter()
         .position(|&b| b == b'\n')
@@ -139,25 +151,20 @@ mod tests {
     }
 
     #[test]
-    fn one_piece_per_top_level_statement_with_its_trailing_comments() {
+    fn one_piece_per_top_level_statement_without_the_comments_between() {
         assert_eq!(
-            pieces("import a\n# note\n\nx = 1\ndef f():\n    return 2\n\nf()\n"),
-            vec![
-                "import a\n# note\n\n",
-                "x = 1\n",
-                "def f():\n    return 2\n\n",
-                "f()\n"
-            ]
+            pieces("import a\n# note\n\nx = 1\ndef f():\n    # inside\n    return 2\n\n    # after\n\nf()  # call\n# end\n"),
+            vec!["import a\n", "x = 1\n", "def f():\n    # inside\n    return 2\n", "f()  # call\n"]
         );
     }
 
     #[test]
     fn never_splits_inside_strings_brackets_or_continuations() {
-        let text = "s = \"\"\"\nimport x\n\"\"\"\nt = (\n1)\nu = 1 + \\\n2\nv = '#('\nw = 1\n";
+        let text = "s = \"\"\"\nimport x\n\n# not a comment\n\"\"\"\nt = (\n1)\nu = 1 + \\\n2\nv = '#('\nw = 1\n";
         assert_eq!(
             pieces(text),
             vec![
-                "s = \"\"\"\nimport x\n\"\"\"\n",
+                "s = \"\"\"\nimport x\n\n# not a comment\n\"\"\"\n",
                 "t = (\n1)\n",
                 "u = 1 + \\\n2\n",
                 "v = '#('\n",
@@ -181,11 +188,13 @@ mod tests {
     }
 
     #[test]
-    fn escaped_quotes_and_empty_text() {
+    fn escaped_quotes_indented_starts_and_empty_text() {
         assert_eq!(
             pieces("a = 'it\\'s'\nb = 2"),
             vec!["a = 'it\\'s'\n", "b = 2"]
         );
-        assert_eq!(pieces(""), vec![""]);
+        assert_eq!(pieces("  x = 1\ny = 2\n"), vec!["  x = 1\n", "y = 2\n"]);
+        assert!(pieces("").is_empty());
+        assert!(pieces("# only a comment\n\n").is_empty());
     }
 }
