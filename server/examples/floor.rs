@@ -3,6 +3,10 @@
 //! `cargo build --release --example floor && target/release/examples/floor ../shared/corpus`
 
 use rayon::prelude::*;
+
+/// The same allocator as the tunelint binary, so that the ratio measures work, not allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 
 fn main() {

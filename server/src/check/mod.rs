@@ -142,8 +142,9 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let last_run = last_run_versions(doc, ctx.display_path, ctx.path);
     let usage = Usage::new(&facts, doc, &declarations);
     let output_lines = symptoms::collect_lines(doc);
+    let symptom_hits = symptoms::SymptomHits::scan(&output_lines, ctx.kb);
     let mut findings = Vec::new();
-    for advisory in &ctx.kb.advisories {
+    for (advisory, hits) in ctx.kb.advisories.iter().zip(&symptom_hits) {
         matching::match_advisory(
             advisory,
             doc,
@@ -156,6 +157,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
         );
         symptoms::match_symptoms(
             advisory,
+            hits,
             doc,
             &usage,
             &declarations,

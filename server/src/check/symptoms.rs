@@ -7,7 +7,7 @@ use super::usage::Usage;
 use super::CheckContext;
 use crate::evidence::{EvidenceKind, VersionFact};
 use crate::finding::{Finding, Severity};
-use crate::kb::{Advisory, BenignKind, Symptom};
+use crate::kb::{Advisory, BenignKind, KnowledgeBase, Symptom};
 use crate::outputs::output_lines;
 use crate::source::{Document, SourceKind};
 use crate::syntax::{Call, Literal};
@@ -26,6 +26,40 @@ enum Verdict {
     CannotTell(String),
 }
 
+/// For one advisory, the output lines each of its symptoms matches, found for all advisories
+/// at once with the knowledge base's symptom set.
+pub(super) struct SymptomHits {
+    /// Line indexes per symptom of the advisory.
+    per_symptom: Vec<Vec<usize>>,
+}
+
+impl SymptomHits {
+    /// Scans every line once and sorts the hits by advisory.
+    pub(super) fn scan(lines: &[Line], kb: &KnowledgeBase) -> Vec<SymptomHits> {
+        let mut hits: Vec<SymptomHits> = kb
+            .advisories
+            .iter()
+            .map(|a| SymptomHits {
+                per_symptom: vec![Vec::new(); a.symptoms.len()],
+            })
+            .collect();
+        if lines.is_empty() {
+            return hits;
+        }
+        let index = kb.symptom_index();
+        for (i, line) in lines.iter().enumerate() {
+            for (advisory, symptom) in index.matches(&kb.advisories, line.text) {
+                hits[advisory].per_symptom[symptom].push(i);
+            }
+        }
+        hits
+    }
+
+    fn lines(&self, symptom: usize) -> &[usize] {
+        self.per_symptom.get(symptom).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// One output line to test, with the place a finding about it goes.
 pub(super) struct Line<'a> {
     text: &'a str,
@@ -37,6 +71,7 @@ pub(super) struct Line<'a> {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn match_symptoms(
     advisory: &Advisory,
+    hits: &SymptomHits,
     doc: &Document,
     usage: &Usage,
     declarations: &[Declaration],
@@ -51,13 +86,9 @@ pub(super) fn match_symptoms(
     if lines.is_empty() {
         return;
     }
-    for symptom in &advisory.symptoms {
+    for (index, symptom) in advisory.symptoms.iter().enumerate() {
         let regex = symptom.pattern.regex();
-        for line in lines {
-            // `is_match` runs the literal prefilter only; captures are computed for hits.
-            if !regex.is_match(line.text) {
-                continue;
-            }
+        for line in hits.lines(index).iter().map(|&i| &lines[i]) {
             let Some(caps) = regex.captures(line.text) else {
                 continue;
             };

@@ -9,6 +9,7 @@ mod advisory;
 mod examples;
 mod pattern;
 mod schema;
+mod symptom_index;
 
 pub use advisory::{
     Advisory, Benign, BenignKind, CallPattern, Case, FixKind, FixTemplate, GitPlacement, Matcher,
@@ -17,6 +18,7 @@ pub use advisory::{
 pub use examples::{example_document, run_example};
 pub use pattern::Pattern;
 pub use schema::{ExampleCell, ExampleSpec, Expectation};
+pub use symptom_index::SymptomIndex;
 
 use crate::finding::Severity;
 
@@ -30,6 +32,7 @@ pub static EMBEDDED: &[(&str, &str)] =
 pub struct KnowledgeBase {
     pub advisories: Vec<Advisory>,
     needles: std::sync::OnceLock<Vec<String>>,
+    symptoms: std::sync::OnceLock<SymptomIndex>,
 }
 
 /// An advisory file that could not be loaded.
@@ -88,6 +91,13 @@ impl KnowledgeBase {
         self.advisories
             .iter()
             .find(|a| a.id.eq_ignore_ascii_case(id))
+    }
+
+    /// All symptom patterns as one set, built on first use (a run without saved outputs or logs
+    /// never pays for it).
+    pub fn symptom_index(&self) -> &SymptomIndex {
+        self.symptoms
+            .get_or_init(|| SymptomIndex::new(&self.advisories))
     }
 
     /// Words at least one of which appears in any code an advisory can match: `import`, loader
