@@ -13,7 +13,6 @@ use crate::render::{
 use crate::source::SourceKind;
 use crate::text::TextRange;
 use crate::workspace::{load_bytes, load_file, Overrides, Workspace};
-use rayon::prelude::*;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -90,10 +89,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     }
 
     let fix_mode = args.fix || args.diff;
-    let mut reports: Vec<FileReport> = files
-        .par_iter()
-        .map(|path| check_file(path, &workspace, &kb))
-        .collect();
+    let mut reports = largest_first_in_parallel(&files, |path| check_file(path, &workspace, &kb));
     if stdin_mode {
         let name = args
             .stdin_filename
@@ -257,6 +253,37 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Reads and analyses one file.
+/// Runs `check` on every file on every thread, taking the largest files first: a large notebook
+/// that starts last would leave the other threads idle while it finishes alone.
+fn largest_first_in_parallel(
+    files: &[PathBuf],
+    check: impl Fn(&Path) -> FileReport + Sync,
+) -> Vec<FileReport> {
+    let mut order: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (std::fs::metadata(f).map_or(0, |m| m.len()), i))
+        .collect();
+    order.sort_by(|a, b| b.cmp(a));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::with_capacity(files.len()));
+    rayon::broadcast(|_| loop {
+        let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(&(_, i)) = order.get(taken) else {
+            break;
+        };
+        let report = check(&files[i]);
+        done.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((i, report));
+    });
+    let mut done = done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, report)| report).collect()
+}
+
 pub fn check_file(path: &Path, workspace: &Workspace, kb: &KnowledgeBase) -> FileReport {
     let display = workspace.display(path);
     match load_file(path) {
