@@ -89,7 +89,12 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     }
 
     let fix_mode = args.fix || args.diff;
-    let mut reports = largest_first_in_parallel(&files, |path| check_file(path, &workspace, &kb));
+    let keep_raw = fix_mode || matches!(args.format, OutputFormat::Github | OutputFormat::Sarif);
+    let mut reports = largest_first_in_parallel(&files, |path| {
+        let mut report = check_file(path, &workspace, &kb);
+        report.release_texts(keep_raw);
+        report
+    });
     if stdin_mode {
         let name = args
             .stdin_filename

@@ -1,23 +1,22 @@
-//! Every symptom pattern of a knowledge base in one `RegexSet`, so that each saved output or
-//! log line is scanned once for all of them instead of once per pattern, behind a literal
-//! prefilter: almost every line of a training log matches no pattern, and the literals every
-//! match must start with rule most of them out at memchr speed.
+//! Finds which symptom patterns can match an output line without trying every pattern on
+//! every line. Almost every line of a training log matches none; each pattern's required
+//! literals (the text every match starts or ends with) go into one Aho-Corasick automaton, a
+//! line is scanned once for all of them, and only the patterns whose literal it contains are
+//! run. A pattern's regex is compiled only when a line first contains its literal, so a run
+//! pays for the few patterns its outputs can match.
 
 use super::Advisory;
-use aho_corasick::AhoCorasick;
-use regex::RegexSet;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 /// Which symptoms (advisory index, symptom index) can match a line.
 #[derive(Clone, Debug)]
 pub struct SymptomIndex {
     owners: Vec<(usize, usize)>,
-    /// `None` when the combined set cannot be built (a size limit); each pattern is then tried
-    /// on its own.
-    set: Option<RegexSet>,
-    /// Every literal some match must start (or end) with; a line with none of them can only
-    /// match the `unfiltered` patterns, which have no such literals.
-    prefilter: Option<AhoCorasick>,
+    /// All required literals; literal `i` belongs to pattern `literal_owner[i]`.
+    literals: Option<AhoCorasick>,
+    literal_owner: Vec<usize>,
+    /// Patterns without usable literals, tried on every line.
     unfiltered: Vec<usize>,
 }
 
@@ -31,47 +30,47 @@ impl SymptomIndex {
                 sources.push(symptom.pattern.as_str());
             }
         }
-        let set = RegexSet::new(&sources).ok();
-        let (literals, unfiltered) = required_literals(&sources);
-        let prefilter = AhoCorasick::new(literals).ok();
+        let (literals, mut unfiltered) = required_literals(&sources);
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(literals.iter().map(|(l, _)| l))
+            .ok();
+        if automaton.is_none() {
+            // Too many literals for the automaton: every pattern is tried on every line.
+            unfiltered = (0..owners.len()).collect();
+        }
         SymptomIndex {
             owners,
-            set,
-            prefilter,
+            literals: automaton,
+            literal_owner: literals.iter().map(|&(_, owner)| owner).collect(),
             unfiltered,
         }
     }
 
     /// The symptoms whose pattern matches `line`, in knowledge-base order.
     pub fn matches(&self, advisories: &[Advisory], line: &str) -> Vec<(usize, usize)> {
-        if self.prefilter.as_ref().is_some_and(|p| !p.is_match(line)) {
-            return self
-                .unfiltered
-                .iter()
-                .map(|&i| self.owners[i])
-                .filter(|&(a, s)| advisories[a].symptoms[s].pattern.is_match(line))
-                .collect();
+        let mut candidates: Vec<usize> = self.unfiltered.clone();
+        if let Some(automaton) = &self.literals {
+            candidates.extend(
+                automaton
+                    .find_overlapping_iter(line)
+                    .map(|m| self.literal_owner[m.pattern().as_usize()]),
+            );
+            candidates.sort_unstable();
+            candidates.dedup();
         }
-        match &self.set {
-            Some(set) => set
-                .matches(line)
-                .into_iter()
-                .map(|i| self.owners[i])
-                .collect(),
-            None => self
-                .owners
-                .iter()
-                .copied()
-                .filter(|&(a, s)| advisories[a].symptoms[s].pattern.is_match(line))
-                .collect(),
-        }
+        candidates
+            .into_iter()
+            .map(|i| self.owners[i])
+            .filter(|&(a, s)| advisories[a].symptoms[s].pattern.is_match(line))
+            .collect()
     }
 }
 
 /// The literals one of which every match of a pattern starts (or, failing that, ends) with,
 /// for all patterns that have a finite set of them of at least three bytes; and the indexes of
 /// the patterns that have none, which a line is always tried against.
-fn required_literals(sources: &[&str]) -> (Vec<Vec<u8>>, Vec<usize>) {
+fn required_literals(sources: &[&str]) -> (Vec<(Vec<u8>, usize)>, Vec<usize>) {
     let mut literals = Vec::new();
     let mut unfiltered = Vec::new();
     for (index, source) in sources.iter().enumerate() {
@@ -94,7 +93,7 @@ fn required_literals(sources: &[&str]) -> (Vec<Vec<u8>>, Vec<usize>) {
                 })
             });
         match usable {
-            Some(found) => literals.extend(found),
+            Some(found) => literals.extend(found.into_iter().map(|l| (l, index))),
             None => unfiltered.push(index),
         }
     }
@@ -110,8 +109,7 @@ mod tests {
     fn the_set_finds_what_each_pattern_finds() {
         let kb = KnowledgeBase::embedded();
         let index = SymptomIndex::new(&kb.advisories);
-        assert!(index.set.is_some(), "the embedded patterns fit in one set");
-        assert!(index.prefilter.is_some());
+        assert!(index.literals.is_some());
         assert!(
             index.unfiltered.len() <= 2,
             "most embedded patterns have literals for the prefilter"
@@ -135,7 +133,10 @@ mod tests {
     fn patterns_without_literals_are_tried_on_every_line() {
         let (literals, unfiltered) =
             required_literals(&["^Unsloth (?P<v>\\d+)", "\\d+ layers", "^\\s*\\w+ \\(\\w\\)"]);
-        assert_eq!(literals, vec![b"Unsloth ".to_vec(), b" layers".to_vec()]);
+        assert_eq!(
+            literals,
+            vec![(b"Unsloth ".to_vec(), 0), (b" layers".to_vec(), 1)]
+        );
         assert_eq!(unfiltered, vec![2]);
     }
 

@@ -34,6 +34,19 @@ pub struct Position {
 }
 
 impl FileReport {
+    /// Lets go of the texts a report no longer needs once its findings are known, so that a
+    /// run over many files holds only what it will print: a file without findings needs
+    /// neither text, and the raw bytes of a readable file are needed only to fix it or to map
+    /// notebook positions to lines of its JSON (`keep_raw`).
+    pub fn release_texts(&mut self, keep_raw: bool) {
+        if self.findings.is_empty() {
+            self.doc = None;
+            self.raw = String::new();
+        } else if !keep_raw && self.doc.is_some() {
+            self.raw = String::new();
+        }
+    }
+
     /// The cell (1-based) and the position inside it, or the position in the file.
     pub fn position(&self, offset: usize) -> (Option<usize>, Position) {
         match &self.doc {
