@@ -20,7 +20,7 @@ use crate::declared::DeclaredFile;
 use crate::evidence::{Environment, Location, VersionFact};
 use crate::finding::Finding;
 use crate::kb::KnowledgeBase;
-use crate::source::{Document, PythonChunk};
+use crate::source::{import_statements, Document, PythonChunk};
 use crate::syntax::PythonFacts;
 use crate::text::TextRange;
 use std::collections::BTreeMap;
@@ -76,13 +76,40 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
     ) {
         return facts;
     }
-    let chunks = doc.python_chunks();
-    let relevant =
-        |text: &str| needles.is_none_or(|n| n.iter().any(|needle| text.contains(needle.as_str())));
-    let (parsed, skipped): (Vec<PythonChunk>, Vec<PythonChunk>) = chunks
-        .into_iter()
-        .partition(|chunk| relevant(chunk.range.slice(&doc.python)));
+    let mut parsed = Vec::new();
+    let mut skipped = Vec::new();
+    // Chunks that name `import` and nothing else: only their import statements are parsed,
+    // each on its own (two of them inside a function are not one text).
+    let mut import_only = Vec::new();
+    let mut import_statements_found = Vec::new();
+    for chunk in doc.python_chunks() {
+        let text = chunk.range.slice(&doc.python);
+        let Some(needles) = needles else {
+            parsed.push(chunk);
+            continue;
+        };
+        let names = |needle: &&String| text.contains(needle.as_str());
+        if needles
+            .iter()
+            .filter(|n| *n != IMPORT_NEEDLE)
+            .any(|n| names(&n))
+        {
+            parsed.push(chunk);
+        } else if !text.contains(IMPORT_NEEDLE) {
+            skipped.push(chunk);
+        } else if let Some(imports) = import_statements(text) {
+            import_statements_found
+                .extend(imports.into_iter().map(|r| r.offset(chunk.range.start)));
+            import_only.push(chunk);
+        } else {
+            parsed.push(chunk);
+        }
+    }
     extract_chunks(doc, &parsed, &mut facts);
+    for range in import_statements_found {
+        facts.extend(crate::syntax::extract(range.slice(&doc.python)).offset(range.start));
+    }
+    facts.sort_by_position();
     let variables: Vec<String> = facts
         .calls
         .iter()
@@ -99,18 +126,24 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
         })
         .collect();
     if !variables.is_empty() {
-        let naming: Vec<PythonChunk> = skipped
-            .into_iter()
-            .filter(|chunk| {
-                let text = chunk.range.slice(&doc.python);
-                variables.iter().any(|v| text.contains(v.as_str()))
-            })
-            .collect();
+        let names_a_variable = |chunk: &PythonChunk| {
+            let text = chunk.range.slice(&doc.python);
+            variables.iter().any(|v| text.contains(v.as_str()))
+        };
+        let naming: Vec<PythonChunk> = skipped.into_iter().filter(names_a_variable).collect();
         extract_chunks(doc, &naming, &mut facts);
+        // An import-only chunk gave its imports already; only its assignments are new.
+        let mut more = PythonFacts::default();
+        let naming: Vec<PythonChunk> = import_only.into_iter().filter(names_a_variable).collect();
+        extract_chunks(doc, &naming, &mut more);
+        facts.assignments.extend(more.assignments);
         facts.sort_by_position();
     }
     facts
 }
+
+/// The needle every import statement holds; `KnowledgeBase::code_needles` always includes it.
+const IMPORT_NEEDLE: &str = "import";
 
 /// Statements of one part closer than this are parsed as one text: the comments between them
 /// cost the parser less than a parse of its own.

@@ -58,6 +58,49 @@ pub fn top_level_statements(text: &str) -> Vec<TextRange> {
     ranges
 }
 
+/// The import statements of `text` at any depth (`import a`, `from a import (b, c)` inside a
+/// function, a class or an `if`), as ranges from their keyword to the end of their logical
+/// line; `None` when some `import` in the text lies outside them (in a comment, a string, or a
+/// statement such as `x = 1; import y`), so that a caller can fall back to parsing the text.
+pub fn import_statements(text: &str) -> Option<Vec<TextRange>> {
+    let bytes = text.as_bytes();
+    let mut ranges: Vec<TextRange> = Vec::new();
+    let mut scan = Scanner::default();
+    let mut open: Option<usize> = None;
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let line_end = next_line_start(bytes, line_start);
+        let line = &bytes[line_start..line_end];
+        if scan.between_statements() {
+            let indent = line
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\x0c'))
+                .unwrap_or(line.len());
+            let rest = &line[indent..];
+            if starts_with_keyword(rest, b"import") || starts_with_keyword(rest, b"from") {
+                open = Some(line_start + indent);
+            }
+        }
+        scan.feed(line);
+        if let Some(start) = open.filter(|_| scan.between_statements()) {
+            ranges.push(TextRange::new(start, line_end));
+            open = None;
+        }
+        line_start = line_end;
+    }
+    let inside = |at: usize| ranges.iter().any(|r| r.start <= at && at < r.end);
+    text.match_indices("import")
+        .all(|(at, _)| inside(at))
+        .then_some(ranges)
+}
+
+fn starts_with_keyword(text: &[u8], keyword: &[u8]) -> bool {
+    text.starts_with(keyword)
+        && text
+            .get(keyword.len())
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'(' | b'\\'))
+}
+
 /// The offset just past the next `\n` at or after `from`, or the end of the text.
 fn next_line_start(bytes: &[u8], from: usize) -> usize {
     bytes[from..]
@@ -185,6 +228,31 @@ mod tests {
                 "elsewhere = 1\n"
             ]
         );
+    }
+
+    #[test]
+    fn import_statements_at_any_depth() {
+        let text = "@app.cell\ndef _():\n    import marimo as mo\n    from a.b import (\n        c,\n        d)\n    x = mo.md('hi')\n    return\n";
+        let found: Vec<&str> = import_statements(text)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.slice(text))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "import marimo as mo\n",
+                "from a.b import (\n        c,\n        d)\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_import_outside_an_import_statement_means_parse_it_all() {
+        assert!(import_statements("if x:\n    # import later\n    pass\n").is_none());
+        assert!(import_statements("x = 1; import os\n").is_none());
+        assert!(import_statements("s = '''\nimport os\n'''\n").is_none());
+        assert_eq!(import_statements("from_x = 1\n"), Some(vec![]));
     }
 
     #[test]
