@@ -68,6 +68,22 @@ pub(super) fn match_versions(
     })
 }
 
+/// The last run's versions split by the cell whose outputs printed them: saved outputs can
+/// come from different runs, and only versions one cell printed are known to have been in the
+/// same run. Computed once per document, not once per advisory.
+pub(super) fn runs_by_cell(
+    last_run: &BTreeMap<String, VersionFact>,
+) -> Vec<BTreeMap<String, VersionFact>> {
+    let mut runs: BTreeMap<Option<usize>, BTreeMap<String, VersionFact>> = BTreeMap::new();
+    for (package, fact) in last_run {
+        let cell = fact.location.as_ref().and_then(|l| l.cell);
+        runs.entry(cell)
+            .or_default()
+            .insert(package.clone(), fact.clone());
+    }
+    runs.into_values().collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn match_advisory(
     advisory: &Advisory,
@@ -76,6 +92,7 @@ pub(super) fn match_advisory(
     declarations: &[Declaration],
     next_run: &BTreeMap<String, VersionFact>,
     last_run: &BTreeMap<String, VersionFact>,
+    last_runs: &[BTreeMap<String, VersionFact>],
     ctx: &CheckContext,
     findings: &mut Vec<Finding>,
 ) {
@@ -93,20 +110,9 @@ pub(super) fn match_advisory(
         // Saved outputs can come from different runs; only versions printed by one cell's
         // outputs are known to have been in the same run.
         match_versions(advisory, next_run).or_else(|| {
-            let mut cells: Vec<Option<usize>> = last_run
-                .values()
-                .map(|f| f.location.as_ref().and_then(|l| l.cell))
-                .collect();
-            cells.sort();
-            cells.dedup();
-            cells.into_iter().find_map(|cell| {
-                let same_run: BTreeMap<String, VersionFact> = last_run
-                    .iter()
-                    .filter(|(_, f)| f.location.as_ref().and_then(|l| l.cell) == cell)
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                match_versions(advisory, &same_run)
-            })
+            last_runs
+                .iter()
+                .find_map(|run| match_versions(advisory, run))
         })
     };
     let Some(scenario) = scenario else { return };

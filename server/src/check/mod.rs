@@ -176,6 +176,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let usage = Usage::new(&facts, doc, &declarations);
     let output_lines = symptoms::collect_lines(doc);
     let symptom_hits = symptoms::SymptomHits::scan(&output_lines, ctx.kb);
+    let last_runs = matching::runs_by_cell(&last_run);
     let mut findings = Vec::new();
     for (advisory, hits) in ctx.kb.advisories.iter().zip(&symptom_hits) {
         matching::match_advisory(
@@ -185,6 +186,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             &declarations,
             &next_run,
             &last_run,
+            &last_runs,
             ctx,
             &mut findings,
         );
