@@ -133,6 +133,17 @@ impl Notebook {
         Notebook::parse_value(bytes)
     }
 
+    /// [`Notebook::parse`] for text already known to be UTF-8, which the JSON reader then need
+    /// not check again string by string.
+    pub fn parse_text(text: &str) -> Result<Notebook, NotebookError> {
+        if let Ok(fast) = serde_json::from_str::<typed::RawNotebook>(text) {
+            if let Some(cells) = fast.into_cells() {
+                return Ok(Notebook::from_cells(cells));
+            }
+        }
+        Notebook::parse_value(text.as_bytes())
+    }
+
     fn parse_value(bytes: &[u8]) -> Result<Notebook, NotebookError> {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| NotebookError {
             message: format!("not valid JSON: {}", strip_position(&e.to_string())),

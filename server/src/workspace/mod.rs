@@ -58,7 +58,7 @@ pub fn load_bytes(kind: SourceKind, bytes: Vec<u8>) -> LoadedFile {
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
     if kind == SourceKind::Notebook {
-        return match Notebook::parse(raw.as_bytes()) {
+        return match Notebook::parse_text(&raw) {
             Ok(nb) => LoadedFile {
                 kind,
                 doc: Some(Document::from_notebook(nb)),
