@@ -609,10 +609,10 @@ fn move_import_first(
         return None;
     }
     // Only a statement alone on its line(s) can be moved safely.
-    let line = doc.lines.line_of(target.range.start);
-    let line_start = doc.lines.line_start(line);
-    let end_line = doc.lines.line_of(target.range.end);
-    let line_end = doc.lines.line_range(end_line, &doc.text).end;
+    let line = doc.lines().line_of(target.range.start);
+    let line_start = doc.lines().line_start(line);
+    let end_line = doc.lines().line_of(target.range.end);
+    let line_end = doc.lines().line_range(end_line, &doc.text).end;
     if doc.text[line_start..target.range.start].trim() != ""
         || doc.text[target.range.end..line_end]
             .trim_start()
@@ -624,7 +624,9 @@ fn move_import_first(
     {
         return None;
     }
-    let first_line_start = doc.lines.line_start(doc.lines.line_of(first.range.start));
+    let first_line_start = doc
+        .lines()
+        .line_start(doc.lines().line_of(first.range.start));
     if doc.text[first_line_start..first.range.start].trim() != "" {
         return None;
     }

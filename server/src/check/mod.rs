@@ -303,7 +303,7 @@ pub fn location_in(
             }
         }
         None => {
-            let lc = doc.lines.line_col_chars(range.start, &doc.text);
+            let lc = doc.lines().line_col_chars(range.start, &doc.text);
             Location {
                 path: path.to_path_buf(),
                 range,
@@ -322,6 +322,6 @@ pub fn describe_place(doc: &Document, range: crate::text::TextRange) -> String {
             Some((cell, lc)) => format!("cell {cell}, line {}", lc.line + 1),
             None => "the notebook".into(),
         },
-        None => format!("line {}", doc.lines.line_of(range.start) + 1),
+        None => format!("line {}", doc.lines().line_of(range.start) + 1),
     }
 }

@@ -60,7 +60,7 @@ fn parse(doc: &Document) -> Vec<Suppression> {
             continue;
         }
         out.push(Suppression {
-            line: doc.lines.line_of(at),
+            line: doc.lines().line_of(at),
             file_wide,
             codes,
         });
@@ -78,7 +78,7 @@ pub(super) fn apply_suppressions(doc: &Document, kb: &KnowledgeBase, findings: &
         s.codes.is_empty() || s.codes.iter().any(|(c, _)| c.eq_ignore_ascii_case(code))
     };
     findings.retain(|f| {
-        let line = doc.lines.line_of(f.range.start);
+        let line = doc.lines().line_of(f.range.start);
         !suppressions
             .iter()
             .any(|s| (s.file_wide || s.line == line) && matches(s, &f.code))

@@ -227,8 +227,8 @@ fn ignore_action(
     if data.start > text.len() {
         return None;
     }
-    let line = job.doc.lines.line_of(data.start);
-    let line_range = job.doc.lines.line_range(line, text);
+    let line = job.doc.lines().line_of(data.start);
+    let line_range = job.doc.lines().line_range(line, text);
     let line_text = line_range.slice(text);
     let edit = if let Some(at) = line_text.find("# tunelint: ignore[") {
         let close = line_text[at..].find(']')? + at;

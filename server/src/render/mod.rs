@@ -62,7 +62,7 @@ impl FileReport {
                     None => (None, Position { line: 1, column: 1 }),
                 },
                 None => {
-                    let lc = doc.lines.line_col_chars(offset, &doc.text);
+                    let lc = doc.lines().line_col_chars(offset, &doc.text);
                     (
                         None,
                         Position {

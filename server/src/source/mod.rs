@@ -82,7 +82,8 @@ pub struct Document {
     pub text: String,
     /// `text` with magics and shell lines blanked, byte for byte the same length.
     pub python: String,
-    pub lines: LineIndex,
+    /// Built on first use: most documents of a run have no finding to place.
+    lines: std::sync::OnceLock<LineIndex>,
     /// Present for notebooks.
     pub notebook: Option<Notebook>,
     /// Shell lines found in the text (notebook `!` and `%pip` lines, `%%bash` bodies).
@@ -93,7 +94,7 @@ impl Document {
     /// A script or dependency file: the text is its own Python view (dependency files are never
     /// parsed as Python, so their view is unused).
     pub fn from_text(kind: SourceKind, text: String) -> Document {
-        let lines = LineIndex::new(&text);
+        let lines = std::sync::OnceLock::new();
         if kind == SourceKind::Script {
             // IPython syntax in a script (an exported notebook, or the virtual document an
             // editor builds from one) is masked and its shell lines read, as in a notebook cell.
@@ -121,7 +122,7 @@ impl Document {
 
     /// A notebook from its cells.
     pub fn from_notebook(notebook: Notebook) -> Document {
-        let lines = LineIndex::new(&notebook.text);
+        let lines = std::sync::OnceLock::new();
         Document {
             kind: SourceKind::Notebook,
             text: notebook.text.clone(),
@@ -130,6 +131,11 @@ impl Document {
             shell_lines: notebook.shell_lines.clone(),
             notebook: Some(notebook),
         }
+    }
+
+    /// The line index of `text`.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// The document's top-level Python statements, in order, each tagged with the part (code
