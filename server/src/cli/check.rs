@@ -1,7 +1,6 @@
 //! `tunelint check`: walk, read, analyse in parallel, fix, render, and choose the exit code.
 
 use super::{load_kb, CheckArgs, FailLevel, OutputFormat};
-use crate::check::{analyze, CheckContext};
 use crate::evidence::Environment;
 use crate::finding::{codes, Finding, Severity};
 use crate::fix::{apply_fixes, rewrite_notebook, FixOutcome};
@@ -331,20 +330,10 @@ fn finish(
     if let Some(p) = loaded.problem {
         findings.push(p);
     }
-    let dir = parent_dir(path);
     if let Some(doc) = &loaded.doc {
-        let env = workspace.environment_for(dir);
-        let project = workspace.project_files_for(dir);
-        let ctx = CheckContext {
-            display_path: &display,
-            path,
-            env: &env,
-            project: &project,
-            kb,
-        };
-        findings.extend(analyze(doc, &ctx).findings);
+        findings.extend(workspace.analyze(path, doc, None, kb).findings);
     }
-    let config = workspace.config_for(dir);
+    let config = workspace.config_for(parent_dir(path));
     findings.retain(|f| config.allows(&f.code, path));
     FileReport {
         path: path.to_path_buf(),

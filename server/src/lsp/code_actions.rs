@@ -3,7 +3,7 @@
 //! (or a text edit for clients without it), "Ignore CODE on this line", and fix-all.
 
 use super::diagnostics::{DiagnosticData, EditData, FixData};
-use super::server::{run_analysis, snapshot, Job, State, FIX_ALL_KIND};
+use super::server::{snapshot, Job, State, FIX_ALL_KIND};
 use super::to_lsp;
 use crate::fix::Applicability;
 use crate::text::{LineIndex, TextRange};
@@ -260,13 +260,9 @@ fn ignore_action(
 /// Every safe fix in the document, as one edit.
 fn fix_all(job: Job) -> Option<CodeActionOrCommand> {
     let edits = {
-        let analysis = run_analysis(
-            &job.doc,
-            job.facts.clone(),
-            &job.path,
-            &job.workspace,
-            &job.kb,
-        );
+        let analysis = job
+            .workspace
+            .analyze(&job.path, &job.doc, job.facts.clone(), &job.kb);
         let mut edits: Vec<EditData> = Vec::new();
         for f in &analysis.findings {
             let Some(fix) = f

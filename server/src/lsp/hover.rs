@@ -2,7 +2,7 @@
 //! its kind and source, what the last run used, and the advisories about the package.
 
 use super::from_lsp;
-use super::server::{run_analysis, snapshot, State};
+use super::server::{snapshot, State};
 use super::to_lsp;
 use crate::install::parse_shell_line;
 use crate::text::{LineIndex, TextRange};
@@ -31,13 +31,9 @@ pub async fn hover(state: Arc<Mutex<State>>, params: HoverParams) -> Result<Opti
         let index = LineIndex::new(text);
         let offset = target.start + from_lsp::offset(text, &index, position, job.encoding);
         let (package, range) = package_at(&job.doc, &job.facts, offset)?;
-        let analysis = run_analysis(
-            &job.doc,
-            job.facts.clone(),
-            &job.path,
-            &job.workspace,
-            &job.kb,
-        );
+        let analysis = job
+            .workspace
+            .analyze(&job.path, &job.doc, job.facts.clone(), &job.kb);
         let mut md = format!("**{package}**");
         match analysis.next_run.get(&package) {
             Some(f) => md.push_str(&format!(

@@ -11,7 +11,6 @@ use super::documents::{read_saved_cells, CellDoc, NotebookDoc, TextDoc};
 use super::from_lsp::apply_change;
 use super::hover;
 use super::Encoding;
-use crate::check::{analyze_with_facts, python_facts, Analysis, CheckContext};
 use crate::kb::KnowledgeBase;
 use crate::source::{Document, SourceKind};
 use crate::workspace::{Overrides, Workspace};
@@ -194,29 +193,6 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panic".into())
 }
 
-/// Runs an analysis with the environment and project files for its document.
-pub(super) fn run_analysis(
-    doc: &Document,
-    facts: Option<crate::syntax::PythonFacts>,
-    path: &Path,
-    workspace: &Workspace,
-    kb: &KnowledgeBase,
-) -> Analysis {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let env = workspace.environment_for(dir);
-    let project = workspace.project_files_for(dir);
-    let display = workspace.display(path);
-    let ctx = CheckContext {
-        display_path: &display,
-        path,
-        env: &env,
-        project: &project,
-        kb,
-    };
-    let facts = facts.unwrap_or_else(|| python_facts(doc));
-    analyze_with_facts(doc, facts, &ctx)
-}
-
 /// What an opened text document is. A Python document is a script whatever its name: clients
 /// such as jupyterlab-lsp send a whole notebook as one Python text under the notebook's name
 /// (real notebooks arrive through `notebookDocument/*` instead).
@@ -272,7 +248,7 @@ impl Backend {
         } = job;
         let result = tokio::task::spawn_blocking(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_analysis(&doc, facts, &path, &workspace, &kb)
+                workspace.analyze(&path, &doc, facts, &kb)
             }));
             match outcome {
                 Ok(analysis) => {

@@ -1,12 +1,14 @@
 //! The workspace: reading files, finding configuration, project dependency files and the
 //! environment for each file (an edge module: it does IO, and caches what it read).
 
-use crate::check::ProjectFile;
+use crate::check::{analyze, analyze_with_facts, Analysis, CheckContext, ProjectFile};
 use crate::declared::{parse_pyproject, parse_requirements, ToolConfig};
 use crate::environment::{discover, EnvironmentRequest};
 use crate::evidence::Environment;
 use crate::finding::{codes, Finding, Severity};
+use crate::kb::KnowledgeBase;
 use crate::source::{Document, Notebook, SourceKind};
+use crate::syntax::PythonFacts;
 use crate::text::{LineCol, LineIndex, TextRange};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -177,6 +179,38 @@ impl Workspace {
     }
 
     /// The environment for files in `dir`.
+    /// Analyses `doc`, read from `path`, with the environment, project files and display name
+    /// that path has in this workspace: the one place the CLI and the language server build a
+    /// check's context. `facts` are the document's syntax facts when the caller holds them
+    /// already (the language server caches them per cell); otherwise only the statements an
+    /// advisory can match are parsed.
+    pub fn analyze(
+        &self,
+        path: &Path,
+        doc: &Document,
+        facts: Option<PythonFacts>,
+        kb: &KnowledgeBase,
+    ) -> Analysis {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let env = self.environment_for(dir);
+        let project = self.project_files_for(dir);
+        let display = self.display(path);
+        let ctx = CheckContext {
+            display_path: &display,
+            path,
+            env: &env,
+            project: &project,
+            kb,
+        };
+        match facts {
+            Some(facts) => analyze_with_facts(doc, facts, &ctx),
+            None => analyze(doc, &ctx),
+        }
+    }
+
     pub fn environment_for(&self, dir: &Path) -> Arc<Environment> {
         let config = self.config_for(dir);
         let key = config.file.clone();
