@@ -8,6 +8,7 @@
 use super::Advisory;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Hir, HirKind};
 
 /// Which symptoms (advisory index, symptom index) can match a line.
 #[derive(Clone, Debug)]
@@ -78,10 +79,19 @@ fn required_literals(sources: &[&str]) -> (Vec<(Vec<u8>, usize)>, Vec<usize>) {
             unfiltered.push(index);
             continue;
         };
-        let usable = [ExtractKind::Prefix, ExtractKind::Suffix]
+        // Every match of a pattern starts with one of its prefix literals and ends with one of
+        // its suffix literals; and every match of a concatenation holds a match of each part,
+        // so a part's prefix literals will do too (`^\s*PyTorch (?P<v>\S+)` has no usable
+        // prefix, but its part `PyTorch ` is a literal).
+        let parts: &[Hir] = match hir.kind() {
+            HirKind::Concat(parts) => parts,
+            _ => &[],
+        };
+        let usable = [(ExtractKind::Prefix, &hir), (ExtractKind::Suffix, &hir)]
             .into_iter()
-            .find_map(|kind| {
-                let mut seq = Extractor::new().kind(kind).extract(&hir);
+            .chain(parts.iter().map(|part| (ExtractKind::Prefix, part)))
+            .find_map(|(kind, hir)| {
+                let mut seq = Extractor::new().kind(kind).extract(hir);
                 seq.optimize_for_prefix_by_preference();
                 let found = seq.literals()?;
                 let usable = !found.is_empty() && found.iter().all(|l| l.len() >= 3);
@@ -111,8 +121,8 @@ mod tests {
         let index = SymptomIndex::new(&kb.advisories);
         assert!(index.literals.is_some());
         assert!(
-            index.unfiltered.len() <= 2,
-            "most embedded patterns have literals for the prefilter"
+            index.unfiltered.is_empty(),
+            "every embedded pattern has literals for the prefilter"
         );
         let line =
             "Unsloth 2024.7 patched 42 layers with 0 QKV layers, 0 O layers and 0 MLP layers.";
@@ -131,11 +141,19 @@ mod tests {
 
     #[test]
     fn patterns_without_literals_are_tried_on_every_line() {
-        let (literals, unfiltered) =
-            required_literals(&["^Unsloth (?P<v>\\d+)", "\\d+ layers", "^\\s*\\w+ \\(\\w\\)"]);
+        let (literals, unfiltered) = required_literals(&[
+            "^Unsloth (?P<v>\\d+)",
+            "\\d+ layers",
+            "^\\s*\\w+ \\(\\w\\)",
+            "^\\s*PyTorch (?P<v>\\S+)",
+        ]);
         assert_eq!(
             literals,
-            vec![(b"Unsloth ".to_vec(), 0), (b" layers".to_vec(), 1)]
+            vec![
+                (b"Unsloth ".to_vec(), 0),
+                (b" layers".to_vec(), 1),
+                (b"PyTorch ".to_vec(), 3)
+            ]
         );
         assert_eq!(unfiltered, vec![2]);
     }

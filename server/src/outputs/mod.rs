@@ -165,7 +165,8 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
                 );
             }
         }
-        if line.contains("+ ") {
+        // The pattern is anchored at `+`, so only lines starting with it can match.
+        if line.trim_start().starts_with("+ ") {
             if let Some(c) = p.uv_added.captures(line) {
                 push(version(&c[1], &c[2], "uv's install log"), line);
             }

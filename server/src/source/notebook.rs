@@ -125,31 +125,35 @@ impl Notebook {
     pub fn parse(bytes: &[u8]) -> Result<Notebook, NotebookError> {
         // The typed reader skips what tunelint never looks at (images, widget state) without
         // allocating it; anything unusual goes to the general reader, which explains problems.
-        if let Ok(fast) = serde_json::from_slice::<typed::RawNotebook>(bytes) {
-            if let Some(cells) = fast.into_cells() {
-                return Ok(Notebook::from_cells(cells));
-            }
-        }
-        Notebook::parse_value(bytes)
+        Notebook::from_typed(serde_json::from_slice::<typed::RawNotebook>(bytes))
+            .unwrap_or_else(|| Notebook::parse_value(bytes))
     }
 
     /// [`Notebook::parse`] for text already known to be UTF-8, which the JSON reader then need
     /// not check again string by string.
     pub fn parse_text(text: &str) -> Result<Notebook, NotebookError> {
-        if let Ok(fast) = serde_json::from_str::<typed::RawNotebook>(text) {
-            if let Some(cells) = fast.into_cells() {
-                return Ok(Notebook::from_cells(cells));
-            }
+        Notebook::from_typed(serde_json::from_str::<typed::RawNotebook>(text))
+            .unwrap_or_else(|| Notebook::parse_value(text.as_bytes()))
+    }
+
+    /// The typed reader's result, or `None` when the general reader must look: the JSON has a
+    /// shape the typed reader does not take, and the general reader explains what is wrong.
+    /// Broken JSON syntax is reported straight away; the general reader would stop at the same
+    /// place, after reading the whole file a second time.
+    fn from_typed(
+        read: Result<typed::RawNotebook, serde_json::Error>,
+    ) -> Option<Result<Notebook, NotebookError>> {
+        match read {
+            Ok(fast) => fast
+                .into_cells()
+                .map(|cells| Ok(Notebook::from_cells(cells))),
+            Err(e) if e.is_syntax() || e.is_eof() => Some(Err(invalid_json(&e))),
+            Err(_) => None,
         }
-        Notebook::parse_value(text.as_bytes())
     }
 
     fn parse_value(bytes: &[u8]) -> Result<Notebook, NotebookError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| NotebookError {
-            message: format!("not valid JSON: {}", strip_position(&e.to_string())),
-            line: e.line().max(1),
-            column: e.column().max(1),
-        })?;
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| invalid_json(&e))?;
         let at_start = |message: String| NotebookError {
             message,
             line: 1,
@@ -192,6 +196,14 @@ impl Notebook {
         let local = offset.saturating_sub(span.range.start).min(cell_text.len());
         let index = LineIndex::new(cell_text);
         Some((span.cell + 1, index.line_col_chars(local, cell_text)))
+    }
+}
+
+fn invalid_json(e: &serde_json::Error) -> NotebookError {
+    NotebookError {
+        message: format!("not valid JSON: {}", strip_position(&e.to_string())),
+        line: e.line().max(1),
+        column: e.column().max(1),
     }
 }
 
