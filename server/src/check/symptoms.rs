@@ -47,7 +47,16 @@ impl SymptomHits {
             return hits;
         }
         let index = kb.symptom_index();
+        // Most outputs hold no symptom's literal at all; one scan of the whole output rules out
+        // all of its lines at once.
+        let mut output_may_match = (std::ptr::null(), false);
         for (i, line) in lines.iter().enumerate() {
+            if output_may_match.0 != line.output.as_ptr() {
+                output_may_match = (line.output.as_ptr(), index.may_match(line.output));
+            }
+            if !output_may_match.1 {
+                continue;
+            }
             for (advisory, symptom) in index.matches(&kb.advisories, line.text) {
                 hits[advisory].per_symptom[symptom].push(i);
             }
@@ -63,6 +72,8 @@ impl SymptomHits {
 /// One output line to test, with the place a finding about it goes.
 pub(super) struct Line<'a> {
     text: &'a str,
+    /// The whole output (or log) the line is part of.
+    output: &'a str,
     /// For notebooks, the cell (0-based) whose output it is.
     cell: Option<usize>,
     anchor: TextRange,
@@ -195,6 +206,7 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
                     if !text.trim().is_empty() {
                         out.push(Line {
                             text,
+                            output: &output.text,
                             cell: Some(span.cell),
                             anchor,
                         });
@@ -210,6 +222,7 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
             let start = offset + (text.len() - shown.len());
             out.push(Line {
                 text: shown,
+                output: &doc.text,
                 cell: None,
                 anchor: TextRange::new(start, start + shown.len()),
             });

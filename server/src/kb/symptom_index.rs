@@ -48,6 +48,12 @@ impl SymptomIndex {
         }
     }
 
+    /// Whether any symptom can match some line of `text`: false when `text` holds none of the
+    /// required literals and every pattern has them.
+    pub fn may_match(&self, text: &str) -> bool {
+        !self.unfiltered.is_empty() || self.literals.as_ref().is_none_or(|a| a.is_match(text))
+    }
+
     /// The symptoms whose pattern matches `line`, in knowledge-base order.
     pub fn matches(&self, advisories: &[Advisory], line: &str) -> Vec<(usize, usize)> {
         let mut candidates: Vec<usize> = self.unfiltered.clone();
@@ -137,6 +143,8 @@ mod tests {
         assert!(index
             .matches(&kb.advisories, "{'loss': 1.2, 'epoch': 0.5}")
             .is_empty());
+        assert!(index.may_match(&format!("step 1\n{line}\n")));
+        assert!(!index.may_match("step 1\n{'loss': 1.2, 'epoch': 0.5}\n"));
     }
 
     #[test]
