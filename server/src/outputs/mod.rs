@@ -85,8 +85,26 @@ pub fn output_lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether `text` holds a word that every signal line has: most outputs (progress bars, loss
+/// tables, generated text) hold none, and one scan of the whole text spares splitting it into
+/// lines and testing each.
+fn may_hold_signals(text: &str) -> bool {
+    const WORDS: [&str; 6] = [
+        "Unsloth",
+        "CUDA",
+        "Xformers = ",
+        "Successfully installed ",
+        " to commit ",
+        "You must restart the runtime",
+    ];
+    WORDS.iter().any(|w| text.contains(w)) || (text.contains("+ ") && text.contains("=="))
+}
+
 /// Reads every signal in one output text.
 pub fn read_signals(text: &str) -> Vec<OutputSignal> {
+    if !may_hold_signals(text) {
+        return Vec::new();
+    }
     let p = patterns();
     let mut out = Vec::new();
     let mut push = |signal: Signal, line: &str| {

@@ -121,14 +121,13 @@ impl Document {
     }
 
     /// A notebook from its cells.
-    pub fn from_notebook(notebook: Notebook) -> Document {
-        let lines = std::sync::OnceLock::new();
+    pub fn from_notebook(mut notebook: Notebook) -> Document {
         Document {
             kind: SourceKind::Notebook,
-            text: notebook.text.clone(),
-            python: notebook.python.clone(),
-            lines,
-            shell_lines: notebook.shell_lines.clone(),
+            text: std::mem::take(&mut notebook.text),
+            python: std::mem::take(&mut notebook.python),
+            lines: std::sync::OnceLock::new(),
+            shell_lines: std::mem::take(&mut notebook.shell_lines),
             notebook: Some(notebook),
         }
     }

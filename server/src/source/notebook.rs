@@ -72,6 +72,9 @@ impl CellMap {
 #[derive(Clone, Debug)]
 pub struct Notebook {
     pub cells: Vec<CellInput>,
+    /// The code cells joined. A [`Document`](super::Document) made from the notebook takes
+    /// this, `python` and `shell_lines` over (they are large, and the document is what the
+    /// checks read), leaving them empty here.
     pub text: String,
     pub python: String,
     pub map: CellMap,
@@ -192,7 +195,8 @@ impl Notebook {
     /// of a byte offset in the joined text.
     pub fn locate(&self, offset: usize) -> Option<(usize, LineCol)> {
         let span = self.map.span_at(offset)?;
-        let cell_text = &self.text[span.range.start..span.range.end];
+        // A span's text is its cell's source, which stays here when a document takes `text`.
+        let cell_text = self.cells[span.cell].source.as_str();
         let local = offset.saturating_sub(span.range.start).min(cell_text.len());
         let index = LineIndex::new(cell_text);
         Some((span.cell + 1, index.line_col_chars(local, cell_text)))
