@@ -88,12 +88,10 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
             parsed.push(chunk);
             continue;
         };
-        let names = |needle: &&String| text.contains(needle.as_str());
-        if needles
+        let names_other_needle = needles
             .iter()
-            .filter(|n| *n != IMPORT_NEEDLE)
-            .any(|n| names(&n))
-        {
+            .any(|n| n != IMPORT_NEEDLE && text.contains(n.as_str()));
+        if names_other_needle {
             parsed.push(chunk);
         } else if !text.contains(IMPORT_NEEDLE) {
             skipped.push(chunk);
@@ -323,5 +321,43 @@ pub fn describe_place(doc: &Document, range: crate::text::TextRange) -> String {
             None => "the notebook".into(),
         },
         None => format!("line {}", doc.lines().line_of(range.start) + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceKind;
+
+    fn needles() -> Vec<String> {
+        vec!["import".into(), "from_pretrained".into()]
+    }
+
+    #[test]
+    fn only_the_statements_an_advisory_can_match_are_parsed() {
+        let doc = Document::from_text(
+            SourceKind::Script,
+            "import unsloth\nx = compute(1)\nplot(x)\nm = FastLanguageModel.from_pretrained(\"a/b\")\n"
+                .into(),
+        );
+        let facts = python_facts_where(&doc, Some(&needles()));
+        assert_eq!(facts.imports.len(), 1);
+        let callees: Vec<&str> = facts.calls.iter().map(|c| c.callee.as_str()).collect();
+        assert_eq!(callees, vec!["FastLanguageModel.from_pretrained"]);
+        // Without needles every statement is parsed.
+        assert_eq!(python_facts(&doc).calls.len(), 3);
+    }
+
+    #[test]
+    fn an_import_only_statement_gives_its_imports_once_and_its_assignments_when_named() {
+        let text = "def setup():\n    import unsloth\n    name = \"unsloth/gemma-2-9b\"\n    plot(name)\n\nmodel = FastLanguageModel.from_pretrained(name)\n";
+        let doc = Document::from_text(SourceKind::Script, text.into());
+        let facts = python_facts_where(&doc, Some(&needles()));
+        let imports: Vec<&str> = facts.imports.iter().map(|i| i.module.as_str()).collect();
+        assert_eq!(imports, vec!["unsloth"]);
+        let assigned: Vec<&str> = facts.assignments.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(assigned, vec!["name"]);
+        // The function's other calls stay unparsed: they name nothing an advisory matches.
+        assert!(facts.calls.iter().all(|c| c.callee != "plot"));
     }
 }
