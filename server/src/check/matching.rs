@@ -7,7 +7,7 @@ use super::CheckContext;
 use crate::evidence::VersionFact;
 use crate::finding::{EvidenceItem, Finding, Related, RelatedLocation, Severity};
 use crate::fix::{Applicability, Edit, EditTarget, Fix, FixAction};
-use crate::kb::{Advisory, CallPattern, FixKind};
+use crate::kb::{Advisory, CallPattern, FixKind, FixTemplate};
 use crate::source::{CellKind, Document, SourceKind};
 use crate::text::TextRange;
 use std::collections::BTreeMap;
@@ -375,31 +375,17 @@ pub(super) fn build_fixes(
             }),
             FixKind::RestartRuntime => {}
             FixKind::RenameKeyword { call, from, to } => {
-                let edits: Vec<Edit> = keywords_at(usage, call, from, anchor)
+                let edits = keywords_at(usage, call, from, anchor)
                     .map(|k| Edit::here(k.name_range, to.clone()))
                     .collect();
-                if !edits.is_empty() {
-                    fixes.push(Fix {
-                        title: template.title.clone(),
-                        applicability: template.applicability,
-                        edits,
-                        action: None,
-                    });
-                }
+                push_keyword_fix(&mut fixes, template, edits);
             }
             FixKind::SetKeyword { call, name, value } => {
-                let edits: Vec<Edit> = keywords_at(usage, call, name, anchor)
+                let edits = keywords_at(usage, call, name, anchor)
                     .filter(|k| !k.value.matches_source(value))
                     .map(|k| Edit::here(k.value_range, value.clone()))
                     .collect();
-                if !edits.is_empty() {
-                    fixes.push(Fix {
-                        title: template.title.clone(),
-                        applicability: template.applicability,
-                        edits,
-                        action: None,
-                    });
-                }
+                push_keyword_fix(&mut fixes, template, edits);
             }
             FixKind::RenameImport { from, to } => {
                 let edits: Vec<Edit> = usage
@@ -463,6 +449,18 @@ fn call_pattern(written: &str) -> CallPattern {
     // Patterns were validated when the advisory was loaded; an empty one matches nothing.
     CallPattern::new(written)
         .unwrap_or_else(|_| CallPattern::new("\u{0}").expect("literal pattern"))
+}
+
+/// Adds the fix that edits keywords, unless no keyword needed an edit.
+fn push_keyword_fix(fixes: &mut Vec<Fix>, template: &FixTemplate, edits: Vec<Edit>) {
+    if !edits.is_empty() {
+        fixes.push(Fix {
+            title: template.title.clone(),
+            applicability: template.applicability,
+            edits,
+            action: None,
+        });
+    }
 }
 
 /// The keyword `name` of calls matching `call` that overlap the flagged range; the pattern is

@@ -121,6 +121,20 @@ mod tests {
     use super::*;
     use crate::kb::KnowledgeBase;
 
+    /// What trying every pattern on `line` finds, without the index's literals.
+    fn each_pattern_on_its_own(
+        index: &SymptomIndex,
+        kb: &KnowledgeBase,
+        line: &str,
+    ) -> Vec<(usize, usize)> {
+        index
+            .owners
+            .iter()
+            .copied()
+            .filter(|&(a, s)| kb.advisories[a].symptoms[s].pattern.is_match(line))
+            .collect()
+    }
+
     #[test]
     fn the_set_finds_what_each_pattern_finds() {
         let kb = KnowledgeBase::embedded();
@@ -132,12 +146,7 @@ mod tests {
         );
         let line =
             "Unsloth 2024.7 patched 42 layers with 0 QKV layers, 0 O layers and 0 MLP layers.";
-        let one_by_one: Vec<_> = index
-            .owners
-            .iter()
-            .copied()
-            .filter(|&(a, s)| kb.advisories[a].symptoms[s].pattern.is_match(line))
-            .collect();
+        let one_by_one = each_pattern_on_its_own(&index, &kb, line);
         assert!(!one_by_one.is_empty());
         assert_eq!(index.matches(&kb.advisories, line), one_by_one);
         assert!(index
@@ -171,12 +180,7 @@ mod tests {
         let kb = KnowledgeBase::embedded();
         let index = SymptomIndex::new(&kb.advisories);
         let line = "   PyTorch 2.4.0+cu121 with CUDA 1201 (you have 2.5.1+cu124)";
-        let one_by_one: Vec<_> = index
-            .owners
-            .iter()
-            .copied()
-            .filter(|&(a, s)| kb.advisories[a].symptoms[s].pattern.is_match(line))
-            .collect();
+        let one_by_one = each_pattern_on_its_own(&index, &kb, line);
         assert!(!one_by_one.is_empty());
         assert_eq!(index.matches(&kb.advisories, line), one_by_one);
     }

@@ -270,18 +270,10 @@ fn import_statement(stmt: Node, text: &str, facts: &mut PythonFacts) {
     for child in stmt.children_by_field_name("name", &mut walker) {
         let (module, alias) = match child.kind() {
             "dotted_name" => (compact(node_text(child, text)), None),
-            "aliased_import" => {
-                let (Some(name), Some(alias)) = (
-                    child.child_by_field_name("name"),
-                    child.child_by_field_name("alias"),
-                ) else {
-                    continue;
-                };
-                (
-                    compact(node_text(name, text)),
-                    Some(node_text(alias, text).to_string()),
-                )
-            }
+            "aliased_import" => match aliased_import(child, text) {
+                Some((name, alias)) => (name, Some(alias)),
+                None => continue,
+            },
             _ => continue,
         };
         let binding = alias.unwrap_or_else(|| module.split('.').next().unwrap_or("").to_string());
@@ -292,6 +284,16 @@ fn import_statement(stmt: Node, text: &str, facts: &mut PythonFacts) {
             range: node_range(stmt),
         });
     }
+}
+
+/// The name and the alias of `a.b as c`.
+fn aliased_import(node: Node, text: &str) -> Option<(String, String)> {
+    let name = node.child_by_field_name("name")?;
+    let alias = node.child_by_field_name("alias")?;
+    Some((
+        compact(node_text(name, text)),
+        node_text(alias, text).to_string(),
+    ))
 }
 
 /// `from a import b`, `from a import b as c`, `from a import *`. Relative imports name no
@@ -313,16 +315,9 @@ fn import_from_statement(stmt: Node, text: &str, facts: &mut PythonFacts) {
         let imported = match (child.kind(), cursor.field_name()) {
             ("wildcard_import", _) => Some(("*".to_string(), None)),
             ("dotted_name", Some("name")) => Some((compact(node_text(child, text)), None)),
-            ("aliased_import", Some("name")) => match (
-                child.child_by_field_name("name"),
-                child.child_by_field_name("alias"),
-            ) {
-                (Some(name), Some(alias)) => Some((
-                    compact(node_text(name, text)),
-                    Some(node_text(alias, text).to_string()),
-                )),
-                _ => None,
-            },
+            ("aliased_import", Some("name")) => {
+                aliased_import(child, text).map(|(name, alias)| (name, Some(alias)))
+            }
             _ => None,
         };
         if let Some((name, alias)) = imported {
