@@ -19,7 +19,14 @@ fuzz_target!(|data: &[u8]| {
         let env = Environment::from_pairs([("peft", "0.12.0"), ("unsloth", "2024.7")], "fuzz");
         KB.with(|kb| {
             let path = std::path::Path::new("fuzz.ipynb");
-            let ctx = CheckContext { display_path: "fuzz.ipynb", path, env: &env, project: &[], kb };
+            let ctx = CheckContext {
+                display_path: "fuzz.ipynb",
+                path,
+                env: &env,
+                project: &[],
+                kb,
+                memo: None,
+            };
             let _ = analyze(&doc, &ctx);
         });
     }

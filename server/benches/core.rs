@@ -95,6 +95,7 @@ fn bench_matching_and_rendering(c: &mut Criterion) {
         env: &env,
         project: &[],
         kb: &kb,
+        memo: None,
     };
     c.bench_function(
         "check: analyse the founding notebook against every advisory",

@@ -87,6 +87,44 @@ fn statement_pieces_give_the_facts_of_the_whole() {
     assert!(compared > 1000, "only {compared} texts compared");
 }
 
+/// A check parses only the statements that name something an advisory looks for, and reuses
+/// the facts of a statement it has parsed in another file. On every corpus file that must
+/// give the findings that the facts of a whole parse give.
+#[test]
+fn parsing_only_what_advisories_name_finds_what_a_whole_parse_finds() {
+    let Some(dir) = corpus() else {
+        eprintln!("skipping: ../shared/corpus is not there");
+        return;
+    };
+    let kb = tunelint::kb::KnowledgeBase::embedded();
+    let overrides = tunelint::workspace::Overrides {
+        isolated: true,
+        ..Default::default()
+    };
+    let whole = tunelint::workspace::Workspace::new(dir.clone(), overrides.clone());
+    let selective =
+        tunelint::workspace::Workspace::new(dir.clone(), overrides).remember_parsed_facts();
+    let (mut compared, mut found) = (0, 0);
+    for path in walk(&dir) {
+        let Ok(loaded) = tunelint::workspace::load_file(&path) else {
+            continue;
+        };
+        let Some(doc) = loaded.doc else {
+            continue;
+        };
+        let facts = tunelint::check::python_facts(&doc);
+        let expected = whole.analyze(&path, &doc, Some(facts), &kb).findings;
+        let got = selective.analyze(&path, &doc, None, &kb).findings;
+        assert_eq!(got, expected, "{}", path.display());
+        compared += 1;
+        found += got.len();
+    }
+    assert!(
+        compared > 200 && found > 100,
+        "{compared} files, {found} findings"
+    );
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

@@ -31,6 +31,7 @@ impl EnvironmentReport {
             env,
             project,
             kb,
+            memo: None,
         };
         let declarations = collect_declarations(&doc, &ctx);
         let versions = next_run_versions(&doc, &declarations, &ctx);

@@ -20,8 +20,9 @@ use crate::declared::DeclaredFile;
 use crate::evidence::{Environment, Location, VersionFact};
 use crate::finding::Finding;
 use crate::kb::KnowledgeBase;
+use crate::kb::{CodeNeedles, Needle, IMPORT_NEEDLE};
 use crate::source::{import_statements, Document, PythonChunk};
-use crate::syntax::PythonFacts;
+use crate::syntax::{FactsMemo, PythonFacts};
 use crate::text::TextRange;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -44,6 +45,8 @@ pub struct CheckContext<'a> {
     pub env: &'a Environment,
     pub project: &'a [ProjectFile],
     pub kb: &'a KnowledgeBase,
+    /// Facts of statements already parsed in this run, when the caller keeps them.
+    pub memo: Option<&'a FactsMemo>,
 }
 
 /// The result of analysing one document: its facts, the versions in play, and the findings.
@@ -61,14 +64,21 @@ pub struct Analysis {
 /// Extracts the Python facts of a document, one run of touching chunks (a notebook cell, or a
 /// script) at a time.
 pub fn python_facts(doc: &Document) -> PythonFacts {
-    python_facts_where(doc, None)
+    python_facts_where(doc, None, None)
 }
 
-/// Extracts facts only from the chunks that mention one of `needles` (when given): a notebook
-/// cell or a script statement that names no import, no advisory's call and no loader has no
-/// fact any check reads. Loader calls that take their model name from a variable pull in the
-/// chunks that name it. Facts come back in source order whatever order the chunks were parsed in.
-pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonFacts {
+/// Extracts facts only from the chunks that name one of `needles` in code (when given): a
+/// notebook cell or a script statement that names no import, no advisory's call and no loader
+/// has no fact any check reads. Two kinds of chunk are pulled in afterwards, once the imports
+/// and loader calls are known: those that call an advisory's class or function under a local
+/// alias (`from trl import SFTTrainer as S`), and those that name a variable a loader takes
+/// its model name from. Facts come back in source order whatever order the chunks were parsed
+/// in.
+pub fn python_facts_where(
+    doc: &Document,
+    needles: Option<&CodeNeedles>,
+    memo: Option<&FactsMemo>,
+) -> PythonFacts {
     let mut facts = PythonFacts::default();
     if !matches!(
         doc.kind,
@@ -76,6 +86,15 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
     ) {
         return facts;
     }
+    let Some(needles) = needles else {
+        extract_chunks(doc, &doc.python_chunks(), memo, &mut facts);
+        facts.sort_by_position();
+        return facts;
+    };
+    let import_needle = needles
+        .needles()
+        .iter()
+        .position(|n| n.text == IMPORT_NEEDLE);
     let mut parsed = Vec::new();
     let mut skipped = Vec::new();
     // Chunks that name `import` and nothing else: only their import statements are parsed,
@@ -84,16 +103,10 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
     let mut import_statements_found = Vec::new();
     for chunk in doc.python_chunks() {
         let text = chunk.range.slice(&doc.python);
-        let Some(needles) = needles else {
+        let named = needles.named_in_code(text);
+        if named.iter().any(|&n| Some(n) != import_needle) {
             parsed.push(chunk);
-            continue;
-        };
-        let names_other_needle = needles
-            .iter()
-            .any(|n| n != IMPORT_NEEDLE && text.contains(n.as_str()));
-        if names_other_needle {
-            parsed.push(chunk);
-        } else if !text.contains(IMPORT_NEEDLE) {
+        } else if named.is_empty() {
             skipped.push(chunk);
         } else if let Some(imports) = import_statements(text) {
             import_statements_found
@@ -103,52 +116,100 @@ pub fn python_facts_where(doc: &Document, needles: Option<&[String]>) -> PythonF
             parsed.push(chunk);
         }
     }
-    extract_chunks(doc, &parsed, &mut facts);
+    extract_chunks(doc, &parsed, memo, &mut facts);
     for range in import_statements_found {
-        facts.extend(crate::syntax::extract(range.slice(&doc.python)).offset(range.start));
+        facts.extend(facts_of(range.slice(&doc.python), memo).offset(range.start));
     }
     facts.sort_by_position();
-    let variables: Vec<String> = facts
-        .calls
-        .iter()
-        .filter(|c| c.callee.ends_with("from_pretrained"))
-        .filter_map(|c| {
-            match c
-                .keyword("model_name")
-                .map(|k| &k.value)
-                .or(c.positional.first())
-            {
-                Some(crate::syntax::Literal::Expr(name)) => Some(name.clone()),
-                _ => None,
-            }
-        })
-        .collect();
-    if !variables.is_empty() {
-        let names_a_variable = |chunk: &PythonChunk| {
-            let text = chunk.range.slice(&doc.python);
-            variables.iter().any(|v| text.contains(v.as_str()))
-        };
-        let naming: Vec<PythonChunk> = skipped.into_iter().filter(names_a_variable).collect();
-        extract_chunks(doc, &naming, &mut facts);
-        // An import-only chunk gave its imports already; only its assignments are new.
+
+    let second_round = SecondRound::new(&facts, needles);
+    if !second_round.is_empty() {
+        let names_one = |chunk: &PythonChunk| second_round.named_by(chunk.range.slice(&doc.python));
+        let naming: Vec<PythonChunk> = skipped.into_iter().filter(names_one).collect();
+        extract_chunks(doc, &naming, memo, &mut facts);
+        // An import-only chunk gave its imports already; its calls and assignments are new.
         let mut more = PythonFacts::default();
-        let naming: Vec<PythonChunk> = import_only.into_iter().filter(names_a_variable).collect();
-        extract_chunks(doc, &naming, &mut more);
+        let naming: Vec<PythonChunk> = import_only.into_iter().filter(names_one).collect();
+        extract_chunks(doc, &naming, memo, &mut more);
+        facts.calls.extend(more.calls);
         facts.assignments.extend(more.assignments);
+        facts.has_syntax_error |= more.has_syntax_error;
         facts.sort_by_position();
     }
     facts
 }
 
-/// The needle every import statement holds; `KnowledgeBase::code_needles` always includes it.
-const IMPORT_NEEDLE: &str = "import";
+/// The names that make an unparsed chunk worth parsing once the first round's facts are in.
+struct SecondRound {
+    /// Variables a loader call takes its model name from; any mention counts, since the
+    /// assignment may sit anywhere.
+    variables: Vec<String>,
+    /// Local aliases of imported names that contain a needle, called in code.
+    aliases: Option<CodeNeedles>,
+}
+
+impl SecondRound {
+    fn new(facts: &PythonFacts, needles: &CodeNeedles) -> SecondRound {
+        let variables = facts
+            .calls
+            .iter()
+            .filter(|c| c.callee.ends_with("from_pretrained"))
+            .filter_map(|c| {
+                match c
+                    .keyword("model_name")
+                    .map(|k| &k.value)
+                    .or(c.positional.first())
+                {
+                    Some(crate::syntax::Literal::Expr(name)) => Some(name.clone()),
+                    _ => None,
+                }
+            })
+            .collect();
+        let aliases: Vec<Needle> = facts
+            .imports
+            .iter()
+            .filter_map(|i| {
+                let original = i.name.as_deref().unwrap_or(&i.module);
+                let original = original.rsplit('.').next().unwrap_or(original);
+                let renamed = i.binding != original;
+                (renamed
+                    && needles
+                        .needles()
+                        .iter()
+                        .any(|n| n.matches_identifier(original)))
+                .then(|| Needle::identifier(&i.binding))
+            })
+            .collect();
+        SecondRound {
+            variables,
+            aliases: (!aliases.is_empty()).then(|| CodeNeedles::new(aliases)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.variables.is_empty() && self.aliases.is_none()
+    }
+
+    fn named_by(&self, text: &str) -> bool {
+        self.variables.iter().any(|v| text.contains(v.as_str()))
+            || self
+                .aliases
+                .as_ref()
+                .is_some_and(|a| !a.named_in_code(text).is_empty())
+    }
+}
 
 /// Statements of one part closer than this are parsed as one text: the comments between them
 /// cost the parser less than a parse of its own.
 const JOIN_GAP: usize = 512;
 
 /// Parses `chunks` (in order) and adds their facts, joining nearby statements of one part.
-fn extract_chunks(doc: &Document, chunks: &[PythonChunk], facts: &mut PythonFacts) {
+fn extract_chunks(
+    doc: &Document,
+    chunks: &[PythonChunk],
+    memo: Option<&FactsMemo>,
+    facts: &mut PythonFacts,
+) {
     let mut i = 0;
     while i < chunks.len() {
         let part = chunks[i].part;
@@ -161,7 +222,15 @@ fn extract_chunks(doc: &Document, chunks: &[PythonChunk], facts: &mut PythonFact
             run = TextRange::new(run.start, chunks[i].range.end);
             i += 1;
         }
-        facts.extend(crate::syntax::extract(run.slice(&doc.python)).offset(run.start));
+        facts.extend(facts_of(run.slice(&doc.python), memo).offset(run.start));
+    }
+}
+
+/// The facts of one Python text, from `memo` when there is one.
+fn facts_of(text: &str, memo: Option<&FactsMemo>) -> PythonFacts {
+    match memo {
+        Some(memo) => memo.facts_of(text),
+        None => crate::syntax::extract(text),
     }
 }
 
@@ -276,7 +345,7 @@ fn drop_pins_to_known_bad_versions(findings: &mut [Finding], kb: &KnowledgeBase)
 pub fn analyze(doc: &Document, ctx: &CheckContext) -> Analysis {
     analyze_with_facts(
         doc,
-        python_facts_where(doc, Some(ctx.kb.code_needles())),
+        python_facts_where(doc, Some(ctx.kb.code_needles()), ctx.memo),
         ctx,
     )
 }
@@ -329,8 +398,12 @@ mod tests {
     use super::*;
     use crate::source::SourceKind;
 
-    fn needles() -> Vec<String> {
-        vec!["import".into(), "from_pretrained".into()]
+    fn needles() -> CodeNeedles {
+        CodeNeedles::new(vec![
+            Needle::identifier("import"),
+            Needle::identifier("from_pretrained"),
+            Needle::from_call_segment("*Trainer").unwrap(),
+        ])
     }
 
     #[test]
@@ -340,7 +413,7 @@ mod tests {
             "import unsloth\nx = compute(1)\nplot(x)\nm = FastLanguageModel.from_pretrained(\"a/b\")\n"
                 .into(),
         );
-        let facts = python_facts_where(&doc, Some(&needles()));
+        let facts = python_facts_where(&doc, Some(&needles()), None);
         assert_eq!(facts.imports.len(), 1);
         let callees: Vec<&str> = facts.calls.iter().map(|c| c.callee.as_str()).collect();
         assert_eq!(callees, vec!["FastLanguageModel.from_pretrained"]);
@@ -352,12 +425,57 @@ mod tests {
     fn an_import_only_statement_gives_its_imports_once_and_its_assignments_when_named() {
         let text = "def setup():\n    import unsloth\n    name = \"unsloth/gemma-2-9b\"\n    plot(name)\n\nmodel = FastLanguageModel.from_pretrained(name)\n";
         let doc = Document::from_text(SourceKind::Script, text.into());
-        let facts = python_facts_where(&doc, Some(&needles()));
+        let facts = python_facts_where(&doc, Some(&needles()), None);
         let imports: Vec<&str> = facts.imports.iter().map(|i| i.module.as_str()).collect();
         assert_eq!(imports, vec!["unsloth"]);
         let assigned: Vec<&str> = facts.assignments.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(assigned, vec!["name"]);
-        // The function's other calls stay unparsed: they name nothing an advisory matches.
-        assert!(facts.calls.iter().all(|c| c.callee != "plot"));
+        // Parsed again for its assignment, the function gives its calls too, as a whole parse
+        // would.
+        assert_eq!(
+            callees(&facts),
+            vec!["plot", "FastLanguageModel.from_pretrained"]
+        );
+    }
+
+    fn callees(facts: &PythonFacts) -> Vec<&str> {
+        facts.calls.iter().map(|c| c.callee.as_str()).collect()
+    }
+
+    #[test]
+    fn a_call_under_a_local_alias_is_parsed_wherever_it_is() {
+        // The call names no needle; the import that binds `S` to `SFTTrainer` pulls it in, even
+        // from a function defined before the import.
+        let text = "def make():\n    return S(model=m, tokenizer=t)\n\nfrom trl import SFTTrainer as S\nplot(1)\n";
+        let doc = Document::from_text(SourceKind::Script, text.into());
+        let facts = python_facts_where(&doc, Some(&needles()), None);
+        assert_eq!(callees(&facts), vec!["S"]);
+    }
+
+    #[test]
+    fn a_needle_only_in_strings_comments_or_longer_names_does_not_parse_a_statement() {
+        let text = "print(\"call from_pretrained next\")  # from_pretrained\nmy_from_pretrained_cache = {}\nt = SFTTrainer(m)\n";
+        let doc = Document::from_text(SourceKind::Script, text.into());
+        let facts = python_facts_where(&doc, Some(&needles()), None);
+        assert_eq!(callees(&facts), vec!["SFTTrainer"]);
+        assert!(facts.assignments.is_empty());
+    }
+
+    #[test]
+    fn remembered_facts_are_the_facts_of_a_parse() {
+        let memo = FactsMemo::default();
+        let text = "import unsloth\nm = FastLanguageModel.from_pretrained(\"a/b\")\n";
+        let doc = Document::from_text(SourceKind::Script, text.into());
+        let fresh = python_facts_where(&doc, Some(&needles()), None);
+        assert_eq!(
+            python_facts_where(&doc, Some(&needles()), Some(&memo)),
+            fresh
+        );
+        // The second document repeats the statements at other offsets.
+        let moved = Document::from_text(SourceKind::Script, format!("x = 1\n{text}"));
+        assert_eq!(
+            python_facts_where(&moved, Some(&needles()), Some(&memo)),
+            python_facts_where(&moved, Some(&needles()), None)
+        );
     }
 }

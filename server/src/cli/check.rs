@@ -44,7 +44,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
             }
         }
     }
-    let workspace = Workspace::new(root.clone(), overrides);
+    let workspace = Workspace::new(root.clone(), overrides).remember_parsed_facts();
 
     // Configuration problems (unknown keys, bad values) stop the run: a silently ignored
     // setting is worse than no run.

@@ -75,6 +75,7 @@ pub fn run_example(
         env: &env,
         project: &[],
         kb,
+        memo: None,
     };
     let findings = analyze(&doc, &ctx).findings;
     let own: Vec<&Finding> = findings.iter().filter(|f| f.code == advisory.id).collect();

@@ -15,7 +15,7 @@ pub use notebook::{
     CellInput, CellKind, CellMap, CellSpan, Notebook, NotebookError, OutputKind, OutputText,
 };
 pub use pep723::script_metadata_block;
-pub use statements::{import_statements, top_level_statements};
+pub use statements::{import_statements, strings_and_comments, top_level_statements};
 
 use crate::text::{LineIndex, TextRange};
 use std::path::Path;

@@ -6,6 +6,8 @@
 //! match, while every parsed piece is still complete Python. The scan knows enough of Python's
 //! lexical rules to never split inside a string, a bracket, a continued line or a compound
 //! statement (`else:`, `except:`, a decorated definition); when it is unsure it does not split.
+//! The same rules find a text's strings and comments, where a word an advisory looks for is
+//! not code.
 
 use crate::text::TextRange;
 
@@ -92,6 +94,71 @@ pub fn import_statements(text: &str) -> Option<Vec<TextRange>> {
     text.match_indices("import")
         .all(|(at, _)| inside(at))
         .then_some(ranges)
+}
+
+/// The strings and comments of `text`, in order: the places where a word is not code. An
+/// f-string (or t-string) is left out, since the expressions in its braces are code. The
+/// quotes are read as [`top_level_statements`] reads them, escapes included.
+pub fn strings_and_comments(text: &str) -> Vec<TextRange> {
+    let bytes = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                let end = next_line_start(bytes, i);
+                ranges.push(TextRange::new(i, end));
+                i = end;
+            }
+            quote @ (b'\'' | b'"') => {
+                let start = i;
+                let holds_code = string_prefix(bytes, start)
+                    .iter()
+                    .any(|b| matches!(b, b'f' | b'F' | b't' | b'T'));
+                let triple = bytes[i..].starts_with(&[quote, quote, quote]);
+                i += if triple { 3 } else { 1 };
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b if b == quote && !triple => {
+                            i += 1;
+                            break;
+                        }
+                        b if b == quote && bytes[i..].starts_with(&[quote, quote, quote]) => {
+                            i += 3;
+                            break;
+                        }
+                        _ => i += 1,
+                    }
+                }
+                i = i.min(bytes.len());
+                if !holds_code {
+                    ranges.push(TextRange::new(start, i));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    ranges
+}
+
+/// The letters before the quote at `quote` that make a string prefix (`rb`, `f`), or nothing
+/// when they are part of a longer name.
+fn string_prefix(bytes: &[u8], quote: usize) -> &[u8] {
+    let mut start = quote;
+    while start > 0 && quote - start < 3 && bytes[start - 1].is_ascii_alphabetic() {
+        start -= 1;
+    }
+    let prefix = &bytes[start..quote];
+    let stands_alone = start == 0
+        || !(bytes[start - 1].is_ascii_alphanumeric()
+            || bytes[start - 1] == b'_'
+            || bytes[start - 1] >= 0x80);
+    if prefix.len() <= 2 && stands_alone && prefix.iter().all(|b| b"rRbBuUfFtT".contains(b)) {
+        prefix
+    } else {
+        &[]
+    }
 }
 
 fn starts_with_keyword(text: &[u8], keyword: &[u8]) -> bool {
@@ -264,5 +331,26 @@ mod tests {
         assert_eq!(pieces("  x = 1\ny = 2\n"), vec!["  x = 1\n", "y = 2\n"]);
         assert!(pieces("").is_empty());
         assert!(pieces("# only a comment\n\n").is_empty());
+    }
+
+    fn outside_code(text: &str) -> Vec<&str> {
+        strings_and_comments(text)
+            .into_iter()
+            .map(|r| r.slice(text))
+            .collect()
+    }
+
+    #[test]
+    fn strings_and_comments_are_found_and_f_strings_count_as_code() {
+        assert_eq!(
+            outside_code("x = 'a' + \"b\\\"c\"  # note\ny = f\"{g()}\" + rb'\\d'\n"),
+            vec!["'a'", "\"b\\\"c\"", "# note\n", "'\\d'"]
+        );
+        assert_eq!(
+            outside_code("s = \"\"\"one\n'two'\n\"\"\"\nt = elf'x'\n"),
+            vec!["\"\"\"one\n'two'\n\"\"\"", "'x'"]
+        );
+        // An unclosed string runs to the end, as the statement scan reads it.
+        assert_eq!(outside_code("a = 'open\nb = 1\n"), vec!["'open\nb = 1\n"]);
     }
 }

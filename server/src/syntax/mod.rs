@@ -6,7 +6,9 @@
 //! or one top-level statement of a script.
 
 mod facts;
+mod memo;
 
 pub use facts::{Assignment, Call, Import, Keyword, Literal, PythonFacts};
 
 pub use facts::extract;
+pub use memo::FactsMemo;

@@ -8,7 +8,7 @@ use crate::evidence::Environment;
 use crate::finding::{codes, Finding, Severity};
 use crate::kb::KnowledgeBase;
 use crate::source::{Document, Notebook, SourceKind};
-use crate::syntax::PythonFacts;
+use crate::syntax::{FactsMemo, PythonFacts};
 use crate::text::{LineCol, LineIndex, TextRange};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -134,6 +134,8 @@ pub struct Workspace {
     projects: Mutex<HashMap<PathBuf, Arc<Vec<ProjectFile>>>>,
     /// Where relative paths in messages start.
     pub root: PathBuf,
+    /// Facts of the statements parsed so far, kept by a one-off check of many files.
+    facts_memo: Option<FactsMemo>,
 }
 
 impl Workspace {
@@ -143,6 +145,14 @@ impl Workspace {
             root,
             ..Default::default()
         }
+    }
+
+    /// Keeps the facts of every statement parsed from now on, so that a statement repeated in
+    /// other files is not parsed again. For a run over a set of files; a long-lived server
+    /// would keep every text it ever saw.
+    pub fn remember_parsed_facts(mut self) -> Workspace {
+        self.facts_memo = Some(FactsMemo::default());
+        self
     }
 
     /// Forgets cached environments and project files (after a file watcher fired).
@@ -204,6 +214,7 @@ impl Workspace {
             env: &env,
             project: &project,
             kb,
+            memo: self.facts_memo.as_ref(),
         };
         match facts {
             Some(facts) => analyze_with_facts(doc, facts, &ctx),
