@@ -98,19 +98,16 @@ pub(super) fn match_symptoms(
         return;
     }
     for (index, symptom) in advisory.symptoms.iter().enumerate() {
-        let regex = symptom.pattern.regex();
         for line in hits.lines(index).iter().map(|&i| &lines[i]) {
-            let Some(caps) = regex.captures(line.text) else {
+            let Some(groups) = symptom.pattern.named_groups(line.text) else {
                 continue;
             };
+            let group_text = |name: &str| groups.iter().find(|(n, _)| *n == name).map(|g| g.1);
             let mut facts = Vec::new();
             let mut in_range = true;
             for (package, range) in &symptom.versions {
                 let group = package.replace('-', "_");
-                let Some(v) = caps
-                    .name(&group)
-                    .and_then(|m| Version::from_str(m.as_str()).ok())
-                else {
+                let Some(v) = group_text(&group).and_then(|m| Version::from_str(m).ok()) else {
                     in_range = false;
                     break;
                 };
@@ -137,10 +134,8 @@ pub(super) fn match_symptoms(
                 continue;
             }
             let mut message = symptom.message.clone();
-            for name in symptom.pattern.regex().capture_names().flatten() {
-                if let Some(m) = caps.name(name) {
-                    message = message.replace(&format!("{{{name}}}"), m.as_str());
-                }
+            for (name, text) in &groups {
+                message = message.replace(&format!("{{{name}}}"), text);
             }
             let (anchor, call) = anchor_for(symptom, usage, doc, line);
             let verdict = judge(symptom, usage, doc, call, lines);

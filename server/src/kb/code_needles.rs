@@ -77,7 +77,12 @@ fn is_identifier_byte(b: u8) -> bool {
 #[derive(Clone, Debug)]
 pub struct CodeNeedles {
     needles: Vec<Needle>,
+    /// Finds the longest needle at the leftmost place, which lets it skip ahead with a
+    /// prefilter; an overlapping search could not.
     automaton: Option<AhoCorasick>,
+    /// For each needle, the other needles it starts with: found at the same place, they are
+    /// hidden behind the longer one.
+    prefixes: Vec<Vec<usize>>,
 }
 
 impl CodeNeedles {
@@ -85,10 +90,23 @@ impl CodeNeedles {
         needles.sort();
         needles.dedup();
         let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
             .build(needles.iter().map(|n| n.text.as_str()))
             .ok();
-        CodeNeedles { needles, automaton }
+        let prefixes = needles
+            .iter()
+            .enumerate()
+            .map(|(i, long)| {
+                (0..needles.len())
+                    .filter(|&j| j != i && long.text.starts_with(needles[j].text.as_str()))
+                    .collect()
+            })
+            .collect();
+        CodeNeedles {
+            needles,
+            automaton,
+            prefixes,
+        }
     }
 
     pub fn needles(&self) -> &[Needle] {
@@ -101,11 +119,25 @@ impl CodeNeedles {
     pub fn named_in_code(&self, text: &str) -> Vec<usize> {
         let bytes = text.as_bytes();
         let mut candidates: Vec<(usize, usize)> = match &self.automaton {
-            Some(automaton) => automaton
-                .find_overlapping_iter(text)
-                .map(|m| (m.pattern().as_usize(), m.start()))
-                .filter(|&(n, at)| self.needles[n].fits(bytes, at))
-                .collect(),
+            Some(automaton) => {
+                // Every place where some needle starts, each needle that starts there: the
+                // search restarts one byte after each match, so that a needle overlapping
+                // another is found as well.
+                let mut found = Vec::new();
+                let mut from = 0;
+                while let Some(m) = automaton.find(aho_corasick::Input::new(text).range(from..)) {
+                    let at = m.start();
+                    let longest = m.pattern().as_usize();
+                    for n in std::iter::once(longest).chain(self.prefixes[longest].iter().copied())
+                    {
+                        if self.needles[n].fits(bytes, at) {
+                            found.push((n, at));
+                        }
+                    }
+                    from = at + 1;
+                }
+                found
+            }
             // Without an automaton (too many needles to build one), every occurrence counts.
             None => self
                 .needles
@@ -184,6 +216,24 @@ mod tests {
         assert_eq!(
             named(&needles, "s = f\"{model.generate(x)}\"\n"),
             ["generate"]
+        );
+    }
+
+    #[test]
+    fn needles_inside_or_overlapping_other_needles_are_found() {
+        let needles = [
+            Needle::identifier("generate"),
+            Needle::from_call_segment("generate*").unwrap(),
+            Needle::identifier("SFTTrainer"),
+            Needle::from_call_segment("*Trainer").unwrap(),
+        ];
+        // `generate*` hides behind the longer match at the same place; `Trainer` inside
+        // `MySFTTrainer`, where `SFTTrainer` does not start an identifier.
+        assert_eq!(named(&needles, "x = generate_all()\n"), ["generate"]);
+        assert_eq!(named(&needles, "t = MySFTTrainer()\n"), ["Trainer"]);
+        assert_eq!(
+            named(&needles, "t = SFTTrainer()\n"),
+            ["SFTTrainer", "Trainer"]
         );
     }
 

@@ -198,8 +198,10 @@ impl Notebook {
         // A span's text is its cell's source, which stays here when a document takes `text`.
         let cell_text = self.cells[span.cell].source.as_str();
         let local = offset.saturating_sub(span.range.start).min(cell_text.len());
-        let index = LineIndex::new(cell_text);
-        Some((span.cell + 1, index.line_col_chars(local, cell_text)))
+        Some((
+            span.cell + 1,
+            LineIndex::line_col_chars_once(local, cell_text),
+        ))
     }
 }
 

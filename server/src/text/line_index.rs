@@ -18,11 +18,7 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
         line_starts.push(0);
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i + 1);
-            }
-        }
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         Self {
             line_starts,
             len: text.len(),
@@ -81,6 +77,18 @@ impl LineIndex {
         }
     }
 
+    /// [`LineIndex::line_col_chars`] for one offset, without building an index: what a caller
+    /// that looks up a single place in a text should use.
+    pub fn line_col_chars_once(offset: usize, text: &str) -> LineCol {
+        let end = floor_char_boundary(text, offset.min(text.len()));
+        let before = &text.as_bytes()[..end];
+        let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        LineCol {
+            line: memchr::memchr_iter(b'\n', before).count(),
+            col: text[start..end].chars().count(),
+        }
+    }
+
     /// Line and column with the column counted in UTF-16 code units (LSP's default encoding).
     pub fn line_col_utf16(&self, offset: usize, text: &str) -> LineCol {
         let line = self.line_of(offset);
@@ -131,6 +139,19 @@ pub(crate) fn floor_char_boundary(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_lookup_without_an_index_agrees_with_the_index() {
+        let text = "ab\n\nçé\r\nx🦥y\nend";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                LineIndex::line_col_chars_once(offset, text),
+                index.line_col_chars(offset, text),
+                "offset {offset}"
+            );
+        }
+    }
 
     #[test]
     fn columns_in_every_unit() {
