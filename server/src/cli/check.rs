@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub fn run(args: CheckArgs) -> Result<u8, String> {
-    let mut kb = load_kb(&args.kb)?;
     let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
     for p in args.paths.iter().filter(|p| p.as_os_str() != "-") {
         if !p.exists() {
@@ -45,9 +44,6 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         }
     }
     let workspace = Workspace::new(root.clone(), overrides).remember_parsed_facts();
-
-    // Configuration problems (unknown keys, bad values) stop the run: a silently ignored
-    // setting is worse than no run.
     let start_dirs: Vec<PathBuf> = args
         .paths
         .iter()
@@ -59,6 +55,20 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
             }
         })
         .collect();
+    // The environment of each starting directory is found (an interpreter located, its
+    // site-packages read) while the advisories load: neither needs the other, and together
+    // they are most of the start-up of a small run. The workspace keeps what was found.
+    let mut kb = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for dir in &start_dirs {
+                workspace.environment_for(dir);
+            }
+        });
+        load_kb(&args.kb)
+    })?;
+
+    // Configuration problems (unknown keys, bad values) stop the run: a silently ignored
+    // setting is worse than no run.
     let mut config_problems = Vec::new();
     for dir in &start_dirs {
         config_problems.extend(workspace.config_for(dir).problems.clone());

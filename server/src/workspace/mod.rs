@@ -270,12 +270,14 @@ impl Workspace {
                     entries
                         .filter_map(Result::ok)
                         .map(|e| e.path())
+                        // The name first: a directory of notebooks has hundreds of entries, and
+                        // asking the file system about each costs more than the rest of a
+                        // small run.
                         .filter(|p| {
-                            p.is_file()
-                                && matches!(
-                                    SourceKind::from_path(p),
-                                    Some(SourceKind::Requirements) | Some(SourceKind::Pyproject)
-                                )
+                            matches!(
+                                SourceKind::from_path(p),
+                                Some(SourceKind::Requirements) | Some(SourceKind::Pyproject)
+                            ) && p.is_file()
                         })
                         .collect()
                 })
