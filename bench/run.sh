@@ -42,7 +42,8 @@ fi
 if section startup; then
 echo; echo "== startup on one small file"
 printf 'import os\n' > "$OUT/small.py"
-hyperfine -N -w 5 -r 50 "$TUNELINT check --isolated $OUT/small.py" | grep -E 'Time|Range'
+hyperfine -N -w 5 -r 100 --export-json "$OUT/startup.json" "$TUNELINT check --isolated $OUT/small.py" | grep -E 'Time|Range'
+python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print(f\"median {r['median']*1000:.1f} ms (target <= 10 ms)\")" "$OUT/startup.json"
 
 fi
 if section scaling; then

@@ -99,7 +99,14 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
 
     let fix_mode = args.fix || args.diff;
     let keep_raw = fix_mode || matches!(args.format, OutputFormat::Github | OutputFormat::Sarif);
-    let mut reports = largest_first_in_parallel(&files, |path| {
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .collect();
+    if sizes.iter().sum::<u64>() >= HUGE_PAGES_FROM {
+        super::use_huge_pages(true);
+    }
+    let mut reports = largest_first_in_parallel(&files, &sizes, |path| {
         let mut report = check_file(path, &workspace, &kb);
         report.release_texts(keep_raw);
         report
@@ -266,18 +273,19 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// Reads and analyses one file.
-/// Runs `check` on every file on every thread, taking the largest files first: a large notebook
-/// that starts last would leave the other threads idle while it finishes alone.
+/// The total size of the files of a run from which the allocator's huge pages pay for
+/// themselves (measured on the corpus and on one small file).
+const HUGE_PAGES_FROM: u64 = 4 * 1024 * 1024;
+
+/// Runs `check` on every file on every thread, taking the largest files first (`sizes` holds
+/// each file's size): a large notebook that starts last would leave the other threads idle
+/// while it finishes alone.
 fn largest_first_in_parallel(
     files: &[PathBuf],
+    sizes: &[u64],
     check: impl Fn(&Path) -> FileReport + Sync,
 ) -> Vec<FileReport> {
-    let mut order: Vec<(u64, usize)> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (std::fs::metadata(f).map_or(0, |m| m.len()), i))
-        .collect();
+    let mut order: Vec<(u64, usize)> = sizes.iter().copied().zip(0..files.len()).collect();
     order.sort_by(|a, b| b.cmp(a));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::Mutex::new(Vec::with_capacity(files.len()));
