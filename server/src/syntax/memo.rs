@@ -2,10 +2,11 @@
 //! files is parsed once.
 //!
 //! Notebook collections repeat themselves: the same loader cell sits in a model's Colab,
-//! Kaggle and AMD variants and in every saved revision of them (about 40% of the parsed text of the
-//! test corpus is such a repeat). Facts depend on nothing but the text, with ranges relative
-//! to its start, so a repeat takes a copy of the first parse's facts. The memo lives as long as
-//! one `tunelint check`; the language server, which runs for hours, caches per cell instead.
+//! Kaggle and AMD variants and in every saved revision of them (about 40% of the parsed text
+//! of the test corpus is such a repeat). Facts depend on nothing but the text, with ranges
+//! relative to its start, so a repeat takes a copy of the first parse's facts. The memo lives
+//! as long as one `tunelint check`; the language server, which runs for hours, caches per cell
+//! instead.
 
 use super::{extract, PythonFacts};
 use std::collections::HashMap;
