@@ -169,9 +169,15 @@ impl SecondRound {
             .imports
             .iter()
             .filter_map(|i| {
-                let original = i.name.as_deref().unwrap_or(&i.module);
-                let original = original.rsplit('.').next().unwrap_or(original);
-                let renamed = i.binding != original;
+                // `from m import a as b` renames `a`; `import m.a as b` renames `m.a`, while a
+                // plain `import m.a` binds `m` under its own name.
+                let (original, renamed) = match &i.name {
+                    Some(name) => (name.as_str(), i.binding != *name),
+                    None => (
+                        i.module.rsplit('.').next().unwrap_or(&i.module),
+                        i.binding != i.module.split('.').next().unwrap_or(&i.module),
+                    ),
+                };
                 (renamed
                     && needles
                         .needles()
