@@ -351,7 +351,7 @@ fn drop_pins_to_known_bad_versions(findings: &mut [Finding], kb: &KnowledgeBase)
 pub fn analyze(doc: &Document, ctx: &CheckContext) -> Analysis {
     analyze_with_facts(
         doc,
-        python_facts_where(doc, Some(ctx.kb.code_needles()), ctx.memo),
+        python_facts_where(doc, ctx.kb.code_needles(), ctx.memo),
         ctx,
     )
 }
@@ -483,5 +483,29 @@ mod tests {
             python_facts_where(&moved, Some(&needles()), Some(&memo)),
             python_facts_where(&moved, Some(&needles()), None)
         );
+    }
+
+    #[test]
+    fn a_call_pattern_no_word_can_find_makes_every_statement_parsed() {
+        let mut kb = crate::kb::KnowledgeBase::embedded();
+        assert!(kb.code_needles().is_some());
+        let example = |name: &str, expect: &str, trl: &str| {
+            format!(
+                "[[examples]]\nname = \"{name}\"\nexpect = \"{expect}\"\npath = \"a.py\"\nsource = \"import trl\\n\\ntrl.setup()\\n\"\nenvironment = {{ trl = \"{trl}\" }}\n"
+            )
+        };
+        let advisory = format!(
+            "```toml\nid = \"ORG002\"\ntitle = \"Any trl call\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{{ call = \"trl.*\" }}]\n[versions]\ntrl = \"==0.8.6\"\n{}{}```\n\n# ORG002\n",
+            example("t", "trigger", "0.8.6"),
+            example("c", "clean", "0.9.6"),
+        );
+        kb.extend_from(&[("ORG002.md".into(), advisory)]).unwrap();
+        assert!(kb.code_needles().is_none());
+        let org = kb.get("ORG002").unwrap();
+        for spec in &org.examples {
+            let found = crate::kb::run_example(org, spec, &kb).unwrap();
+            let flagged = found.iter().any(|f| f.code == "ORG002");
+            assert_eq!(flagged, spec.name == "t", "example {}", spec.name);
+        }
     }
 }

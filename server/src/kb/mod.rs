@@ -36,7 +36,7 @@ pub static EMBEDDED: &[(&str, &str)] =
 #[derive(Clone, Debug, Default)]
 pub struct KnowledgeBase {
     pub advisories: Vec<Advisory>,
-    needles: std::sync::OnceLock<CodeNeedles>,
+    needles: std::sync::OnceLock<Option<CodeNeedles>>,
     symptoms: std::sync::OnceLock<SymptomIndex>,
 }
 
@@ -107,51 +107,59 @@ impl KnowledgeBase {
     }
 
     /// Words at least one of which appears in any code an advisory can match: `import`, loader
-    /// calls, and the longest literal piece of every call pattern's last segment.
-    pub fn code_needles(&self) -> &CodeNeedles {
-        self.needles.get_or_init(|| {
-            let mut needles = vec![
-                Needle::identifier(IMPORT_NEEDLE),
-                // Any callee that ends in `from_pretrained` loads a model.
-                Needle {
-                    text: "from_pretrained".to_string(),
-                    starts_identifier: false,
-                    ends_identifier: true,
-                },
-            ];
-            let mut add_call = |written: &str| {
-                let last = written.rsplit('.').next().unwrap_or(written);
-                needles.extend(Needle::from_call_segment(last));
-            };
-            for a in &self.advisories {
-                for m in a
-                    .flag
-                    .iter()
-                    .chain(&a.require)
-                    .chain(a.cases.iter().flat_map(|c| &c.require))
-                {
-                    match m {
-                        Matcher::Call { call } | Matcher::Keyword { call, .. } => {
-                            add_call(&call.written)
-                        }
-                        _ => {}
+    /// calls, and the longest literal piece of every call pattern's last segment. `None` when
+    /// some call pattern ends in a bare wildcard (`trl.*`, in a user's advisory): no word
+    /// finds its calls, and every statement must be parsed.
+    pub fn code_needles(&self) -> Option<&CodeNeedles> {
+        self.needles
+            .get_or_init(|| {
+                let mut needles = vec![
+                    Needle::identifier(IMPORT_NEEDLE),
+                    // Any callee that ends in `from_pretrained` loads a model.
+                    Needle {
+                        text: "from_pretrained".to_string(),
+                        starts_identifier: false,
+                        ends_identifier: true,
+                    },
+                ];
+                let mut every_call_has_one = true;
+                let mut add_call = |written: &str| {
+                    let last = written.rsplit('.').next().unwrap_or(written);
+                    match Needle::from_call_segment(last) {
+                        Some(needle) => needles.push(needle),
+                        None => every_call_has_one = false,
                     }
-                }
-                for s in &a.symptoms {
-                    if let Some(p) = &s.inspect {
-                        add_call(&p.written);
-                    }
-                }
-                for f in &a.fixes {
-                    if let FixKind::RenameKeyword { call, .. } | FixKind::SetKeyword { call, .. } =
-                        &f.kind
+                };
+                for a in &self.advisories {
+                    for m in a
+                        .flag
+                        .iter()
+                        .chain(&a.require)
+                        .chain(a.cases.iter().flat_map(|c| &c.require))
                     {
-                        add_call(call);
+                        match m {
+                            Matcher::Call { call } | Matcher::Keyword { call, .. } => {
+                                add_call(&call.written)
+                            }
+                            _ => {}
+                        }
+                    }
+                    for s in &a.symptoms {
+                        if let Some(p) = &s.inspect {
+                            add_call(&p.written);
+                        }
+                    }
+                    for f in &a.fixes {
+                        if let FixKind::RenameKeyword { call, .. }
+                        | FixKind::SetKeyword { call, .. } = &f.kind
+                        {
+                            add_call(call);
+                        }
                     }
                 }
-            }
-            CodeNeedles::new(needles)
-        })
+                every_call_has_one.then(|| CodeNeedles::new(needles))
+            })
+            .as_ref()
     }
 
     pub fn max_severity(&self) -> Severity {
