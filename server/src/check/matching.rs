@@ -378,14 +378,14 @@ pub(super) fn build_fixes(
                 let edits = keywords_at(usage, call, from, anchor)
                     .map(|k| Edit::here(k.name_range, to.clone()))
                     .collect();
-                push_keyword_fix(&mut fixes, template, edits);
+                push_edit_fix(&mut fixes, template, edits);
             }
             FixKind::SetKeyword { call, name, value } => {
                 let edits = keywords_at(usage, call, name, anchor)
                     .filter(|k| !k.value.matches_source(value))
                     .map(|k| Edit::here(k.value_range, value.clone()))
                     .collect();
-                push_keyword_fix(&mut fixes, template, edits);
+                push_edit_fix(&mut fixes, template, edits);
             }
             FixKind::RenameImport { from, to } => {
                 let edits: Vec<Edit> = usage
@@ -401,14 +401,7 @@ pub(super) fn build_fixes(
                         ))
                     })
                     .collect();
-                if !edits.is_empty() {
-                    fixes.push(Fix {
-                        title: template.title.clone(),
-                        applicability: template.applicability,
-                        edits,
-                        action: None,
-                    });
-                }
+                push_edit_fix(&mut fixes, template, edits);
             }
             FixKind::PinToEvidence => {
                 // The install token at the anchor, pinned to what is installed or what the
@@ -451,8 +444,8 @@ fn call_pattern(written: &str) -> CallPattern {
         .unwrap_or_else(|_| CallPattern::new("\u{0}").expect("literal pattern"))
 }
 
-/// Adds the fix that edits keywords, unless no keyword needed an edit.
-fn push_keyword_fix(fixes: &mut Vec<Fix>, template: &FixTemplate, edits: Vec<Edit>) {
+/// Adds the template's fix with these edits, unless nothing needed an edit.
+fn push_edit_fix(fixes: &mut Vec<Fix>, template: &FixTemplate, edits: Vec<Edit>) {
     if !edits.is_empty() {
         fixes.push(Fix {
             title: template.title.clone(),

@@ -154,15 +154,9 @@ impl SecondRound {
             .calls
             .iter()
             .filter(|c| c.callee.ends_with("from_pretrained"))
-            .filter_map(|c| {
-                match c
-                    .keyword("model_name")
-                    .map(|k| &k.value)
-                    .or(c.positional.first())
-                {
-                    Some(crate::syntax::Literal::Expr(name)) => Some(name.clone()),
-                    _ => None,
-                }
+            .filter_map(|c| match c.model_name_argument() {
+                Some((crate::syntax::Literal::Expr(name), _)) => Some(name.clone()),
+                _ => None,
             })
             .collect();
         let aliases: Vec<Needle> = facts

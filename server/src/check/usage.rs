@@ -72,11 +72,7 @@ impl<'a> Usage<'a> {
             if !name.ends_with("from_pretrained") {
                 continue;
             }
-            let value = call
-                .keyword("model_name")
-                .map(|k| (&k.value, k.range))
-                .or_else(|| call.positional.first().map(|v| (v, call.range)));
-            let Some((value, range)) = value else {
+            let Some((value, range)) = call.model_name_argument() else {
                 continue;
             };
             match value {

@@ -118,6 +118,15 @@ impl Call {
     pub fn keyword(&self, name: &str) -> Option<&Keyword> {
         self.keywords.iter().find(|k| k.name == name)
     }
+
+    /// The argument a model loader (`*.from_pretrained`) takes the model's name from:
+    /// `model_name=`, or else the first positional argument; with the range a finding about
+    /// the model points at (the keyword, or the whole call).
+    pub fn model_name_argument(&self) -> Option<(&Literal, TextRange)> {
+        self.keyword("model_name")
+            .map(|k| (&k.value, k.range))
+            .or_else(|| self.positional.first().map(|v| (v, self.range)))
+    }
 }
 
 /// `name = <literal>`.
