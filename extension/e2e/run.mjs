@@ -4,11 +4,13 @@
 //   npm run e2e            (= bash extension/e2e/setup.sh && node extension/e2e/run.mjs)
 //
 // Scenarios:
-//   1. notebook: a copy of examples/ opened as the workspace; examples/founding-case/
-//      gemma2-finetune.ipynb shows UNS001 on the get_peft_model cell (Problems panel and squiggle),
-//      the quick-fix menu lists the pin and the reinstall, the reinstall inserts a new cell before
-//      the unsloth import (checked in the saved .ipynb), and the status bar and the environment
-//      view name the environment.
+//   1. notebook: a copy of examples/ opened as the workspace, its founding-case notebook replaced
+//      by one with markdown cells between the install, import and get_peft_model cells
+//      (tests/fixtures/notebooks/markdown-between-install-import-and-peft.ipynb); it shows UNS001
+//      on the get_peft_model cell (Problems panel and squiggle) and NB001 naming cell 5, the
+//      quick-fix menu lists the pin and the reinstall, the reinstall inserts a new cell right
+//      before the unsloth import and after the install cell (checked in the saved .ipynb), and
+//      the status bar and the environment view name the environment.
 //   2. script: the founding fixture (a .venv with unsloth 2024.7 + peft 0.12) with
 //      python.defaultInterpreterPath pointing into it; train.py shows UNS001, the quick-fix menu
 //      lists the pin and the reinstall, the reinstall asks for confirmation with the exact command
@@ -115,6 +117,12 @@ cpSync(join(root, 'examples'), wsNotebook, { recursive: true });
 // A repository root stops environment discovery from walking above the workspace.
 mkdirSync(join(wsNotebook, '.git'));
 const notebookFile = join(wsNotebook, 'founding-case', 'gemma2-finetune.ipynb');
+// The notebook is shaped like the real Unsloth ones: markdown cells before the install cell and
+// between the install, import and get_peft_model cells. VS Code's language client sends the
+// server only the cells its selector matches, so this is what shows whether the server numbers
+// cells among all of them.
+const notebookSource = join(root, 'tests', 'fixtures', 'notebooks', 'markdown-between-install-import-and-peft.ipynb');
+cpSync(notebookSource, notebookFile);
 
 const wsScript = join(tmp, 'script-ws');
 cpSync(join(root, 'tests', 'fixtures', 'envs', 'founding'), wsScript, { recursive: true });
@@ -444,7 +452,7 @@ try {
   const retries = await openNotebook(page, 'gemma2-finetune.ipynb');
   log(`notebook editor open (${retries} retries)`);
 
-  // The Problems panel lists UNS001 under the notebook, on the get_peft_model call (cell 5, 1:9).
+  // The Problems panel lists UNS001 under the notebook, on the get_peft_model call (cell 7, 1:9).
   await page.keyboard.press('Control+Shift+M');
   const uns = page.locator('.markers-panel .monaco-list-row', { hasText: 'UNS001' }).first();
   await uns.waitFor({ timeout: 90_000 });
@@ -456,6 +464,10 @@ try {
   if (!/\[Ln 1, Col 9\]/.test(unsRow)) fail(`UNS001 is not at Ln 1, Col 9 of its cell: ${unsRow}`);
   if (!/Unsloth 2024\.7/.test(unsRow)) fail(`unexpected UNS001 message: ${unsRow}`);
   ok('Problems panel: UNS001 in gemma2-finetune.ipynb at Ln 1, Col 9');
+  // A message that names a cell counts every cell of the notebook, markdown included.
+  const nbRow = rows.find((r) => r.includes('NB001'));
+  if (!nbRow || !/after `torch` in cell 5 imported it/.test(nbRow)) fail(`NB001 does not name cell 5, the import cell: ${nbRow}`);
+  ok('Problems panel: NB001 names cell 5, where torch is imported');
 
   // Opening the problem reveals its cell: the squiggle is in the get_peft_model cell.
   await uns.click();
@@ -491,11 +503,19 @@ try {
   }
   if (cells.length !== before + 1) fail(`the notebook has ${cells.length} cells after the reinstall, expected ${before + 1}`);
   const src = (c) => (Array.isArray(c.source) ? c.source.join('') : c.source);
-  const original = JSON.parse(readFileSync(join(root, 'examples', 'founding-case', 'gemma2-finetune.ipynb'), 'utf8')).cells.map(src);
+  const originalCells = JSON.parse(readFileSync(notebookSource, 'utf8')).cells;
+  const original = originalCells.map(src);
   const inserted = cells.findIndex((c) => !original.includes(src(c)));
   const importAt = cells.findIndex((c) => src(c).includes('from unsloth import FastLanguageModel'));
+  const installAt = cells.findIndex((c) => c.cell_type === 'code' && /pip install/.test(src(c)));
   if (inserted < 0 || cells[inserted].cell_type !== 'code') fail('no new code cell found in the saved notebook');
-  if (!(inserted < importAt)) fail(`the new cell (${inserted}) is not before the unsloth import (${importAt})`);
+  // Right before the import cell: after the install cell and the markdown cell that follows it.
+  if (inserted !== importAt - 1) fail(`the new cell (${inserted}) is not right before the unsloth import (now ${importAt})`);
+  if (!(installAt < inserted)) fail(`the new cell (${inserted}) is above the notebook's own install cell (${installAt})`);
+  if (importAt !== originalCells.findIndex((c) => src(c).includes('from unsloth import FastLanguageModel')) + 1) {
+    fail(`the cells before the import moved: import was at ${importAt - 1}, is at ${importAt}`);
+  }
+  if (!/before cell 5 \(`from unsloth import FastLanguageModel`\)/.test(reinstall)) fail(`the fix's title does not say where the cell goes: ${reinstall}`);
   if (!/pip/.test(src(cells[inserted])) || !/unsloth/.test(src(cells[inserted]))) fail(`unexpected new cell: ${src(cells[inserted])}`);
   log(`new cell ${inserted}:`, JSON.stringify(src(cells[inserted])));
   ok(`reinstall applied: new code cell at index ${inserted}, before the unsloth import (now ${importAt})`);

@@ -141,9 +141,21 @@ impl TestClient {
         }
     }
 
+    /// Opens a notebook as vscode-languageclient does: only the cells that match the server's
+    /// notebook selector are sent, both in the notebook's cell list and as text documents
+    /// (`getMatchingCells`/`filterCells` in its `notebook.ts`). Returns the notebook's URI and
+    /// a URI for every cell of the file, sent or not.
     pub async fn open_notebook(&mut self, path: &std::path::Path) -> (String, Vec<String>) {
         let raw: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let uri = file_uri(path);
+        let selector = &self.initialize_result["capabilities"]["notebookDocumentSync"]
+            ["notebookSelector"][0]["cells"];
+        let synced = |language: &str| match selector.as_array() {
+            None => true,
+            Some(filters) => filters
+                .iter()
+                .any(|f| f["language"] == "*" || f["language"] == language),
+        };
         let mut cells = Vec::new();
         let mut docs = Vec::new();
         let mut cell_uris = Vec::new();
@@ -154,9 +166,14 @@ impl TestClient {
                 _ => String::new(),
             };
             let code = cell["cell_type"] == "code";
+            let language = if code { "python" } else { "markdown" };
             let cell_uri = format!("vscode-notebook-cell:{}#C{i}", path.display());
-            cells.push(json!({"kind": if code { 2 } else { 1 }, "document": cell_uri}));
-            docs.push(json!({"uri": cell_uri, "languageId": if code { "python" } else { "markdown" }, "version": 1, "text": source}));
+            if synced(language) {
+                cells.push(json!({"kind": if code { 2 } else { 1 }, "document": cell_uri}));
+                docs.push(
+                    json!({"uri": cell_uri, "languageId": language, "version": 1, "text": source}),
+                );
+            }
             cell_uris.push(cell_uri);
         }
         self.notify("notebookDocument/didOpen", json!({"notebookDocument": {"uri": uri, "notebookType": "jupyter-notebook", "version": 1, "cells": cells}, "cellTextDocuments": docs})).await;
@@ -515,4 +532,101 @@ fn a_real_stdio_process_starts_and_exits_cleanly() {
     send(json!({"jsonrpc": "2.0", "method": "exit"}));
     let status = child.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
+}
+
+/// A notebook shaped like the real Unsloth ones: markdown cells before the install cell, between
+/// it and the import, and between the import and `get_peft_model`. vscode-languageclient sends
+/// the server only the cells its selector matches, so every cell number and the index of the
+/// inserted cell are checked against the file's own cell list, and against the CLI.
+#[tokio::test]
+async fn cell_numbers_and_the_insert_index_count_markdown_cells() {
+    let path =
+        repo().join("tests/fixtures/notebooks/markdown-between-install-import-and-peft.ipynb");
+    let raw: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let kinds: Vec<&str> = raw["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cell_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "markdown", "markdown", "code", "markdown", "code", "markdown", "code", "markdown",
+            "code", "markdown", "code"
+        ]
+    );
+
+    let mut c = TestClient::start(vscode_like(), json!({"insertCellCommand": true})).await;
+    let (_, cells) = c.open_notebook(&path).await;
+    let peft = c.diagnostics(&cells[6]).await;
+    let uns = peft
+        .iter()
+        .find(|d| d["code"] == "UNS001")
+        .expect("UNS001 on the get_peft_model cell (index 6)");
+    let late = c.diagnostics(&cells[8]).await;
+    let nb001 = late
+        .iter()
+        .find(|d| d["code"] == "NB001")
+        .expect("NB001 on the late install cell (index 8)");
+    assert!(
+        nb001["message"]
+            .as_str()
+            .unwrap()
+            .contains("after `torch` in cell 5 imported it"),
+        "the import is in cell 5 of the file: {}",
+        nb001["message"]
+    );
+
+    let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": cells[6]}, "range": uns["range"], "context": {"diagnostics": [uns]}})).await;
+    let insert = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["command"]["command"] == "tunelint.insertCell")
+        .expect("the reinstall cell command");
+    let index = insert["command"]["arguments"][0]["index"].as_u64().unwrap() as usize;
+    assert_eq!(
+        index, 4,
+        "right before the import cell, after the install cell and its markdown"
+    );
+    assert_eq!(
+        insert["title"],
+        "Reinstall Unsloth from git: insert a cell before cell 5 (`from unsloth import FastLanguageModel`)"
+    );
+
+    // The CLI names the same cells for the same findings.
+    let out = crate::support::run(
+        crate::support::tunelint()
+            .args(["check", "--format", "json"])
+            .arg(&path),
+    );
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    for (diag, cell) in [(uns, 6), (nb001, 8)] {
+        let cli = findings
+            .iter()
+            .find(|f| f["code"] == diag["code"])
+            .unwrap_or_else(|| panic!("the CLI reports {}", diag["code"]));
+        assert_eq!(cli["cell"], json!(cell + 1), "{cli}");
+        assert!(
+            diag["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(cli["message"].as_str().unwrap()),
+            "{} vs {}",
+            diag["message"],
+            cli["message"]
+        );
+        let insert_fix = cli["fixes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["action"]["kind"] == "insert-cell");
+        if let Some(fix) = insert_fix {
+            assert_eq!(fix["action"]["before_cell"], json!(index + 1));
+            assert_eq!(fix["title"], insert["title"]);
+        }
+    }
+    c.shutdown().await;
 }

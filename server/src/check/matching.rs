@@ -572,16 +572,50 @@ fn insert_cell_fix(
     let mut insertion = source.trim_end().to_string();
     insertion.push('\n');
     let fallback = vec![Edit::here(TextRange::empty(at), insertion)];
+    // Cell numbers count every cell of the notebook, markdown included, as the CLI's
+    // locations and the editor's cell list do.
+    let import_text = statement_head(first_import.range.slice(&doc.text));
+    let title = title.trim_end_matches('.');
     Some(Fix {
-        title: title.to_string(),
+        title: format!(
+            "{title}: insert a cell before cell {} (`{import_text}`)",
+            span.cell + 1
+        ),
         applicability,
         edits: vec![],
         action: Some(FixAction::InsertCell {
             before_cell: span.cell,
             source: source.trim_end().to_string(),
             fallback,
+            fallback_title: if install_span.cell == span.cell {
+                format!(
+                    "{title}: add its lines at the top of cell {}",
+                    span.cell + 1
+                )
+            } else {
+                format!(
+                    "{title}: add its lines at the top of the install cell (cell {})",
+                    install_span.cell + 1
+                )
+            },
         }),
     })
+}
+
+/// The first line of a statement, shortened for a title: `from unsloth import FastLanguageModel`,
+/// `from unsloth import (…`.
+fn statement_head(statement: &str) -> String {
+    const LONGEST: usize = 60;
+    let line = statement.lines().next().unwrap_or("").trim();
+    let more = statement.trim_end().contains('\n');
+    if line.chars().count() > LONGEST {
+        let cut: String = line.chars().take(LONGEST - 1).collect();
+        format!("{}…", cut.trim_end())
+    } else if more {
+        format!("{line} …")
+    } else {
+        line.to_string()
+    }
 }
 
 fn move_import_first(

@@ -71,11 +71,13 @@ impl Edit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FixAction {
     /// Insert a code cell before the cell at `before_cell` (0-based among all cells). `fallback`
-    /// edits do the same within existing cells, for editors that cannot insert cells.
+    /// edits do the same within existing cells, for editors that cannot insert cells, under
+    /// `fallback_title` (the fix's own title says where the new cell goes).
     InsertCell {
         before_cell: usize,
         source: String,
         fallback: Vec<Edit>,
+        fallback_title: String,
     },
     /// Run a command in the selected environment's terminal (editor only, after a click).
     RunCommand { command: String },

@@ -187,11 +187,7 @@ fn fix_actions(job: &Job, fix: &FixData, diagnostic: &Diagnostic) -> Vec<CodeAct
             };
             out.push(action(fix.title.clone(), None, Some(command)));
         } else if let Some(edit) = workspace_edit(job, &insert.fallback) {
-            out.push(action(
-                format!("{} (as lines at the top of the install cell)", fix.title),
-                Some(edit),
-                None,
-            ));
+            out.push(action(insert.fallback_title.clone(), Some(edit), None));
         }
     }
     if job.features.terminal_commands {

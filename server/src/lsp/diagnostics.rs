@@ -43,6 +43,8 @@ pub struct InsertCellData {
     pub index: usize,
     pub source: String,
     pub fallback: Vec<EditData>,
+    /// The title of the fallback edits, which say where the lines go instead.
+    pub fallback_title: String,
 }
 
 /// Everything `data` carries.
@@ -83,11 +85,13 @@ pub fn fix_data(fix: &Fix) -> FixData {
             before_cell,
             source,
             fallback,
+            fallback_title,
         }) => {
             data.insert_cell = Some(InsertCellData {
                 index: *before_cell,
                 source: source.clone(),
                 fallback: fallback.iter().map(edit_data).collect(),
+                fallback_title: fallback_title.clone(),
             })
         }
         Some(FixAction::RunCommand { command }) => data.run_command = Some(command.clone()),

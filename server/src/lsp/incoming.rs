@@ -37,6 +37,58 @@ pub fn is_well_formed(body: &[u8]) -> bool {
     }
 }
 
+/// The document URIs of a document or notebook notification that the protocol library cannot
+/// parse, each with the reason. Such a notification is dropped by the library without a word
+/// (a notebook whose path has an un-encoded space is then never checked), so the reason is
+/// logged here, where the raw text is still at hand.
+pub fn unparsable_document_uris(body: &[u8]) -> Vec<String> {
+    let Ok(message) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let Some(method) = message.get("method").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    if !(method.starts_with("textDocument/") || method.starts_with("notebookDocument/")) {
+        return Vec::new();
+    }
+    let params = &message["params"];
+    let found = [
+        ("document", params["textDocument"]["uri"].as_str()),
+        ("notebook", params["notebookDocument"]["uri"].as_str()),
+    ];
+    let cells = &params["notebookDocument"]["cells"];
+    let structure = &params["change"]["cells"]["structure"];
+    let lists = [
+        (&params["cellTextDocuments"], "uri"),
+        (cells, "document"),
+        (&structure["array"]["cells"], "document"),
+        (&structure["didOpen"], "uri"),
+        (&structure["didClose"], "uri"),
+        (&params["change"]["cells"]["data"], "document"),
+    ];
+    let mut out = Vec::new();
+    let mut check = |what: &str, uri: &str| {
+        if let Err(e) = uri.parse::<tower_lsp_server::ls_types::Uri>() {
+            out.push(format!(
+                "{method}: cannot parse the {what} URI {uri:?} ({e}); the client must percent-encode it, and until then it is not checked"
+            ));
+        }
+    };
+    for (what, uri) in found {
+        if let Some(uri) = uri {
+            check(what, uri);
+        }
+    }
+    for (list, key) in lists {
+        for item in list.as_array().into_iter().flatten() {
+            if let Some(uri) = item[key].as_str() {
+                check("cell", uri);
+            }
+        }
+    }
+    out
+}
+
 /// Copies framed messages from `input` to `output`, dropping the ill-formed ones. Returns when
 /// `input` ends.
 pub async fn filter_messages(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite + Unpin) {
@@ -79,6 +131,9 @@ pub async fn filter_messages(input: impl AsyncRead + Unpin, mut output: impl Asy
             );
             continue;
         }
+        for problem in unparsable_document_uris(&body) {
+            eprintln!("tunelint: {problem}");
+        }
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
         if output.write_all(header.as_bytes()).await.is_err()
             || output.write_all(&body).await.is_err()
@@ -92,6 +147,21 @@ pub async fn filter_messages(input: impl AsyncRead + Unpin, mut output: impl Asy
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unparsable_uris_are_named_with_the_reason() {
+        let body = br#"{"jsonrpc": "2.0", "method": "notebookDocument/didOpen", "params": {"notebookDocument": {"uri": "file:///tmp/my notebook.ipynb", "notebookType": "jupyter-notebook", "version": 1, "cells": [{"kind": 2, "document": "vscode-notebook-cell:/tmp/my notebook.ipynb#W0"}]}, "cellTextDocuments": [{"uri": "vscode-notebook-cell:/tmp/ok.ipynb#W0", "languageId": "python", "version": 1, "text": ""}]}}"#;
+        let problems = unparsable_document_uris(body);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with(
+            "notebookDocument/didOpen: cannot parse the notebook URI \"file:///tmp/my notebook.ipynb\" ("
+        ));
+        assert!(
+            problems[1].contains("the cell URI \"vscode-notebook-cell:/tmp/my notebook.ipynb#W0\"")
+        );
+        let fine = br#"{"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///tmp/my%20script.py", "languageId": "python", "version": 1, "text": ""}}}"#;
+        assert!(unparsable_document_uris(fine).is_empty());
+    }
 
     #[test]
     fn well_formed_messages() {

@@ -492,7 +492,14 @@ impl Backend {
 
     fn open_notebook(&self, params: DidOpenNotebookDocumentParams) -> Option<Uri> {
         let nb = params.notebook_document;
-        let path = nb.uri.to_file_path()?.into_owned();
+        let Some(path) = nb.uri.to_file_path().map(|p| p.into_owned()) else {
+            let scheme = nb.uri.scheme().as_str();
+            eprintln!(
+                "tunelint: notebookDocument/didOpen: {} is not a file on this machine (scheme `{scheme}`), so it is not checked; save it to a local file",
+                nb.uri.as_str()
+            );
+            return None;
+        };
         let texts: HashMap<Uri, TextDocumentItem> = params
             .cell_text_documents
             .into_iter()
@@ -701,11 +708,13 @@ impl LanguageServer for Backend {
                 }),
                 text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
                 notebook_document_sync: Some(OneOf::Left(NotebookDocumentSyncOptions {
+                    // Every cell, markdown included: a client filters the cells it syncs by
+                    // this selector (vscode-languageclient drops non-matching cells from the
+                    // notebook's own cell list), and a notebook's cell numbers and the index
+                    // of an inserted cell only mean something among all of its cells.
                     notebook_selector: vec![NotebookSelector::ByNotebook {
                         notebook: Notebook::String("jupyter-notebook".into()),
-                        cells: Some(vec![NotebookCellSelector {
-                            language: "python".into(),
-                        }]),
+                        cells: None,
                     }],
                     save: Some(true),
                 })),
