@@ -37,6 +37,10 @@ pub enum Command {
     Advisories {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
+        /// Run the examples of every advisory (with `--advisories DIR`, of that directory's
+        /// advisories, which replace embedded ones of the same id) and report each that fails.
+        #[arg(long)]
+        test: bool,
         #[command(flatten)]
         kb: KbArgs,
     },
@@ -167,7 +171,8 @@ pub fn run() -> ExitCode {
         }
         Command::Env(args) => env::run(args),
         Command::Rule { id, kb } => rules::rule(&id, &kb),
-        Command::Advisories { format, kb } => rules::list(format, &kb),
+        Command::Advisories { test: true, kb, .. } => rules::test_examples(&kb),
+        Command::Advisories { format, kb, .. } => rules::list(format, &kb),
         Command::Server => {
             use_huge_pages(false);
             crate::lsp::run_stdio()

@@ -21,6 +21,21 @@ pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
     out.push('\n');
     out.push_str(&a.body);
     out.push('\n');
+    if !a.provenance.is_empty() {
+        out.push_str("\n## Boundaries and their sources\n\n");
+        for p in &a.provenance {
+            out.push_str(&format!(
+                "- {} {}: {} ({})\n",
+                p.package,
+                p.version,
+                p.role.as_str(),
+                p.source
+            ));
+            if let Some(e) = &p.evidence {
+                out.push_str(&format!("  {e}\n"));
+            }
+        }
+    }
     if !a.references.is_empty() {
         out.push_str("\n## References\n\n");
         for r in &a.references {
@@ -29,6 +44,42 @@ pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
     }
     super::print_out(&out);
     Ok(0)
+}
+
+/// Runs advisories' own examples: every advisory's, or with `--advisories DIR` that directory's.
+/// Exit code 1 when any example does not do what it says.
+pub fn test_examples(kb_args: &KbArgs) -> Result<u8, String> {
+    let kb = load_kb(kb_args)?;
+    let ids: Option<Vec<String>> = match &kb_args.advisories {
+        Some(dir) => Some(
+            crate::workspace::read_advisory_dir(dir)
+                .map_err(|e| format!("cannot read advisories from {}: {e}", dir.display()))?
+                .iter()
+                .filter_map(|(_, text)| crate::kb::Advisory::parse(text).ok())
+                .map(|a| a.id)
+                .collect(),
+        ),
+        None => None,
+    };
+    let mut out = String::new();
+    let (mut passed, mut failed) = (0, 0);
+    for advisory in &kb.advisories {
+        if ids.as_ref().is_some_and(|ids| !ids.contains(&advisory.id)) {
+            continue;
+        }
+        for example in &advisory.examples {
+            match crate::kb::run_example(advisory, example, &kb) {
+                Ok(_) => passed += 1,
+                Err(e) => {
+                    failed += 1;
+                    out.push_str(&format!("FAIL {} / {}: {e}\n", advisory.id, example.name));
+                }
+            }
+        }
+    }
+    out.push_str(&format!("{passed} examples passed, {failed} failed\n"));
+    super::print_out(&out);
+    Ok(u8::from(failed > 0))
 }
 
 pub fn list(format: ListFormat, kb_args: &KbArgs) -> Result<u8, String> {

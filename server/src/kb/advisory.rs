@@ -186,6 +186,8 @@ pub struct FixTemplate {
 #[derive(Clone, Debug)]
 pub struct Advisory {
     pub id: String,
+    /// Where each boundary comes from, in file order.
+    pub provenance: Vec<Provenance>,
     pub title: String,
     pub severity: Severity,
     pub summary: String,
@@ -346,7 +348,14 @@ impl Advisory {
                 "matches nothing: give `versions`, `symptoms` or usage matchers",
             ));
         }
+        let provenance = raw
+            .provenance
+            .iter()
+            .map(Provenance::compile)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ctx(&e))?;
         Ok(Advisory {
+            provenance,
             id: raw.id,
             title: raw.title,
             severity,
@@ -369,6 +378,90 @@ impl Advisory {
     /// The packages the advisory is about, in file order.
     pub fn packages(&self) -> impl Iterator<Item = &str> {
         self.versions.iter().map(|(p, _)| p.as_str())
+    }
+}
+
+/// Which side of a range a boundary version is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoundaryRole {
+    FirstBad,
+    LastBad,
+    FirstFixed,
+    LastGood,
+}
+
+impl BoundaryRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BoundaryRole::FirstBad => "first bad",
+            BoundaryRole::LastBad => "last bad",
+            BoundaryRole::FirstFixed => "first fixed",
+            BoundaryRole::LastGood => "last good",
+        }
+    }
+}
+
+/// A boundary version and the pinned primary source that proves it.
+#[derive(Clone, Debug)]
+pub struct Provenance {
+    pub package: String,
+    pub role: BoundaryRole,
+    pub version: String,
+    pub source: String,
+    pub evidence: Option<String>,
+}
+
+/// Whether a link points at a moving branch (`blob/main`, `tree/master`, ...), which proves
+/// nothing once the branch has moved on.
+pub fn is_unpinned_link(url: &str) -> bool {
+    ["blob", "tree", "raw", "commits"].iter().any(|kind| {
+        ["main", "master", "HEAD", "develop", "dev"]
+            .iter()
+            .any(|branch| {
+                let part = format!("/{kind}/{branch}");
+                url.match_indices(&part).any(|(i, _)| {
+                    matches!(
+                        url[i + part.len()..].chars().next(),
+                        None | Some('/' | '#' | '?')
+                    )
+                })
+            })
+    })
+}
+
+impl Provenance {
+    fn compile(raw: &super::schema::ProvenanceToml) -> Result<Provenance, String> {
+        let role = match raw.boundary.as_str() {
+            "first-bad" => BoundaryRole::FirstBad,
+            "last-bad" => BoundaryRole::LastBad,
+            "first-fixed" => BoundaryRole::FirstFixed,
+            "last-good" => BoundaryRole::LastGood,
+            other => {
+                return Err(format!(
+                    "provenance of {} {}: unknown boundary `{other}` (first-bad, last-bad, first-fixed or last-good)",
+                    raw.package, raw.version
+                ))
+            }
+        };
+        if raw.version.parse::<pep440_rs::Version>().is_err() {
+            return Err(format!(
+                "provenance of {}: `{}` is not a PEP 440 version",
+                raw.package, raw.version
+            ));
+        }
+        if is_unpinned_link(&raw.source) {
+            return Err(format!(
+                "provenance of {} {}: `{}` points at a moving branch; cite a commit, tag, release, issue or pull request",
+                raw.package, raw.version, raw.source
+            ));
+        }
+        Ok(Provenance {
+            package: normalize_name(&raw.package),
+            role,
+            version: raw.version.clone(),
+            source: raw.source.clone(),
+            evidence: raw.evidence.clone(),
+        })
     }
 }
 
@@ -466,32 +559,57 @@ fn compile_benign(b: &BenignToml) -> Result<Benign, String> {
 }
 
 fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
-    let need = |v: &Option<String>, key: &str| {
-        v.clone()
-            .ok_or_else(|| format!("fix `{}` needs `{key}`", f.kind))
+    let kind = match f {
+        FixToml::Pin {
+            package, specifier, ..
+        } => FixKind::Pin {
+            package: normalize_name(package),
+            specifier: specifier.clone(),
+        },
+        FixToml::InsertCell {
+            before_import,
+            source,
+            ..
+        } => FixKind::InsertCell {
+            before_import: before_import.clone(),
+            source: source.clone(),
+        },
+        FixToml::RunCommand { command, .. } => FixKind::RunCommand {
+            command: command.clone(),
+        },
+        FixToml::RestartRuntime { .. } => FixKind::RestartRuntime,
+        FixToml::SetKeyword {
+            call,
+            keyword,
+            value,
+            ..
+        } => FixKind::SetKeyword {
+            call: call.clone(),
+            name: keyword.clone(),
+            value: value.clone(),
+        },
+        FixToml::RenameKeyword { call, from, to, .. } => FixKind::RenameKeyword {
+            call: call.clone(),
+            from: from.clone(),
+            to: to.clone(),
+        },
+        FixToml::RenameImport { from, to, .. } => FixKind::RenameImport {
+            from: from.clone(),
+            to: to.clone(),
+        },
+        FixToml::MoveImportFirst { module, .. } => FixKind::MoveImportFirst {
+            module: module.clone(),
+        },
+        FixToml::PinToEvidence { .. } => FixKind::PinToEvidence,
     };
-    let kind = match f.kind.as_str() {
-        "pin" => FixKind::Pin { package: normalize_name(&need(&f.package, "package")?), specifier: need(&f.specifier, "specifier")? },
-        "insert-cell" => FixKind::InsertCell { before_import: need(&f.before_import, "before-import")?, source: need(&f.source, "source")? },
-        "run-command" => FixKind::RunCommand { command: need(&f.command, "command")? },
-        "restart-runtime" => FixKind::RestartRuntime,
-        "set-keyword" => FixKind::SetKeyword { call: need(&f.call, "call")?, name: need(&f.keyword, "keyword")?, value: need(&f.value, "value")? },
-        "rename-keyword" => FixKind::RenameKeyword { call: need(&f.call, "call")?, from: need(&f.from, "from")?, to: need(&f.to, "to")? },
-        "rename-import" => FixKind::RenameImport { from: need(&f.from, "from")?, to: need(&f.to, "to")? },
-        "move-import-first" => FixKind::MoveImportFirst { module: need(&f.module, "module")? },
-        "pin-to-evidence" => FixKind::PinToEvidence,
-        other => return Err(format!("unknown fix kind `{other}` (pin, pin-to-evidence, insert-cell, run-command, restart-runtime, rename-keyword, set-keyword, rename-import, move-import-first)")),
-    };
+    let (title, applicability) = f.common();
     if let FixKind::Pin { specifier, .. } = &kind {
         specifiers(specifier)?;
     }
-    let applicability = Applicability::parse(&f.applicability).ok_or_else(|| {
-        format!(
-            "unknown applicability `{}` (safe, unsafe, display-only)",
-            f.applicability
-        )
+    let applicability = Applicability::parse(applicability).ok_or_else(|| {
+        format!("unknown applicability `{applicability}` (safe, unsafe, display-only)")
     })?;
-    let title = match (&f.title, &kind) {
+    let title = match (title, &kind) {
         (Some(t), _) => t.clone(),
         (None, FixKind::Pin { package, specifier }) => format!("Pin {package} to {specifier}"),
         (None, FixKind::RenameKeyword { from, to, .. }) => format!("Rename `{from}` to `{to}`"),
@@ -502,7 +620,7 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
         }
         (None, FixKind::RestartRuntime) => "Restart the runtime after reinstalling".into(),
         (None, FixKind::PinToEvidence) => "Pin to the version in use".into(),
-        (None, _) => return Err(format!("fix `{}` needs a `title`", f.kind)),
+        (None, _) => return Err("this kind of fix needs a `title`".to_string()),
     };
     Ok(FixTemplate {
         kind,

@@ -40,6 +40,25 @@ pub(super) struct AdvisoryToml {
     pub fixes: Vec<FixToml>,
     #[serde(default)]
     pub examples: Vec<ExampleSpec>,
+    /// Where each boundary (first bad, first fixed, ...) of the advisory comes from.
+    #[serde(default)]
+    pub provenance: Vec<ProvenanceToml>,
+}
+
+/// One boundary of an advisory and the primary source that proves it.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct ProvenanceToml {
+    pub package: String,
+    /// `first-bad`, `last-bad`, `first-fixed` or `last-good`.
+    pub boundary: String,
+    pub version: String,
+    /// A pinned primary source: a commit, a tag or release, an issue or pull request, or the
+    /// release's own page on the package index. Never a `blob/main` or `tree/main` page.
+    pub source: String,
+    /// What the source shows, in a sentence: `git tag --contains` output, a file and line.
+    #[serde(default)]
+    pub evidence: Option<String>,
 }
 
 fn yes() -> bool {
@@ -144,35 +163,125 @@ pub(super) struct BenignToml {
     pub reason: String,
 }
 
+/// A fix, by kind; each kind takes exactly its own keys beside `title` and `applicability`.
 #[derive(Deserialize, Debug)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct FixToml {
-    pub kind: String,
-    #[serde(default)]
-    pub title: Option<String>,
-    pub applicability: String,
-    #[serde(default)]
-    pub package: Option<String>,
-    #[serde(default)]
-    pub specifier: Option<String>,
-    #[serde(default)]
-    pub before_import: Option<String>,
-    #[serde(default)]
-    pub source: Option<String>,
-    #[serde(default)]
-    pub command: Option<String>,
-    #[serde(default)]
-    pub call: Option<String>,
-    #[serde(default)]
-    pub from: Option<String>,
-    #[serde(default)]
-    pub to: Option<String>,
-    #[serde(default)]
-    pub module: Option<String>,
-    #[serde(default)]
-    pub keyword: Option<String>,
-    #[serde(default)]
-    pub value: Option<String>,
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case",
+    deny_unknown_fields
+)]
+pub(super) enum FixToml {
+    /// Rewrite the requirement where the package is declared.
+    Pin {
+        title: Option<String>,
+        applicability: String,
+        package: String,
+        specifier: String,
+    },
+    /// Pin an unpinned install to the version the evidence shows.
+    PinToEvidence {
+        title: Option<String>,
+        applicability: String,
+    },
+    /// Insert a code cell before the first import of a module (notebooks).
+    InsertCell {
+        title: Option<String>,
+        applicability: String,
+        before_import: String,
+        source: String,
+    },
+    /// A command to run in the environment's terminal.
+    RunCommand {
+        title: Option<String>,
+        applicability: String,
+        command: String,
+    },
+    /// Restart the kernel or runtime.
+    RestartRuntime {
+        title: Option<String>,
+        applicability: String,
+    },
+    /// Set a keyword argument of a call to another value (Python source).
+    SetKeyword {
+        title: Option<String>,
+        applicability: String,
+        call: String,
+        keyword: String,
+        value: String,
+    },
+    /// Rename a keyword argument of a call.
+    RenameKeyword {
+        title: Option<String>,
+        applicability: String,
+        call: String,
+        from: String,
+        to: String,
+    },
+    /// Import another name instead.
+    RenameImport {
+        title: Option<String>,
+        applicability: String,
+        from: String,
+        to: String,
+    },
+    /// Move `import <module>` before every other import.
+    MoveImportFirst {
+        title: Option<String>,
+        applicability: String,
+        module: String,
+    },
+}
+
+impl FixToml {
+    /// The title and applicability every kind has.
+    pub fn common(&self) -> (&Option<String>, &str) {
+        match self {
+            FixToml::Pin {
+                title,
+                applicability,
+                ..
+            }
+            | FixToml::PinToEvidence {
+                title,
+                applicability,
+            }
+            | FixToml::InsertCell {
+                title,
+                applicability,
+                ..
+            }
+            | FixToml::RunCommand {
+                title,
+                applicability,
+                ..
+            }
+            | FixToml::RestartRuntime {
+                title,
+                applicability,
+            }
+            | FixToml::SetKeyword {
+                title,
+                applicability,
+                ..
+            }
+            | FixToml::RenameKeyword {
+                title,
+                applicability,
+                ..
+            }
+            | FixToml::RenameImport {
+                title,
+                applicability,
+                ..
+            }
+            | FixToml::MoveImportFirst {
+                title,
+                applicability,
+                ..
+            } => (title, applicability),
+        }
+    }
 }
 
 /// What an example must produce.

@@ -1,6 +1,7 @@
 // Opens the founding-case notebook in JupyterLab (+ jupyterlab-lsp, tunelint as the server) and
-// checks that UNS001 is shown on cell 3 line 1 (the import) and cell 4 line 2 (the call), and that
-// tunelint shows nothing anywhere else. Run by run.sh, which starts JupyterLab.
+// checks that UNS001 is shown on cell 5 line 1 (the import) and cell 7 line 2 (the call), and that
+// tunelint shows nothing anywhere else. Cells are numbered among all of them, the four markdown
+// cells included, as the CLI numbers them. Run by run.sh, which starts JupyterLab.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,12 +9,12 @@ import path from 'node:path';
 const BASE = process.env.JLAB_URL ?? 'http://127.0.0.1:8888';
 const NOTEBOOK = process.env.JLAB_NOTEBOOK ?? 'founding.ipynb';
 const OUT = process.env.JLAB_ARTIFACTS ?? fs.mkdtempSync('/tmp/jlab-check-');
-// 1-based, cells counted with the markdown one: the import and the call. The server also flags
-// the unpinned `peft` in cell 1's `!pip` line (UNS001 and PIN001), but jupyterlab-lsp does not
+// 1-based, cells counted with the markdown ones: the import and the call. The server also flags
+// the unpinned `peft` in cell 3's `!pip` line (UNS001 and PIN001), but jupyterlab-lsp does not
 // show diagnostics inside a cell whose first line is a cell magic (`%%capture`), so the page
 // shows these two.
-const EXPECTED = ['cell 3 line 1', 'cell 4 line 2'];
-const NOTES = ['cell 1 line 2'];
+const EXPECTED = ['cell 5 line 1', 'cell 7 line 2'];
+const NOTES = ['cell 3 line 2'];
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -82,9 +83,9 @@ try {
   if (await news.count()) await news.first().click().catch(() => {}); // the "Jupyter news?" toast
   await page.screenshot({ path: path.join(OUT, '1-notebook.png') });
 
-  // The message under the cell 4 underline, by hovering it.
+  // The message under the cell 7 underline, by hovering it.
   const tip = { text: null };
-  const call = page.locator('.jp-Notebook .jp-Cell').nth(3).locator('[class*="cm-lintRange"]').first();
+  const call = page.locator('.jp-Notebook .jp-Cell').nth(6).locator('[class*="cm-lintRange"]').first();
   if (await call.count()) {
     await call.hover();
     const t = page.locator('.cm-tooltip-lint').first();
@@ -119,7 +120,7 @@ try {
   if (elsewhere.length) problems.push(`tunelint diagnostics elsewhere or other than UNS001: ${JSON.stringify(elsewhere)}`);
   // The hover shows the message and the source (jupyterlab-lsp does not show the code there).
   if (!(tip.text?.includes('unsloth 2024.7') && tip.text?.includes('tunelint'))) {
-    problems.push(`hover on cell 4's underline shows ${JSON.stringify(tip.text)}, not tunelint's UNS001 message`);
+    problems.push(`hover on cell 7's underline shows ${JSON.stringify(tip.text)}, not tunelint's UNS001 message`);
   }
   if (problems.length) {
     for (const p of problems) console.error('FAIL:', p);

@@ -76,7 +76,8 @@ cp -a "$repo/tests/fixtures/envs/founding/." "$ws/"
 rm -f "$ws/train.py"
 mkdir "$ws/.git"   # a repository root: discovery does not walk above the workspace
 
-# The notebook: cell 1 magics, cell 2 markdown, cell 3 the import, cell 4 the call on its 2nd line.
+# The notebook, shaped like the real Unsloth ones: markdown cells 1, 2, 4 and 6; cell 3 the
+# install magics, cell 5 the import, cell 7 the call on its 2nd line.
 "$venv/bin/python" - "$ws/founding.ipynb" <<'EOF'
 import json, sys
 def code(src): return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
@@ -87,9 +88,12 @@ nb = {
         "language_info": {"name": "python"},
     },
     "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "# Fine-tune with Unsloth"},
+        {"cell_type": "markdown", "metadata": {}, "source": "### Installation"},
         code("%%capture\n!pip install --no-deps peft trl"),
         {"cell_type": "markdown", "metadata": {}, "source": "## Load the model"},
         code("from unsloth import FastLanguageModel"),
+        {"cell_type": "markdown", "metadata": {}, "source": "We now add LoRA adapters."},
         code("x = 1\nmodel = FastLanguageModel.get_peft_model(None, r=16)"),
     ],
 }
