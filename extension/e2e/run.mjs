@@ -472,11 +472,11 @@ try {
   // Opening the problem reveals its cell: the squiggle is in the get_peft_model cell.
   await uns.click();
   await page.keyboard.press('Enter');
-  const errorCell = page.locator('.notebook-editor .code-cell-row', { has: page.locator('.squiggly-error') });
-  await errorCell.first().waitFor({ timeout: 20_000 });
-  const cellText = norm(await errorCell.first().locator('.view-lines').innerText());
+  const warningCell = page.locator('.notebook-editor .code-cell-row', { has: page.locator('.squiggly-warning') });
+  await warningCell.first().waitFor({ timeout: 20_000 });
+  const cellText = norm(await warningCell.first().locator('.view-lines').innerText());
   if (!cellText.includes('FastLanguageModel.get_peft_model(')) fail(`the squiggle is in the wrong cell:\n${cellText}`);
-  const squiggled = await page.locator('.notebook-editor .code-cell-row .squiggly-error').count();
+  const squiggled = await page.locator('.notebook-editor .code-cell-row .squiggly-warning').count();
   ok(`squiggle in the get_peft_model cell (${squiggled} squiggle(s) in the notebook)`);
 
   // The quick-fix menu at the diagnostic: the pin and the reinstall.
@@ -551,7 +551,7 @@ try {
   // 2. A script in a workspace whose .venv has the founding versions.
   await openFolder(page, wsScript, true);
   await openFromExplorer(page, 'train.py');
-  await page.waitForSelector('.monaco-editor .squiggly-error', { timeout: 90_000 });
+  await page.waitForSelector('.monaco-editor .squiggly-warning', { timeout: 90_000 });
   await page.keyboard.press('Control+Shift+M');
   await page.locator('.markers-panel .monaco-list-row', { hasText: 'UNS001' }).first().waitFor({ timeout: 20_000 });
   const srows = await problemsRows(page);
@@ -615,12 +615,12 @@ try {
   // 2b. The interpreter selected in the Python extension, and its change event.
   await openFolder(page, wsPyExt, true);
   await openFromExplorer(page, 'train.py');
-  await page.waitForSelector('.monaco-editor .squiggly-error', { timeout: 90_000 });
+  await page.waitForSelector('.monaco-editor .squiggly-warning', { timeout: 90_000 });
   const pstatus = await waitForStatus(page, /^tunelint: env-broken · Python 3\.11 · 2 findings$/);
   ok(`Python extension: its interpreter wins over python.defaultInterpreterPath, status bar "${pstatus}"`);
   await command(page, 'Python stub: select env-fixed');
   const fstatus = await waitForStatus(page, /^tunelint: env-fixed · Python 3\.11 · 0 findings$/);
-  await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-error').length === 0, null, { timeout: 20_000 });
+  await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-warning').length === 0, null, { timeout: 20_000 });
   await shot(page, 'python-extension-switched');
   if (existsSync(pyExtRecord)) fail(`an environment's interpreter was run: ${readFileSync(pyExtRecord, 'utf8')}`);
   ok(`Python extension: switching the interpreter re-checks, UNS001 gone, status bar "${fstatus}"`);
@@ -629,7 +629,7 @@ try {
   // 3. The same project, untrusted.
   await openFolder(page, wsUntrusted, false);
   await openFromExplorer(page, 'train.py');
-  await page.waitForSelector('.monaco-editor .squiggly-error', { timeout: 90_000 });
+  await page.waitForSelector('.monaco-editor .squiggly-warning', { timeout: 90_000 });
   const ustatus = await waitForStatus(page, /^tunelint: \.venv · Python 3\.11 · \d+ findings?$/);
   ok(`untrusted: UNS001 shown, tunelint.path of the workspace ignored, status bar "${ustatus}"`);
   const untrustedTip = await tooltipOf();

@@ -5,6 +5,7 @@
 //! against the [`kb`] → [`finding`]s → [`render`] (CLI) or [`lsp`]. Only [`environment`],
 //! [`workspace`], [`cli`] and [`lsp`] do IO; only [`lsp`] knows LSP types.
 
+pub mod advisory_examples;
 pub mod check;
 pub mod cli;
 pub mod declared;
@@ -21,4 +22,5 @@ pub mod requirement;
 pub mod source;
 pub mod syntax;
 pub mod text;
+pub mod vocabulary;
 pub mod workspace;

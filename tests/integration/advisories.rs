@@ -1,6 +1,7 @@
 //! Every advisory file parses, and every example in it does what it says.
 
-use tunelint::kb::{run_example, KnowledgeBase, EMBEDDED};
+use tunelint::advisory_examples::run_example;
+use tunelint::kb::{KnowledgeBase, EMBEDDED};
 
 #[test]
 fn every_embedded_advisory_parses() {

@@ -49,7 +49,7 @@ fn neovim_shows_uns001_and_applies_the_pin() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "neovim failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("DIAG 0:0 sev=1 code=UNS001"), "{stdout}");
+    assert!(stdout.contains("DIAG 0:0 sev=2 code=UNS001"), "{stdout}");
     assert!(
         stdout.contains("ACTION Ignore UNS001 on this line"),
         "{stdout}"

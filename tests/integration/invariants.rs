@@ -66,6 +66,8 @@ fn the_core_does_no_io() {
         "fix",
         "render",
         "text",
+        "vocabulary",
+        "advisory_examples",
     ];
     for f in rust_files(&src()) {
         if !core.contains(&module_of(&f).as_str()) {
@@ -83,6 +85,27 @@ fn the_core_does_no_io() {
             assert!(
                 !text.contains(forbidden),
                 "{} uses {forbidden}",
+                f.display()
+            );
+        }
+    }
+}
+
+/// The knowledge base is a leaf: it names shared vocabulary and low-level text helpers, never
+/// the code that reads it (the checker, findings, fixes, rendering, the edges).
+#[test]
+fn the_knowledge_base_is_a_leaf() {
+    let allowed = ["kb", "vocabulary", "requirement", "source", "text"];
+    for f in rust_files(&src().join("kb")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, _) in text.match_indices("crate::") {
+            let module: String = text[i + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                allowed.contains(&module.as_str()),
+                "{} uses crate::{module}: the knowledge base must not depend on its readers",
                 f.display()
             );
         }

@@ -313,7 +313,7 @@ async fn the_founding_notebook_publishes_on_every_cell() {
     );
     let diag = &published[2][0];
     assert_eq!(diag["code"], "UNS001");
-    assert_eq!(diag["severity"], 1);
+    assert_eq!(diag["severity"], 2);
     assert_eq!(diag["range"]["start"], json!({"line": 0, "character": 8}));
 
     let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": cells[4]}, "range": diag["range"], "context": {"diagnostics": [diag]}})).await;

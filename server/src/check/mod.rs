@@ -497,7 +497,7 @@ mod tests {
         assert!(kb.code_needles().is_none());
         let org = kb.get("ORG002").unwrap();
         for spec in &org.examples {
-            let found = crate::kb::run_example(org, spec, &kb).unwrap();
+            let found = crate::advisory_examples::run_example(org, spec, &kb).unwrap();
             let flagged = found.iter().any(|f| f.code == "ORG002");
             assert_eq!(flagged, spec.name == "t", "example {}", spec.name);
         }

@@ -68,7 +68,7 @@ pub fn test_examples(kb_args: &KbArgs) -> Result<u8, String> {
             continue;
         }
         for example in &advisory.examples {
-            match crate::kb::run_example(advisory, example, &kb) {
+            match crate::advisory_examples::run_example(advisory, example, &kb) {
                 Ok(_) => passed += 1,
                 Err(e) => {
                     failed += 1;

@@ -7,38 +7,8 @@ pub use apply::{apply_edits, apply_fixes, FixOutcome};
 pub use notebook_json::{rewrite_notebook, CellChange, NotebookLayout};
 
 use crate::text::TextRange;
+pub use crate::vocabulary::Applicability;
 use std::path::PathBuf;
-
-/// How far a fix may be applied automatically.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Applicability {
-    /// A suggestion only: never applied by `--fix`.
-    DisplayOnly,
-    /// Applied with `--fix --unsafe-fixes`: it changes what gets installed or run.
-    Unsafe,
-    /// Applied by `--fix` and fix-all: it keeps the program's meaning.
-    Safe,
-}
-
-impl Applicability {
-    pub fn parse(s: &str) -> Option<Applicability> {
-        match s {
-            "safe" => Some(Applicability::Safe),
-            "unsafe" => Some(Applicability::Unsafe),
-            "display-only" => Some(Applicability::DisplayOnly),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Applicability::Safe => "safe",
-            Applicability::Unsafe => "unsafe",
-            Applicability::DisplayOnly => "display-only",
-        }
-    }
-}
 
 /// Which file an edit changes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -2,9 +2,8 @@
 
 use super::pattern::Pattern;
 use super::schema::{AdvisoryToml, BenignToml, ExampleSpec, FixToml, MatcherToml};
-use crate::finding::Severity;
-use crate::fix::Applicability;
 use crate::requirement::normalize_name;
+use crate::vocabulary::{Applicability, Severity};
 use pep440_rs::VersionSpecifiers;
 use std::str::FromStr;
 

@@ -7,7 +7,6 @@
 
 mod advisory;
 mod code_needles;
-mod examples;
 mod pattern;
 mod schema;
 mod symptom_index;
@@ -17,12 +16,11 @@ pub use advisory::{
     Symptom,
 };
 pub use code_needles::{CodeNeedles, Needle};
-pub use examples::{example_document, run_example};
 pub use pattern::Pattern;
 pub use schema::{ExampleCell, ExampleSpec, Expectation};
 pub use symptom_index::SymptomIndex;
 
-use crate::finding::Severity;
+use crate::vocabulary::Severity;
 
 /// The needle every import statement holds; [`KnowledgeBase::code_needles`] always has it.
 pub const IMPORT_NEEDLE: &str = "import";

@@ -76,7 +76,7 @@ pub(super) struct GitToml {
     /// Commits (prefixes) known to carry the fix.
     #[serde(default)]
     pub fixed: Vec<String>,
-    /// The fix, for messages: `f20bc23e84 (2024-07-25)`.
+    /// The fix, for messages: `fcf92c54ca (2024-07-25)`.
     pub fix_commit: String,
     /// Severity when the commit cannot be placed.
     #[serde(default = "info")]

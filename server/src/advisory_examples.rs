@@ -1,14 +1,17 @@
 //! Running an advisory's own examples: the proof that the data does what its prose says.
+//!
+//! It sits above both the knowledge base and the checker: an example is knowledge, running it
+//! needs the checker, and the knowledge base must not depend on its reader.
 
-use super::{Advisory, Expectation, KnowledgeBase};
 use crate::check::{analyze, CheckContext};
 use crate::evidence::Environment;
 use crate::finding::{Finding, Severity};
+use crate::kb::{Advisory, ExampleSpec, Expectation, KnowledgeBase};
 use crate::source::{CellInput, CellKind, Document, Notebook, OutputKind, OutputText, SourceKind};
 use std::path::Path;
 
 /// The document an example describes: a notebook from its cells, or a file from its source.
-pub fn example_document(example: &super::ExampleSpec) -> Result<Document, String> {
+pub fn example_document(example: &ExampleSpec) -> Result<Document, String> {
     let kind = SourceKind::from_path(Path::new(&example.path)).ok_or_else(|| {
         format!(
             "example path `{}` is not a kind tunelint reads",
@@ -57,7 +60,7 @@ pub fn example_document(example: &super::ExampleSpec) -> Result<Document, String
 /// Runs one example; `Err` says what went wrong in words a person can act on.
 pub fn run_example(
     advisory: &Advisory,
-    example: &super::ExampleSpec,
+    example: &ExampleSpec,
     kb: &KnowledgeBase,
 ) -> Result<Vec<Finding>, String> {
     let doc = example_document(example)?;
