@@ -58,16 +58,89 @@ fn advisories_have_references_and_a_body() {
     }
 }
 
+/// A valid advisory that the cases below break one rule at a time.
+const VALID: &str = r#"```toml
+schema = 2
+id = "AB001"
+title = "t"
+severity = "error"
+summary = "s"
+references = ["https://github.com/huggingface/trl/releases/tag/v0.12.0"]
+flag = [{ import = "trl" }]
+
+[versions]
+trl = ">=0.12"
+
+[[symptoms]]
+pattern = "trl (?P<trl>\\S+) broke"
+message = "m"
+
+[[fixes]]
+kind = "pin"
+package = "trl"
+specifier = "<0.12"
+applicability = "unsafe"
+
+[[provenance]]
+package = "trl"
+boundary = "first-bad"
+version = "0.12.0"
+source = "https://github.com/huggingface/trl/releases/tag/v0.12.0"
+
+[[examples]]
+name = "t"
+expect = "trigger"
+path = "a.py"
+source = "import trl\n"
+environment = { trl = "0.12.0" }
+
+[[examples]]
+name = "c"
+expect = "clean"
+path = "a.py"
+source = "import trl\n"
+environment = { trl = "0.11.4" }
+```
+
+# AB001: t
+"#;
+
+/// Every validation rule has a case that only it rejects, with the line and the key in the
+/// message: deleting a rule makes its case load, and this test fail.
 #[test]
 fn invalid_advisories_are_rejected_with_a_reason() {
-    let cases = [
-        ("no front matter", "# nothing"),
-        ("bad id", "```toml\nid = \"x\"\ntitle = \"t\"\nseverity = \"error\"\nsummary = \"s\"\n```\n"),
-        ("unknown key", "```toml\nid = \"AB001\"\ntitle = \"t\"\nseverity = \"error\"\nsummary = \"s\"\ncolour = 1\n```\n"),
-        ("bad range", "```toml\nid = \"AB001\"\ntitle = \"t\"\nseverity = \"error\"\nsummary = \"s\"\n[versions]\npeft = \"~~1\"\n```\n"),
+    tunelint::kb::Advisory::parse(VALID).expect("the base case is valid");
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("no front matter", "```toml\n", "# x\n", "must start with a ```toml"),
+        ("unclosed block", "```\n\n# AB001", "", "not closed"),
+        ("no schema", "schema = 2\n", "", "line 2: missing field `schema`"),
+        ("old schema", "schema = 2", "schema = 1", "line 2: `schema = 1`"),
+        ("bad id", "id = \"AB001\"", "id = \"x\"", "line 3: id `x` must be"),
+        ("unknown key", "summary = \"s\"", "summary = \"s\"\ncolour = 1", "line 7: unknown field `colour`"),
+        ("unknown severity", "severity = \"error\"", "severity = \"fatal\"", "line 5: AB001: unknown severity `fatal`"),
+        ("bad range", "trl = \">=0.12\"", "trl = \"~~1\"", "line 10: AB001: `~~1` is not a PEP 440 specifier"),
+        ("bad pattern", "trl (?P<trl>\\\\S+) broke", "trl (", "line 13: AB001: symptom pattern"),
+        ("symptom group", "message = \"m\"", "message = \"m\"\nversions = { peft = \">=1\" }", "line 13: AB001: symptom constrains peft"),
+        ("fix key of another kind", "specifier = \"<0.12\"", "specifier = \"<0.12\"\ncommand = \"x\"", "unknown field `command`"),
+        ("unknown fix kind", "kind = \"pin\"", "kind = \"upgrade\"", "unknown variant `upgrade`"),
+        ("bad fix range", "specifier = \"<0.12\"", "specifier = \"<<0.12\"", "line 17: AB001:"),
+        ("unknown applicability", "applicability = \"unsafe\"", "applicability = \"maybe\"", "line 17: AB001: unknown applicability `maybe`"),
+        ("boundary role", "boundary = \"first-bad\"", "boundary = \"worst\"", "line 23: AB001: provenance of trl 0.12.0: unknown boundary `worst`"),
+        ("boundary version", "version = \"0.12.0\"", "version = \"zero\"", "line 23: AB001: provenance of trl: `zero` is not a PEP 440 version"),
+        ("moving source", "source = \"https://github.com/huggingface/trl/releases/tag/v0.12.0\"", "source = \"https://github.com/huggingface/trl/blob/main/trl/__init__.py\"", "line 23: AB001: provenance of trl 0.12.0: `https://github.com/huggingface/trl/blob/main/trl/__init__.py` points at a moving branch"),
+        ("moving reference", "references = [\"https://github.com/huggingface/trl/releases/tag/v0.12.0\"]", "references = [\"https://github.com/huggingface/trl/tree/main/docs\"]", "line 7: AB001: reference `https://github.com/huggingface/trl/tree/main/docs` points at a moving branch"),
+        ("no clean example", "expect = \"clean\"", "expect = \"trigger\"", "AB001: needs at least one `trigger` and one `clean` example"),
+        ("matches nothing", "flag = [{ import = \"trl\" }]\n\n[versions]\ntrl = \">=0.12\"\n\n[[symptoms]]\npattern = \"trl (?P<trl>\\\\S+) broke\"\nmessage = \"m\"\n", "", "AB001: matches nothing"),
     ];
-    for (what, text) in cases {
-        let err = tunelint::kb::Advisory::parse(text).expect_err(what);
-        assert!(!err.is_empty(), "{what}");
+    for (what, from, to, expected) in cases {
+        assert!(VALID.contains(from), "{what}: the base has no `{from}`");
+        let text = VALID.replacen(from, to, 1);
+        let err = tunelint::kb::Advisory::parse(&text)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: accepted"));
+        assert!(
+            err.contains(expected),
+            "{what}: expected `{expected}` in `{err}`"
+        );
     }
 }

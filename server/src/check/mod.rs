@@ -489,7 +489,7 @@ mod tests {
             )
         };
         let advisory = format!(
-            "```toml\nid = \"ORG002\"\ntitle = \"Any trl call\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{{ call = \"trl.*\" }}]\n[versions]\ntrl = \"==0.8.6\"\n{}{}```\n\n# ORG002\n",
+            "```toml\nschema = 2\nid = \"ORG002\"\ntitle = \"Any trl call\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{{ call = \"trl.*\" }}]\n[versions]\ntrl = \"==0.8.6\"\n{}{}```\n\n# ORG002\n",
             example("t", "trigger", "0.8.6"),
             example("c", "clean", "0.9.6"),
         );

@@ -218,12 +218,27 @@ impl Advisory {
             .ok_or("the ```toml block is not closed")?;
         let front = &rest[..end];
         let body = rest[end..].trim_start_matches("\n```").trim().to_string();
-        let raw: AdvisoryToml =
-            toml::from_str(front).map_err(|e| format!("front matter: {}", e.to_string().trim()))?;
-        Advisory::compile(raw, body)
+        // Lines are counted in the file: the front matter starts on its second line.
+        let raw: AdvisoryToml = toml::from_str(front).map_err(|e| {
+            let line = e.span().map_or(1, |s| {
+                front[..s.start.min(front.len())].matches('\n').count() + 2
+            });
+            format!("line {line}: {}", e.message().trim())
+        })?;
+        if raw.schema != FORMAT_VERSION {
+            return Err(format!(
+                "line {}: `schema = {}`: this tunelint reads advisory format {FORMAT_VERSION} only",
+                key_line(front, "schema"),
+                raw.schema
+            ));
+        }
+        Advisory::compile(raw, body).map_err(|e| match e.key {
+            Some(key) => format!("line {}: {}", key_line(front, key), e.message),
+            None => e.message,
+        })
     }
 
-    fn compile(raw: AdvisoryToml, body: String) -> Result<Advisory, String> {
+    fn compile(raw: AdvisoryToml, body: String) -> Result<Advisory, CompileError> {
         let id_ok = raw.id.len() >= 4
             && raw
                 .id
@@ -237,45 +252,53 @@ impl Advisory {
                 .skip_while(|c| c.is_ascii_uppercase())
                 .all(|c| c.is_ascii_digit());
         if !id_ok {
-            return Err(format!(
-                "id `{}` must be upper-case letters followed by digits, like UNS001",
-                raw.id
-            ));
+            return Err(CompileError {
+                key: Some("id"),
+                message: format!(
+                    "id `{}` must be upper-case letters followed by digits, like UNS001",
+                    raw.id
+                ),
+            });
         }
-        let ctx = |what: &str| format!("{}: {what}", raw.id);
+        let id = raw.id.clone();
+        let ctx = |key: &'static str, what: &str| CompileError {
+            key: Some(key),
+            message: format!("{id}: {what}"),
+        };
         let severity = Severity::parse(&raw.severity)
-            .ok_or_else(|| ctx(&format!("unknown severity `{}`", raw.severity)))?;
-        let versions = compile_versions(&raw.versions).map_err(|e| ctx(&e))?;
+            .ok_or_else(|| ctx("severity", &format!("unknown severity `{}`", raw.severity)))?;
+        let versions = compile_versions(&raw.versions).map_err(|e| ctx("versions", &e))?;
         let mut git = Vec::new();
         for (package, g) in &raw.git {
             let package = normalize_name(package);
             if !versions.iter().any(|(p, _)| *p == package) {
-                return Err(ctx(&format!(
-                    "[git.{package}] needs a `versions` entry for {package}"
-                )));
+                return Err(ctx(
+                    "git",
+                    &format!("[git.{package}] needs a `versions` entry for {package}"),
+                ));
             }
             git.push(GitPlacement {
                 package,
-                boundary: specifiers(&g.boundary).map_err(|e| ctx(&e))?,
+                boundary: specifiers(&g.boundary).map_err(|e| ctx("git", &e))?,
                 affected: g.affected.clone(),
                 fixed: g.fixed.clone(),
                 fix_commit: g.fix_commit.clone(),
                 unplaced: Severity::parse(&g.unplaced)
-                    .ok_or_else(|| ctx("unknown `unplaced` severity"))?,
+                    .ok_or_else(|| ctx("git", "unknown `unplaced` severity"))?,
             });
         }
         let mut cases = Vec::new();
         for c in &raw.cases {
             cases.push(Case {
                 severity: Severity::parse(&c.severity)
-                    .ok_or_else(|| ctx(&format!("unknown severity `{}`", c.severity)))?,
-                versions: compile_versions(&c.versions).map_err(|e| ctx(&e))?,
+                    .ok_or_else(|| ctx("cases", &format!("unknown severity `{}`", c.severity)))?,
+                versions: compile_versions(&c.versions).map_err(|e| ctx("cases", &e))?,
                 require: c
                     .require
                     .iter()
                     .map(compile_matcher)
                     .collect::<Result<_, _>>()
-                    .map_err(|e| ctx(&e))?,
+                    .map_err(|e| ctx("cases", &e))?,
                 note: c.note.clone(),
             });
         }
@@ -284,22 +307,22 @@ impl Advisory {
             .iter()
             .map(compile_matcher)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ctx(&e))?;
+            .map_err(|e| ctx("flag", &e))?;
         let require = raw
             .require
             .iter()
             .map(compile_matcher)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ctx(&e))?;
+            .map_err(|e| ctx("require", &e))?;
         let mut symptoms = Vec::new();
         for s in &raw.symptoms {
-            let pattern =
-                Pattern::new(&s.pattern).map_err(|e| ctx(&format!("symptom pattern: {e}")))?;
-            let versions = compile_versions(&s.versions).map_err(|e| ctx(&e))?;
+            let pattern = Pattern::new(&s.pattern)
+                .map_err(|e| ctx("symptoms", &format!("symptom pattern: {e}")))?;
+            let versions = compile_versions(&s.versions).map_err(|e| ctx("symptoms", &e))?;
             for (package, _) in &versions {
                 let group = package.replace('-', "_");
                 if !pattern.group_names().contains(&group) {
-                    return Err(ctx(&format!("symptom constrains {package} but its pattern has no `(?P<{group}>...)` group")));
+                    return Err(ctx("symptoms", &format!("symptom constrains {package} but its pattern has no `(?P<{group}>...)` group")));
                 }
             }
             symptoms.push(Symptom {
@@ -309,20 +332,23 @@ impl Advisory {
                 severity: s
                     .severity
                     .as_deref()
-                    .map(|v| Severity::parse(v).ok_or_else(|| ctx("unknown symptom severity")))
+                    .map(|v| {
+                        Severity::parse(v)
+                            .ok_or_else(|| ctx("symptoms", "unknown symptom severity"))
+                    })
                     .transpose()?,
                 inspect: s
                     .inspect
                     .as_deref()
                     .map(CallPattern::new)
                     .transpose()
-                    .map_err(|e| ctx(&e))?,
+                    .map_err(|e| ctx("symptoms", &e))?,
                 benign: s
                     .benign
                     .iter()
                     .map(compile_benign)
                     .collect::<Result<_, _>>()
-                    .map_err(|e| ctx(&e))?,
+                    .map_err(|e| ctx("symptoms", &e))?,
             });
         }
         let fixes = raw
@@ -330,7 +356,7 @@ impl Advisory {
             .iter()
             .map(compile_fix)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ctx(&e))?;
+            .map_err(|e| ctx("fixes", &e))?;
         if !raw
             .examples
             .iter()
@@ -340,11 +366,21 @@ impl Advisory {
                 .iter()
                 .any(|e| e.expect == super::Expectation::Clean)
         {
-            return Err(ctx("needs at least one `trigger` and one `clean` example"));
+            return Err(ctx(
+                "examples",
+                "needs at least one `trigger` and one `clean` example",
+            ));
         }
         if versions.is_empty() && symptoms.is_empty() && require.is_empty() && flag.is_empty() {
             return Err(ctx(
+                "versions",
                 "matches nothing: give `versions`, `symptoms` or usage matchers",
+            ));
+        }
+        if let Some(moving) = raw.references.iter().find(|r| is_unpinned_link(r)) {
+            return Err(ctx(
+                "references",
+                &format!("reference `{moving}` points at a moving branch; cite a commit, tag, release, issue or pull request"),
             ));
         }
         let provenance = raw
@@ -352,7 +388,7 @@ impl Advisory {
             .iter()
             .map(Provenance::compile)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ctx(&e))?;
+            .map_err(|e| ctx("provenance", &e))?;
         Ok(Advisory {
             provenance,
             id: raw.id,
@@ -461,6 +497,37 @@ impl Provenance {
             source: raw.source.clone(),
             evidence: raw.evidence.clone(),
         })
+    }
+}
+
+/// The advisory format this tunelint reads (`schema = 2`).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The line in the file of the first line of the front matter that sets `key` (a top-level key,
+/// a table header such as `[versions]` or `[[fixes]]`, or a key inside one), so that an error
+/// names where to look; the first line of the file when the key is not written.
+fn key_line(front: &str, key: &str) -> usize {
+    front
+        .lines()
+        .position(|l| {
+            let l = l.trim_start();
+            let header = l.trim_start_matches('[').trim_end_matches(']');
+            l.starts_with('[') && (header == key || header.starts_with(&format!("{key}.")))
+                || l.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(1, |i| i + 2)
+}
+
+/// A compile error and the key it is about, when there is one.
+struct CompileError {
+    key: Option<&'static str>,
+    message: String,
+}
+
+impl From<String> for CompileError {
+    fn from(message: String) -> CompileError {
+        CompileError { key: None, message }
     }
 }
 

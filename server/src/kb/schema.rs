@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct AdvisoryToml {
+    /// The format's version: 2. There is one format; files without it are rejected.
+    pub schema: u32,
     pub id: String,
     pub title: String,
     pub severity: String,
