@@ -1,5 +1,6 @@
-//! Embeds every advisory file under `advisories/` into the binary, so that adding an advisory
-//! is adding one file.
+//! Embeds the knowledge base into the binary: every advisory under `advisories/`, the
+//! compatibility tables under `advisories/tables/` and the release index under
+//! `advisories/releases/`, so that adding an advisory or a table is adding one file.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -8,14 +9,22 @@ fn main() {
     // Read at run time, not with `env!`: a build script compiled in another checkout of the
     // same sources can be reused from a shared target directory, and must look in this one.
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let dir = Path::new(&manifest_dir).join("../advisories");
+    let root = Path::new(&manifest_dir).join("../advisories");
+    embed(&root, "md", "embedded_advisories.rs");
+    embed(&root.join("tables"), "toml", "embedded_tables.rs");
+    embed(&root.join("releases"), "toml", "embedded_releases.rs");
+}
+
+/// Writes `OUT_DIR/out_name`: a slice of (file name, `include_str!` of the file) for every file
+/// with extension `ext` directly in `dir` (a README excepted), sorted by name.
+fn embed(dir: &Path, ext: &str, out_name: &str) {
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("advisories/ exists")
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.extension().is_some_and(|e| e == "md")
+            p.extension().is_some_and(|e| e == ext)
                 && p.file_name().is_some_and(|n| n != "README.md")
         })
         .collect();
@@ -34,5 +43,5 @@ fn main() {
     }
     out.push(']');
     let out_dir = std::env::var("OUT_DIR").unwrap();
-    std::fs::write(Path::new(&out_dir).join("embedded_advisories.rs"), out).unwrap();
+    std::fs::write(Path::new(&out_dir).join(out_name), out).unwrap();
 }

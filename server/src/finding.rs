@@ -69,6 +69,8 @@ pub mod codes {
     pub const FILE_TOO_LARGE: &str = "TL003";
     /// A suppression comment naming a code tunelint does not have.
     pub const UNKNOWN_SUPPRESSION: &str = "TL004";
+    /// A suppression comment naming a retired code, which now means another advisory.
+    pub const RETIRED_CODE: &str = "TL005";
 
     /// Each code with what it means, for rule lists (SARIF, `tunelint rule`).
     pub const DESCRIPTIONS: &[(&str, &str)] = &[
@@ -76,5 +78,6 @@ pub mod codes {
         (BROKEN_METADATA, "Broken package metadata in the environment"),
         (FILE_TOO_LARGE, "A file skipped because of its size"),
         (UNKNOWN_SUPPRESSION, "A suppression comment naming a code tunelint does not have"),
+        (RETIRED_CODE, "A suppression comment naming a retired code, which still works as an alias of the advisory it was merged into"),
     ];
 }

@@ -144,3 +144,152 @@ fn invalid_advisories_are_rejected_with_a_reason() {
         );
     }
 }
+
+/// A retired code still works where users wrote it: in a suppression (with a note and a fix
+/// that writes the new code) and in the configuration.
+#[test]
+fn retired_codes_still_suppress_and_configure_their_advisory() {
+    use crate::support::{run, tunelint};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("freeze.txt"),
+        "torch==2.6.0\nxformers==0.0.28.post2\n",
+    )
+    .unwrap();
+    let check = |file: &str, text: &str| {
+        std::fs::write(dir.path().join(file), text).unwrap();
+        let out = run(tunelint()
+            .args(["check", "--format", "concise", "--env-file"])
+            .arg(dir.path().join("freeze.txt"))
+            .arg(dir.path().join(file)));
+        out.stdout
+    };
+    let plain = check("train.py", "import xformers\n");
+    assert!(plain.contains("XF001 [error]"), "{plain}");
+    assert!(
+        plain.contains("xformers 0.0.28.post2 declares torch ==2.5.0"),
+        "the message names the table's row: {plain}"
+    );
+    let suppressed = check("train.py", "import xformers  # tunelint: ignore[XF006]\n");
+    assert!(!suppressed.contains("XF001 ["), "{suppressed}");
+    assert!(
+        suppressed.contains(
+            "TL005 [info] suppression names `XF006`, a retired code that is now part of XF001"
+        ),
+        "{suppressed}"
+    );
+    let out = run(tunelint()
+        .args(["check", "--fix", "--env-file"])
+        .arg(dir.path().join("freeze.txt"))
+        .arg(dir.path().join("train.py")));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("train.py")).unwrap(),
+        "import xformers  # tunelint: ignore[XF001]\n"
+    );
+    std::fs::write(dir.path().join("train.py"), "import xformers\n").unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.tunelint]\nignore = [\"XF006\"]\n",
+    )
+    .unwrap();
+    let out = run(tunelint()
+        .args(["check", "--format", "concise", "--env-file"])
+        .arg(dir.path().join("freeze.txt"))
+        .arg(dir.path().join("train.py")));
+    assert!(!out.stdout.contains("XF001 ["), "{}", out.stdout);
+}
+
+/// Every release file of the index parses, and names releases in order.
+#[test]
+fn the_release_index_parses() {
+    let index = tunelint::kb::ReleaseIndex::embedded();
+    for package in [
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "xformers",
+        "triton",
+        "unsloth",
+        "unsloth-zoo",
+        "trl",
+        "peft",
+        "transformers",
+        "accelerate",
+        "bitsandbytes",
+        "datasets",
+        "vllm",
+        "flash-attn",
+    ] {
+        let p = index
+            .package(package)
+            .unwrap_or_else(|| panic!("{package} is tracked"));
+        assert!(!p.releases.is_empty(), "{package}");
+        assert!(p.newest().is_some(), "{package}");
+    }
+    let xf = index.package("xformers").unwrap();
+    let release = xf.get(&"0.0.28.post2".parse().unwrap()).unwrap();
+    assert_eq!(release.uploaded.as_deref(), Some("2024-10-22"));
+}
+
+/// The rows of every compatibility table agree with the release index: a row's `requires` is
+/// what that release's own metadata declares, and what it works with includes it. The tables
+/// are derived from the index, not kept by hand.
+#[test]
+fn tables_agree_with_the_release_index() {
+    let index = tunelint::kb::ReleaseIndex::embedded();
+    let kb = KnowledgeBase::embedded();
+    assert!(kb.tables.len() >= 2);
+    let mut problems = Vec::new();
+    for table in &kb.tables {
+        let releases = index
+            .package(&table.key)
+            .unwrap_or_else(|| panic!("{} is in the release index", table.key));
+        for row in &table.rows {
+            let Some(declared) = index.requires_of(&table.key, &row.version, &table.other) else {
+                problems.push(format!(
+                    "{} {}: not in the release index",
+                    table.key, row.version
+                ));
+                continue;
+            };
+            let declared: Vec<String> = declared
+                .iter()
+                .map(|r| match &r.spec {
+                    tunelint::requirement::RequirementSpec::Specifiers(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            if declared != [row.requires.to_string()] {
+                problems.push(format!(
+                    "{} {}: the table says {} {}, its metadata {declared:?}",
+                    table.key, row.version, table.other, row.requires
+                ));
+            }
+            if let Some(pin) = row.requires.iter().next() {
+                if !row.works_with.contains(pin.version()) {
+                    problems.push(format!(
+                        "{} {}: works-with {} leaves out its own pin {}",
+                        table.key, row.version, row.works_with, pin
+                    ));
+                }
+            }
+        }
+        // Every release since the table's first row has a row, so that a release the table
+        // does not know is never reported as compatible by omission.
+        let first = &table.rows[0].version;
+        for r in releases.releases.iter().filter(|r| &r.version >= first) {
+            if table.row(&r.version).is_none() {
+                problems.push(format!(
+                    "{} {} (uploaded {}) has no row in {}",
+                    table.key,
+                    r.version,
+                    r.uploaded.as_deref().unwrap_or("?"),
+                    table.name
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -7,7 +7,7 @@ use super::CheckContext;
 use crate::evidence::VersionFact;
 use crate::finding::{EvidenceItem, Finding, Related, RelatedLocation, Severity};
 use crate::fix::{Applicability, Edit, EditTarget, Fix, FixAction};
-use crate::kb::{Advisory, CallPattern, FixKind, FixTemplate};
+use crate::kb::{Advisory, CallPattern, CompatTable, FixKind, FixTemplate};
 use crate::source::{CellKind, Document, SourceKind};
 use crate::text::TextRange;
 use std::collections::BTreeMap;
@@ -18,11 +18,15 @@ pub(super) struct VersionMatch {
     /// Set when a git install's commit could not be placed before or after the fix.
     pub unplaced: Option<String>,
     pub unplaced_severity: Severity,
+    /// For a table advisory: the row that was broken, said for the message.
+    pub row: Option<String>,
 }
 
-/// Whether `versions` satisfy every range of the advisory.
+/// Whether `versions` satisfy every range of the advisory, and break its table's row when it
+/// has one.
 pub(super) fn match_versions(
     advisory: &Advisory,
+    table: Option<&CompatTable>,
     versions: &BTreeMap<String, VersionFact>,
 ) -> Option<VersionMatch> {
     let mut facts = Vec::new();
@@ -61,11 +65,58 @@ pub(super) fn match_versions(
         }
         facts.push(fact.clone());
     }
+    let row = match table {
+        Some(table) => {
+            let (key, broken) = match_table_row(table, versions)?;
+            for fact in [key, &versions[&table.other]] {
+                if !facts.iter().any(|f| f.package == fact.package) {
+                    facts.push(fact.clone());
+                }
+            }
+            Some(broken)
+        }
+        None => None,
+    };
     Some(VersionMatch {
         facts,
         unplaced,
         unplaced_severity,
+        row,
     })
+}
+
+/// The key package's fact and a description of its row, when the row does not work with the
+/// other package's version. Nothing when either version is unknown or the key's release has no
+/// row: a table claims only what its rows say.
+fn match_table_row<'a>(
+    table: &CompatTable,
+    versions: &'a BTreeMap<String, VersionFact>,
+) -> Option<(&'a VersionFact, String)> {
+    let key = versions.get(&table.key)?;
+    let other = versions.get(&table.other)?;
+    let key_version = key.version.as_ref()?;
+    let other_version = other.version.as_ref()?;
+    let row = table.row(key_version)?;
+    // A local label (`+cu124`) names a build of the same release.
+    if row
+        .works_with
+        .contains(&other_version.clone().without_local())
+    {
+        return None;
+    }
+    Some((
+        key,
+        format!(
+            "{} {} declares {} {} and works with {} {} ({})",
+            table.key,
+            row.version,
+            table.other,
+            row.requires,
+            table.other,
+            row.works_with,
+            row.source
+        ),
+    ))
 }
 
 /// The last run's versions split by the cell whose outputs printed them: saved outputs can
@@ -96,23 +147,25 @@ pub(super) fn match_advisory(
     ctx: &CheckContext,
     findings: &mut Vec<Finding>,
 ) {
-    if advisory.versions.is_empty() && advisory.flag.is_empty() {
+    let table = advisory.table.as_deref().and_then(|t| ctx.kb.table(t));
+    if advisory.versions.is_empty() && table.is_none() && advisory.flag.is_empty() {
         return;
     }
-    // Advisories without version ranges are pure usage checks: they always "match".
-    let scenario = if advisory.versions.is_empty() {
+    // Advisories without version ranges or a table are pure usage checks: they always "match".
+    let scenario = if advisory.versions.is_empty() && advisory.table.is_none() {
         Some(VersionMatch {
             facts: vec![],
             unplaced: None,
             unplaced_severity: Severity::Info,
+            row: None,
         })
     } else {
         // Saved outputs can come from different runs; only versions printed by one cell's
         // outputs are known to have been in the same run.
-        match_versions(advisory, next_run).or_else(|| {
+        match_versions(advisory, table, next_run).or_else(|| {
             last_runs
                 .iter()
-                .find_map(|run| match_versions(advisory, run))
+                .find_map(|run| match_versions(advisory, table, run))
         })
     };
     let Some(scenario) = scenario else { return };
@@ -150,6 +203,9 @@ pub(super) fn match_advisory(
         .collect::<Vec<_>>()
         .join(" with ");
     let mut tail = advisory.summary.clone();
+    if let Some(row) = &scenario.row {
+        tail = format!("{row}: {tail}");
+    }
     if let Some(u) = &scenario.unplaced {
         tail = format!("{tail}; {u}");
     }
@@ -291,57 +347,46 @@ pub(super) fn build_fixes(
         }
         match &template.kind {
             FixKind::Pin { package, specifier } => {
-                let sites: Vec<&Declaration> = declarations
-                    .iter()
-                    .filter(|d| {
-                        &d.package == package && d.install.as_ref().is_none_or(|i| !i.uninstall)
-                    })
-                    .filter(|d| {
-                        versions
-                            .get(package)
-                            .and_then(|f| f.version.as_ref())
-                            .is_none_or(|v| d.spec().allows(v))
-                    })
-                    .collect();
-                let here: Vec<&&Declaration> =
-                    sites.iter().filter(|d| d.range_here().is_some()).collect();
-                let mut edits = Vec::new();
-                if !here.is_empty() {
-                    for d in here {
-                        edits.push(Edit::here(
-                            d.range_here().expect("filtered"),
-                            pinned_text(d, specifier),
-                        ));
-                    }
-                } else {
-                    for d in &sites {
-                        if let DeclarationSite::Elsewhere(l) = &d.site {
-                            edits.push(Edit {
-                                target: EditTarget::File(l.path.clone()),
-                                range: l.range,
-                                content: pinned_text(d, specifier),
-                            });
-                        }
-                    }
-                }
-                if edits.is_empty() {
+                fixes.extend(pin_fix(
+                    package,
+                    specifier,
+                    &template.title,
+                    template.applicability,
+                    declarations,
+                    versions,
+                ));
+            }
+            FixKind::PinTableMatch => {
+                let Some(table) = advisory.table.as_deref().and_then(|t| ctx.kb.table(t)) else {
                     continue;
-                }
-                let title = match &edits[0].target {
-                    EditTarget::File(p) => format!(
-                        "{} in {}",
-                        template.title,
-                        p.file_name()
-                            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-                    ),
-                    EditTarget::ThisDocument => template.title.clone(),
                 };
-                fixes.push(Fix {
-                    title,
-                    applicability: template.applicability,
-                    edits,
-                    action: None,
-                });
+                let Some(other) = versions.get(&table.other).and_then(|f| f.version.as_ref())
+                else {
+                    continue;
+                };
+                let other = other.clone().without_local();
+                // The newest release of the key package that works with the other's version.
+                let Some(row) = table
+                    .rows
+                    .iter()
+                    .rev()
+                    .find(|r| r.works_with.contains(&other))
+                else {
+                    continue;
+                };
+                let specifier = format!("=={}", row.version);
+                let title = format!(
+                    "Pin {} to {specifier} (it works with {} {other})",
+                    table.key, table.other
+                );
+                fixes.extend(pin_fix(
+                    &table.key,
+                    &specifier,
+                    &title,
+                    template.applicability,
+                    declarations,
+                    versions,
+                ));
             }
             FixKind::InsertCell {
                 before_import,
@@ -616,6 +661,66 @@ fn statement_head(statement: &str) -> String {
     } else {
         line.to_string()
     }
+}
+
+/// Rewrites the requirement where `package` is declared, here or in a project file, to
+/// `specifier`; nothing when no declaration that allows the version in play can be edited.
+fn pin_fix(
+    package: &str,
+    specifier: &str,
+    title: &str,
+    applicability: Applicability,
+    declarations: &[Declaration],
+    versions: &BTreeMap<String, VersionFact>,
+) -> Option<Fix> {
+    let sites: Vec<&Declaration> = declarations
+        .iter()
+        .filter(|d| d.package == package && d.install.as_ref().is_none_or(|i| !i.uninstall))
+        .filter(|d| {
+            versions
+                .get(package)
+                .and_then(|f| f.version.as_ref())
+                .is_none_or(|v| d.spec().allows(v))
+        })
+        .collect();
+    let here: Vec<&&Declaration> = sites.iter().filter(|d| d.range_here().is_some()).collect();
+    let mut edits = Vec::new();
+    if !here.is_empty() {
+        for d in here {
+            edits.push(Edit::here(
+                d.range_here().expect("filtered"),
+                pinned_text(d, specifier),
+            ));
+        }
+    } else {
+        for d in &sites {
+            if let DeclarationSite::Elsewhere(l) = &d.site {
+                edits.push(Edit {
+                    target: EditTarget::File(l.path.clone()),
+                    range: l.range,
+                    content: pinned_text(d, specifier),
+                });
+            }
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let title = match &edits[0].target {
+        EditTarget::File(p) => format!(
+            "{} in {}",
+            title,
+            p.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        ),
+        EditTarget::ThisDocument => title.to_string(),
+    };
+    Some(Fix {
+        title,
+        applicability,
+        edits,
+        action: None,
+    })
 }
 
 fn move_import_first(

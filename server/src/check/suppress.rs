@@ -2,6 +2,7 @@
 //! `# tunelint: ignore-file[CODE, ...]` anywhere in a file (or the first cell of a notebook).
 
 use crate::finding::{codes, Finding, Severity};
+use crate::fix::{Applicability, Edit, Fix};
 use crate::kb::KnowledgeBase;
 use crate::source::Document;
 use crate::text::TextRange;
@@ -74,8 +75,13 @@ pub(super) fn apply_suppressions(doc: &Document, kb: &KnowledgeBase, findings: &
     if suppressions.is_empty() {
         return;
     }
+    // A retired code still suppresses the advisory it was merged into.
     let matches = |s: &Suppression, code: &str| {
-        s.codes.is_empty() || s.codes.iter().any(|(c, _)| c.eq_ignore_ascii_case(code))
+        let aliases = kb.get(code).map_or(&[][..], |a| a.aliases.as_slice());
+        s.codes.is_empty()
+            || s.codes.iter().any(|(c, _)| {
+                c.eq_ignore_ascii_case(code) || aliases.iter().any(|a| a.eq_ignore_ascii_case(c))
+            })
     };
     findings.retain(|f| {
         let line = doc.lines().line_of(f.range.start);
@@ -88,10 +94,33 @@ pub(super) fn apply_suppressions(doc: &Document, kb: &KnowledgeBase, findings: &
         codes::BROKEN_METADATA,
         codes::FILE_TOO_LARGE,
         codes::UNKNOWN_SUPPRESSION,
+        codes::RETIRED_CODE,
     ];
     for s in &suppressions {
         for (code, range) in &s.codes {
-            if kb.get(code).is_none() && !internal.iter().any(|c| c.eq_ignore_ascii_case(code)) {
+            if kb.get(code).is_some() {
+                continue;
+            }
+            if let Some(target) = kb.alias_target(code) {
+                let mut note = Finding::new(
+                    codes::RETIRED_CODE,
+                    Severity::Info,
+                    format!(
+                        "suppression names `{code}`, a retired code that is now part of {}; it still works, but write `{}`",
+                        target.id, target.id
+                    ),
+                    *range,
+                );
+                note.fixes.push(Fix {
+                    title: format!("Replace `{code}` with `{}`", target.id),
+                    applicability: Applicability::Safe,
+                    edits: vec![Edit::here(*range, target.id.clone())],
+                    action: None,
+                });
+                findings.push(note);
+                continue;
+            }
+            if !internal.iter().any(|c| c.eq_ignore_ascii_case(code)) {
                 findings.push(Finding::new(
                     codes::UNKNOWN_SUPPRESSION,
                     Severity::Warning,

@@ -352,7 +352,10 @@ fn finish(
         findings.extend(workspace.analyze(path, doc, None, kb).findings);
     }
     let config = workspace.config_for(parent_dir(path));
-    findings.retain(|f| config.allows(&f.code, path));
+    findings.retain(|f| {
+        let aliases = kb.get(&f.code).map_or(&[][..], |a| a.aliases.as_slice());
+        config.allows(&f.code, aliases, path)
+    });
     FileReport {
         path: path.to_path_buf(),
         display,

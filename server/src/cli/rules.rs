@@ -5,12 +5,32 @@ use serde_json::json;
 
 pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
     let kb = load_kb(kb_args)?;
-    let Some(a) = kb.get(id) else {
-        return Err(format!(
-            "no advisory `{id}`; `tunelint advisories` lists them"
-        ));
+    let (a, retired) = match kb.get(id) {
+        Some(a) => (a, false),
+        None => match kb.alias_target(id) {
+            Some(a) => (a, true),
+            None => {
+                return Err(format!(
+                    "no advisory `{id}`; `tunelint advisories` lists them"
+                ))
+            }
+        },
     };
-    let mut out = format!("{} ({})\n", a.id, a.severity.as_str());
+    let mut out = String::new();
+    if retired {
+        out.push_str(&format!(
+            "{} is retired: it is now part of {}, which it names as an alias.\n\n",
+            id.to_ascii_uppercase(),
+            a.id
+        ));
+    }
+    out.push_str(&format!("{} ({})\n", a.id, a.severity.as_str()));
+    if !a.aliases.is_empty() {
+        out.push_str(&format!(
+            "Aliases (retired codes): {}\n",
+            a.aliases.join(", ")
+        ));
+    }
     if !a.versions.is_empty() {
         let ranges: Vec<String> = a.versions.iter().map(|(p, r)| format!("{p} {r}")).collect();
         out.push_str(&format!("Versions: {}\n", ranges.join(" with ")));
@@ -21,6 +41,22 @@ pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
     out.push('\n');
     out.push_str(&a.body);
     out.push('\n');
+    if let Some(table) = a.table.as_deref().and_then(|t| kb.table(t)) {
+        out.push_str(&format!(
+            "\n## Table: {} → {} (advisories/tables/{}.toml)\n\n",
+            table.key, table.other, table.name
+        ));
+        out.push_str(&format!(
+            "| {} | declares {} | works with {} | source |\n|---|---|---|---|\n",
+            table.key, table.other, table.other
+        ));
+        for r in &table.rows {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                r.version, r.requires, r.works_with, r.source
+            ));
+        }
+    }
     if !a.provenance.is_empty() {
         out.push_str("\n## Boundaries and their sources\n\n");
         for p in &a.provenance {

@@ -170,6 +170,8 @@ pub enum FixKind {
     RenameImport { from: String, to: String },
     /// Pin an unpinned install to the version the evidence shows (installed, or last run).
     PinToEvidence,
+    /// Pin a table's key package to the newest release that works with the other's version.
+    PinTableMatch,
     /// Move `import <module>` before every other import.
     MoveImportFirst { module: String },
 }
@@ -187,6 +189,10 @@ pub struct Advisory {
     pub id: String,
     /// Where each boundary comes from, in file order.
     pub provenance: Vec<Provenance>,
+    /// The compatibility table the advisory checks, by name.
+    pub table: Option<String>,
+    /// Retired codes that now mean this advisory.
+    pub aliases: Vec<String>,
     pub title: String,
     pub severity: Severity,
     pub summary: String,
@@ -371,7 +377,12 @@ impl Advisory {
                 "needs at least one `trigger` and one `clean` example",
             ));
         }
-        if versions.is_empty() && symptoms.is_empty() && require.is_empty() && flag.is_empty() {
+        if versions.is_empty()
+            && raw.table.is_none()
+            && symptoms.is_empty()
+            && require.is_empty()
+            && flag.is_empty()
+        {
             return Err(ctx(
                 "versions",
                 "matches nothing: give `versions`, `symptoms` or usage matchers",
@@ -389,8 +400,28 @@ impl Advisory {
             .map(Provenance::compile)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ctx("provenance", &e))?;
+        if raw.table.is_none() && fixes.iter().any(|f| f.kind == FixKind::PinTableMatch) {
+            return Err(ctx(
+                "fixes",
+                "a `pin-table-match` fix needs the advisory's `table`",
+            ));
+        }
+        if let Some(alias) = raw.aliases.iter().find(|a| {
+            a.len() < 4
+                || !a
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                || **a == raw.id
+        }) {
+            return Err(ctx(
+                "aliases",
+                &format!("alias `{alias}` must be another code, like XF002"),
+            ));
+        }
         Ok(Advisory {
             provenance,
+            table: raw.table,
+            aliases: raw.aliases,
             id: raw.id,
             title: raw.title,
             severity,
@@ -667,6 +698,7 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
             module: module.clone(),
         },
         FixToml::PinToEvidence { .. } => FixKind::PinToEvidence,
+        FixToml::PinTableMatch { .. } => FixKind::PinTableMatch,
     };
     let (title, applicability) = f.common();
     if let FixKind::Pin { specifier, .. } = &kind {
@@ -686,6 +718,7 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
         }
         (None, FixKind::RestartRuntime) => "Restart the runtime after reinstalling".into(),
         (None, FixKind::PinToEvidence) => "Pin to the version in use".into(),
+        (None, FixKind::PinTableMatch) => "Pin to the release that works with the other".into(),
         (None, _) => return Err("this kind of fix needs a `title`".to_string()),
     };
     Ok(FixTemplate {

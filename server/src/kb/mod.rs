@@ -8,8 +8,10 @@
 mod advisory;
 mod code_needles;
 mod pattern;
+mod releases;
 mod schema;
 mod symptom_index;
+mod table;
 
 pub use advisory::{
     Advisory, Benign, BenignKind, CallPattern, Case, FixKind, FixTemplate, GitPlacement, Matcher,
@@ -17,8 +19,10 @@ pub use advisory::{
 };
 pub use code_needles::{CodeNeedles, Needle};
 pub use pattern::Pattern;
+pub use releases::{PackageReleases, Release, ReleaseIndex, EMBEDDED_RELEASES};
 pub use schema::{ExampleCell, ExampleSpec, Expectation};
 pub use symptom_index::SymptomIndex;
+pub use table::{embedded_tables, CompatTable, TableRow, EMBEDDED_TABLES};
 
 use crate::vocabulary::Severity;
 
@@ -34,6 +38,8 @@ pub static EMBEDDED: &[(&str, &str)] =
 #[derive(Clone, Debug, Default)]
 pub struct KnowledgeBase {
     pub advisories: Vec<Advisory>,
+    /// The compatibility tables advisories refer to by name.
+    pub tables: Vec<std::sync::Arc<CompatTable>>,
     needles: std::sync::OnceLock<Option<CodeNeedles>>,
     symptoms: std::sync::OnceLock<SymptomIndex>,
 }
@@ -54,9 +60,15 @@ impl std::fmt::Display for LoadError {
 impl KnowledgeBase {
     /// The embedded advisories. They are validated by the test suite, so a failure here is a bug.
     pub fn embedded() -> KnowledgeBase {
-        let mut kb = KnowledgeBase::default();
+        let mut kb = KnowledgeBase {
+            tables: embedded_tables()
+                .into_iter()
+                .map(std::sync::Arc::new)
+                .collect(),
+            ..KnowledgeBase::default()
+        };
         for (name, text) in EMBEDDED {
-            match Advisory::parse(text) {
+            match Advisory::parse(text).and_then(|a| kb.resolve(a)) {
                 Ok(a) => kb.advisories.push(a),
                 Err(e) => panic!("embedded advisory {name} is invalid: {e}"),
             }
@@ -65,12 +77,42 @@ impl KnowledgeBase {
         kb
     }
 
+    /// Checks what an advisory refers to outside its own file: its table exists.
+    fn resolve(&self, advisory: Advisory) -> Result<Advisory, String> {
+        if let Some(name) = &advisory.table {
+            if self.table(name).is_none() {
+                let known: Vec<&str> = self.tables.iter().map(|t| t.name.as_str()).collect();
+                return Err(format!(
+                    "{}: `table = \"{name}\"`: no such table (known: {})",
+                    advisory.id,
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(advisory)
+    }
+
+    /// A compatibility table by name.
+    pub fn table(&self, name: &str) -> Option<&CompatTable> {
+        self.tables
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.as_ref())
+    }
+
+    /// The advisory a retired code was merged into, and that advisory's code.
+    pub fn alias_target(&self, code: &str) -> Option<&Advisory> {
+        self.advisories
+            .iter()
+            .find(|a| a.aliases.iter().any(|x| x.eq_ignore_ascii_case(code)))
+    }
+
     /// Adds advisories from `(file name, contents)` pairs; a user advisory with an existing id
     /// replaces the embedded one.
     pub fn extend_from(&mut self, files: &[(String, String)]) -> Result<(), Vec<LoadError>> {
         let mut errors = Vec::new();
         for (file, text) in files {
-            match Advisory::parse(text) {
+            match Advisory::parse(text).and_then(|a| self.resolve(a)) {
                 Ok(a) => {
                     self.advisories.retain(|b| b.id != a.id);
                     self.advisories.push(a);

@@ -42,6 +42,13 @@ pub(super) struct AdvisoryToml {
     pub fixes: Vec<FixToml>,
     #[serde(default)]
     pub examples: Vec<ExampleSpec>,
+    /// A compatibility table (`advisories/tables/NAME.toml`) whose rows this advisory checks:
+    /// it matches when the key package's row does not work with the other package's version.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// Retired codes merged into this one; suppressions and configuration still accept them.
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// Where each boundary (first bad, first fixed, ...) of the advisory comes from.
     #[serde(default)]
     pub provenance: Vec<ProvenanceToml>,
@@ -181,6 +188,12 @@ pub(super) enum FixToml {
         package: String,
         specifier: String,
     },
+    /// Pin the table's key package to the newest release whose row works with the other
+    /// package's version in play (advisories with a `table` only).
+    PinTableMatch {
+        title: Option<String>,
+        applicability: String,
+    },
     /// Pin an unpinned install to the version the evidence shows.
     PinToEvidence {
         title: Option<String>,
@@ -245,6 +258,10 @@ impl FixToml {
                 ..
             }
             | FixToml::PinToEvidence {
+                title,
+                applicability,
+            }
+            | FixToml::PinTableMatch {
                 title,
                 applicability,
             }

@@ -420,9 +420,12 @@ pub fn read_config(path: &Path) -> std::io::Result<Config> {
 }
 
 impl Config {
-    /// Whether findings with `code` are reported for `path` under this configuration.
-    pub fn allows(&self, code: &str, path: &Path) -> bool {
-        let matches = |prefix: &String| prefix == "ALL" || code.starts_with(prefix.as_str());
+    /// Whether findings with `code` are reported for `path` under this configuration. A retired
+    /// code among the advisory's `aliases`, written out in full, still selects or ignores it.
+    pub fn allows(&self, code: &str, aliases: &[String], path: &Path) -> bool {
+        let matches = |prefix: &String| {
+            prefix == "ALL" || code.starts_with(prefix.as_str()) || aliases.contains(prefix)
+        };
         if code.starts_with("TL") {
             // Problems with the input itself are always reported.
             return true;

@@ -1,0 +1,135 @@
+//! Compatibility tables as data: one row per release of a package (xformers, torchvision) with
+//! the other package's versions it was built for and works with, each row with its source.
+//!
+//! A table lives in `advisories/tables/NAME.toml` and one advisory refers to it (`table =
+//! "xformers-torch"`), so that one incompatibility has one code however many rows it has. The
+//! rows that come from a release's own metadata are checked against the release index by a
+//! test, not kept by hand.
+
+use crate::requirement::normalize_name;
+use pep440_rs::{Version, VersionSpecifiers};
+use serde::Deserialize;
+use std::str::FromStr;
+
+/// The tables shipped inside the binary: (file name, contents), from `advisories/tables/`.
+pub static EMBEDDED_TABLES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_tables.rs"));
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct TableToml {
+    schema: u32,
+    name: String,
+    key: String,
+    other: String,
+    row: Vec<RowToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RowToml {
+    version: String,
+    requires: String,
+    works_with: String,
+    source: String,
+    #[serde(default)]
+    evidence: Option<String>,
+}
+
+/// One release of the key package and what it needs of the other.
+#[derive(Clone, Debug)]
+pub struct TableRow {
+    pub version: Version,
+    /// What the release declares (its `Requires-Dist` on the other package).
+    pub requires: VersionSpecifiers,
+    /// What it works with, which can be wider than what it declares (a whole minor series).
+    pub works_with: VersionSpecifiers,
+    pub source: String,
+    pub evidence: Option<String>,
+}
+
+/// A compatibility table between two packages.
+#[derive(Clone, Debug)]
+pub struct CompatTable {
+    pub name: String,
+    /// The package whose version picks a row (`xformers`).
+    pub key: String,
+    /// The package the row constrains (`torch`).
+    pub other: String,
+    pub rows: Vec<TableRow>,
+}
+
+impl CompatTable {
+    /// Parses a table file; errors name the line.
+    pub fn parse(text: &str) -> Result<CompatTable, String> {
+        let raw: TableToml = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
+            format!("line {line}: {}", e.message().trim())
+        })?;
+        if raw.schema != super::advisory::FORMAT_VERSION {
+            return Err(format!(
+                "`schema = {}`: this tunelint reads format {} only",
+                raw.schema,
+                super::advisory::FORMAT_VERSION
+            ));
+        }
+        let mut rows = Vec::with_capacity(raw.row.len());
+        for r in raw.row {
+            let at = |what: &str| format!("row {}: {what}", r.version);
+            let version = Version::from_str(&r.version)
+                .map_err(|e| at(&format!("not a PEP 440 version: {e}")))?;
+            let spec = |s: &str| {
+                VersionSpecifiers::from_str(s)
+                    .map_err(|e| at(&format!("`{s}` is not a PEP 440 specifier: {e}")))
+            };
+            let requires = spec(&r.requires)?;
+            let works_with = spec(&r.works_with)?;
+            if super::advisory::is_unpinned_link(&r.source) {
+                return Err(at(&format!(
+                    "`{}` points at a moving branch; cite a commit, tag, release or the release's page",
+                    r.source
+                )));
+            }
+            rows.push(TableRow {
+                version,
+                requires,
+                works_with,
+                source: r.source,
+                evidence: r.evidence,
+            });
+        }
+        rows.sort_by(|a, b| a.version.cmp(&b.version));
+        if let Some(w) = rows.windows(2).find(|w| w[0].version == w[1].version) {
+            return Err(format!("row {} appears twice", w[0].version));
+        }
+        Ok(CompatTable {
+            name: raw.name,
+            key: normalize_name(&raw.key),
+            other: normalize_name(&raw.other),
+            rows,
+        })
+    }
+
+    /// The row of a release of the key package; a local label (`+cu124`) is not part of the
+    /// release.
+    pub fn row(&self, version: &Version) -> Option<&TableRow> {
+        let public = version.clone().without_local();
+        self.rows
+            .binary_search_by(|r| r.version.cmp(&public))
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+}
+
+/// The embedded tables, parsed. They are validated by the test suite, so a failure is a bug.
+pub fn embedded_tables() -> Vec<CompatTable> {
+    EMBEDDED_TABLES
+        .iter()
+        .map(|(name, text)| {
+            CompatTable::parse(text)
+                .unwrap_or_else(|e| panic!("embedded table {name} is invalid: {e}"))
+        })
+        .collect()
+}
