@@ -1,5 +1,6 @@
 //! Every advisory file parses, and every example in it does what it says.
 
+use crate::support::repo;
 use tunelint::advisory_examples::run_example;
 use tunelint::kb::{KnowledgeBase, EMBEDDED};
 
@@ -228,6 +229,11 @@ fn the_release_index_parses() {
         assert!(!p.releases.is_empty(), "{package}");
         assert!(p.newest().is_some(), "{package}");
     }
+    let names: Vec<&str> = index.package_names().collect();
+    assert_eq!(names.len(), 15, "{names:?}");
+    for name in names {
+        assert_eq!(index.package(name).unwrap().package, name);
+    }
     let xf = index.package("xformers").unwrap();
     let release = xf.get(&"0.0.28.post2".parse().unwrap()).unwrap();
     assert_eq!(release.uploaded.as_deref(), Some("2024-10-22"));
@@ -292,4 +298,99 @@ fn tables_agree_with_the_release_index() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The JSON Schema editors use agrees with the loader: every advisory and table validates, and
+/// the schema rejects what the loader rejects (an unknown key, a key of another fix kind, a
+/// moving-branch link). Needs Python's `jsonschema`, which `.ci/run` installs.
+#[test]
+fn the_json_schema_validates_every_advisory_and_table() {
+    let has_jsonschema = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema, tomllib"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_jsonschema {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have the jsonschema package (installed by .ci/run)"
+        );
+        eprintln!("skipping: the Python package jsonschema is not installed");
+        return;
+    }
+    let script = r#"
+import glob, json, sys, tomllib, jsonschema
+root = sys.argv[1]
+advisory = json.load(open(root + "/advisories/schema/advisory.schema.json"))
+table = json.load(open(root + "/advisories/schema/table.schema.json"))
+def front(text):
+    return tomllib.loads(text[len("```toml\n"):text.index("\n```\n")])
+count = 0
+for f in sorted(glob.glob(root + "/advisories/*.md")):
+    jsonschema.validate(front(open(f).read()), advisory)
+    count += 1
+for f in sorted(glob.glob(root + "/advisories/tables/*.toml")):
+    jsonschema.validate(tomllib.loads(open(f).read()), table)
+base = front(open(root + "/advisories/XF001.md").read())
+broken = [
+    dict(base, colour=1),
+    dict(base, references=["https://github.com/unslothai/unsloth/blob/main/pyproject.toml"]),
+    dict(base, fixes=[{"kind": "pin", "package": "x", "specifier": "<1", "applicability": "safe", "command": "x"}]),
+    dict(base, fixes=[{"kind": "upgrade", "applicability": "safe"}]),
+    dict(base, severity="fatal"),
+]
+for b in broken:
+    try:
+        jsonschema.validate(b, advisory)
+    except jsonschema.ValidationError:
+        continue
+    sys.exit("accepted: " + json.dumps(b)[:200])
+print(count)
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(repo())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let count: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert_eq!(count, EMBEDDED.len());
+}
+
+/// Every key the JSON Schema names is a key of the loader's serde types, so that the schema
+/// cannot promise what the loader rejects.
+#[test]
+fn the_json_schema_names_only_keys_the_loader_reads() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("advisories/schema/advisory.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let loader = std::fs::read_to_string(repo().join("server/src/kb/schema.rs")).unwrap();
+    let mut keys = Vec::new();
+    fn walk(v: &serde_json::Value, keys: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Object(props)) = m.get("properties") {
+                    keys.extend(props.keys().cloned());
+                }
+                m.values().for_each(|x| walk(x, keys));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, keys)),
+            _ => {}
+        }
+    }
+    walk(&schema, &mut keys);
+    for key in keys {
+        let field = key.replace('-', "_");
+        assert!(
+            loader.contains(&format!("pub {field}:"))
+                || loader.contains(&format!("    {field}:"))
+                || key == "kind",
+            "the schema names `{key}`, which server/src/kb/schema.rs does not read"
+        );
+    }
 }

@@ -65,6 +65,16 @@ pub(super) fn match_versions(
         }
         facts.push(fact.clone());
     }
+    let mut row = None;
+    if let Some((package, on)) = &advisory.requires_dist {
+        let (fact, broken) = match_requires_dist(package, on, versions)?;
+        for fact in [fact, &versions[on]] {
+            if !facts.iter().any(|f| f.package == fact.package) {
+                facts.push(fact.clone());
+            }
+        }
+        row = Some(broken);
+    }
     let row = match table {
         Some(table) => {
             let (key, broken) = match_table_row(table, versions)?;
@@ -75,7 +85,7 @@ pub(super) fn match_versions(
             }
             Some(broken)
         }
-        None => None,
+        None => row,
     };
     Some(VersionMatch {
         facts,
@@ -83,6 +93,43 @@ pub(super) fn match_versions(
         unplaced_severity,
         row,
     })
+}
+
+/// `package`'s fact and what it declares, when its own `Requires-Dist` on `on` (per the release
+/// index) is not met by `on`'s version. Nothing when either version is unknown or the release
+/// is not in the index.
+fn match_requires_dist<'a>(
+    package: &str,
+    on: &str,
+    versions: &'a BTreeMap<String, VersionFact>,
+) -> Option<(&'a VersionFact, String)> {
+    let fact = versions.get(package)?;
+    let version = fact.version.as_ref()?;
+    let other = versions.get(on)?.version.as_ref()?.clone().without_local();
+    let declared = crate::kb::ReleaseIndex::embedded().requires_of(package, version, on)?;
+    // A requirement under an extra applies only when the extra was installed, which the
+    // evidence does not record.
+    let unmet: Vec<String> = declared
+        .iter()
+        .filter(|r| r.marker.as_deref().is_none_or(|m| !m.contains("extra")))
+        .filter(|r| !r.spec.allows(&other))
+        .map(|r| match &r.spec {
+            crate::requirement::RequirementSpec::Specifiers(s) => format!("{on}{s}"),
+            _ => on.to_string(),
+        })
+        .collect();
+    if unmet.is_empty() {
+        return None;
+    }
+    Some((
+        fact,
+        format!(
+            "{package} {} declares {} in its metadata (https://pypi.org/project/{package}/{}/)",
+            version.clone().without_local(),
+            unmet.join(", "),
+            version.clone().without_local()
+        ),
+    ))
 }
 
 /// The key package's fact and a description of its row, when the row does not work with the
@@ -148,11 +195,18 @@ pub(super) fn match_advisory(
     findings: &mut Vec<Finding>,
 ) {
     let table = advisory.table.as_deref().and_then(|t| ctx.kb.table(t));
-    if advisory.versions.is_empty() && table.is_none() && advisory.flag.is_empty() {
+    if advisory.versions.is_empty()
+        && table.is_none()
+        && advisory.requires_dist.is_none()
+        && advisory.flag.is_empty()
+    {
         return;
     }
     // Advisories without version ranges or a table are pure usage checks: they always "match".
-    let scenario = if advisory.versions.is_empty() && advisory.table.is_none() {
+    let scenario = if advisory.versions.is_empty()
+        && advisory.table.is_none()
+        && advisory.requires_dist.is_none()
+    {
         Some(VersionMatch {
             facts: vec![],
             unplaced: None,

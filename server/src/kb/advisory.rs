@@ -193,6 +193,8 @@ pub struct Advisory {
     pub table: Option<String>,
     /// Retired codes that now mean this advisory.
     pub aliases: Vec<String>,
+    /// `(package, on)`: the advisory checks `package`'s own `Requires-Dist` on `on`.
+    pub requires_dist: Option<(String, String)>,
     pub title: String,
     pub severity: Severity,
     pub summary: String,
@@ -379,6 +381,7 @@ impl Advisory {
         }
         if versions.is_empty()
             && raw.table.is_none()
+            && raw.requires_dist.is_none()
             && symptoms.is_empty()
             && require.is_empty()
             && flag.is_empty()
@@ -422,6 +425,9 @@ impl Advisory {
             provenance,
             table: raw.table,
             aliases: raw.aliases,
+            requires_dist: raw
+                .requires_dist
+                .map(|r| (normalize_name(&r.package), normalize_name(&r.on))),
             id: raw.id,
             title: raw.title,
             severity,

@@ -8,7 +8,6 @@
 use crate::requirement::{normalize_name, parse_requirement, Requirement};
 use pep440_rs::Version;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
@@ -115,30 +114,39 @@ impl PackageReleases {
     }
 }
 
-/// The release index of every tracked package.
-#[derive(Debug, Default)]
+/// The release index of every tracked package. Each package's file is parsed the first time a
+/// check asks about that package.
+#[derive(Debug)]
 pub struct ReleaseIndex {
-    pub packages: BTreeMap<String, PackageReleases>,
+    files: &'static [(&'static str, &'static str)],
+    parsed: Vec<OnceLock<PackageReleases>>,
 }
 
 impl ReleaseIndex {
-    /// The embedded index, parsed once per process on first use. It is validated by the test
-    /// suite, so a failure is a bug.
+    /// The embedded index. Its files are validated by the test suite, so a failure is a bug.
     pub fn embedded() -> &'static ReleaseIndex {
         static INDEX: OnceLock<ReleaseIndex> = OnceLock::new();
-        INDEX.get_or_init(|| {
-            let mut index = ReleaseIndex::default();
-            for (name, text) in EMBEDDED_RELEASES {
-                let p = PackageReleases::parse(text)
-                    .unwrap_or_else(|e| panic!("embedded release file {name} is invalid: {e}"));
-                index.packages.insert(p.package.clone(), p);
-            }
-            index
+        INDEX.get_or_init(|| ReleaseIndex {
+            files: EMBEDDED_RELEASES,
+            parsed: EMBEDDED_RELEASES.iter().map(|_| OnceLock::new()).collect(),
         })
     }
 
+    /// The tracked packages, by normalised name.
+    pub fn package_names(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .iter()
+            .map(|(file, _)| file.strip_suffix(".toml").unwrap_or(file))
+    }
+
     pub fn package(&self, name: &str) -> Option<&PackageReleases> {
-        self.packages.get(&normalize_name(name))
+        let wanted = format!("{}.toml", normalize_name(name));
+        let i = self.files.iter().position(|(file, _)| *file == wanted)?;
+        Some(self.parsed[i].get_or_init(|| {
+            PackageReleases::parse(self.files[i].1).unwrap_or_else(|e| {
+                panic!("embedded release file {} is invalid: {e}", self.files[i].0)
+            })
+        }))
     }
 
     /// What a release of `package` requires of `other`, per its own metadata: `None` when the

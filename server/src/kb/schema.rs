@@ -46,12 +46,24 @@ pub(super) struct AdvisoryToml {
     /// it matches when the key package's row does not work with the other package's version.
     #[serde(default)]
     pub table: Option<String>,
+    /// A dependency the release declares: the advisory matches when the installed `package`'s
+    /// own `Requires-Dist` (from the release index) on `on` is not met by `on`'s version.
+    #[serde(default)]
+    pub requires_dist: Option<RequiresDistToml>,
     /// Retired codes merged into this one; suppressions and configuration still accept them.
     #[serde(default)]
     pub aliases: Vec<String>,
     /// Where each boundary (first bad, first fixed, ...) of the advisory comes from.
     #[serde(default)]
     pub provenance: Vec<ProvenanceToml>,
+}
+
+/// `requires-dist = { package = "unsloth", on = "unsloth-zoo" }`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RequiresDistToml {
+    pub package: String,
+    pub on: String,
 }
 
 /// One boundary of an advisory and the primary source that proves it.
