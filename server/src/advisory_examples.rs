@@ -124,3 +124,74 @@ fn describe(findings: &[Finding]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// What users see for one example, as a reviewer reads it in a snapshot: each finding of the
+/// advisory's code with its line and message, and each fix with its title, applicability and
+/// the lines it changes in the example's own text.
+pub fn render_example(
+    advisory: &Advisory,
+    example: &ExampleSpec,
+    kb: &KnowledgeBase,
+) -> Result<String, String> {
+    let doc = example_document(example)?;
+    let findings = run_example(advisory, example, kb)?;
+    let mut out = format!(
+        "## {} ({}, {})\n",
+        example.name,
+        match example.expect {
+            Expectation::Trigger => "trigger",
+            Expectation::Clean => "clean",
+        },
+        example.path
+    );
+    let own: Vec<&Finding> = findings.iter().filter(|f| f.code == advisory.id).collect();
+    if own.is_empty() {
+        out.push_str("(no finding)\n");
+    }
+    for f in own {
+        let line = doc.lines().line_of(f.range.start) + 1;
+        out.push_str(&format!(
+            "{}[{}] line {line}: {}\n",
+            f.severity.as_str(),
+            f.code,
+            f.message
+        ));
+        for fix in &f.fixes {
+            out.push_str(&format!(
+                "  fix ({}): {}\n",
+                fix.applicability.as_str(),
+                fix.title
+            ));
+            let here: Vec<(crate::text::TextRange, String)> = fix
+                .edits
+                .iter()
+                .filter(|e| e.target == crate::fix::EditTarget::ThisDocument)
+                .map(|e| (e.range, e.content.clone()))
+                .collect();
+            if here.is_empty() {
+                continue;
+            }
+            let (after, _) = crate::fix::apply_edits(&doc.text, &here);
+            let before_lines: Vec<&str> = doc.text.lines().collect();
+            let after_lines: Vec<&str> = after.lines().collect();
+            let same_head = before_lines
+                .iter()
+                .zip(&after_lines)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let same_tail = before_lines[same_head..]
+                .iter()
+                .rev()
+                .zip(after_lines[same_head..].iter().rev())
+                .take_while(|(a, b)| a == b)
+                .count();
+            for l in &before_lines[same_head..before_lines.len() - same_tail] {
+                out.push_str(&format!("    - {l}\n"));
+            }
+            for l in &after_lines[same_head..after_lines.len() - same_tail] {
+                out.push_str(&format!("    + {l}\n"));
+            }
+        }
+    }
+    Ok(out)
+}

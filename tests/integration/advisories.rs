@@ -394,3 +394,27 @@ fn the_json_schema_names_only_keys_the_loader_reads() {
         );
     }
 }
+
+/// One snapshot per advisory of what each of its examples shows a user: the messages and the
+/// fixes with the lines they change. A changed message or fix shows in review, as ruff
+/// snapshots each rule's fixture.
+#[test]
+fn every_advisory_has_a_snapshot_of_its_examples() {
+    let kb = KnowledgeBase::embedded();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(repo().join("tests/integration/snapshots/advisories"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for advisory in &kb.advisories {
+            let mut text = String::new();
+            for example in &advisory.examples {
+                match tunelint::advisory_examples::render_example(advisory, example, &kb) {
+                    Ok(t) => text.push_str(&t),
+                    Err(e) => text.push_str(&format!("## {}\nFAILED: {e}\n", example.name)),
+                }
+                text.push('\n');
+            }
+            insta::assert_snapshot!(advisory.id.clone(), text);
+        }
+    });
+}
