@@ -190,6 +190,38 @@ impl<'a> Usage<'a> {
                 }
                 out
             }
+            Matcher::Removed { name } => {
+                // `from peft import X` fails at import, before any call of X runs.
+                let imports: Vec<(TextRange, String)> = self
+                    .imports
+                    .iter()
+                    .filter(|i| {
+                        name.matches(&i.qualified())
+                            || (i.name.is_none() && name.matches(&i.module))
+                    })
+                    .map(|i| {
+                        (
+                            i.range,
+                            format!("importing `{}` (it fails at import)", i.qualified()),
+                        )
+                    })
+                    .collect();
+                if !imports.is_empty() {
+                    return imports;
+                }
+                let calls = self
+                    .calls
+                    .iter()
+                    .filter(|(q, _)| name.matches(q))
+                    .map(|(_, c)| (c.callee_range, format!("`{}(...)`", c.callee)));
+                let subclasses = self
+                    .facts
+                    .class_bases
+                    .iter()
+                    .filter(|b| name.matches(&qualify(&b.name, &self.bindings)))
+                    .map(|b| (b.range, format!("a subclass of `{}`", b.name)));
+                calls.chain(subclasses).collect()
+            }
             Matcher::Call { call } => self
                 .calls
                 .iter()

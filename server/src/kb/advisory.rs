@@ -93,6 +93,11 @@ pub enum Matcher {
     },
     /// A package installed in a notebook cell that runs after a cell that imported it.
     InstalledAfterImport,
+    /// A name a release removed: its import (which fails at import time), or else its calls
+    /// and the classes that subclass it.
+    Removed {
+        name: CallPattern,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -588,9 +593,20 @@ fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
         m.model.is_some(),
         m.unpinned_install.is_some(),
         m.installed_after_import.unwrap_or(false),
+        m.removed.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err("a matcher needs exactly one of `import`, `call`, `keyword` (with `call`), `model`, `unpinned-install`, `installed-after-import`".into());
+        return Err("a matcher needs exactly one of `import`, `call`, `keyword` (with `call`), `model`, `unpinned-install`, `installed-after-import`, `removed`".into());
+    }
+    if let Some(name) = &m.removed {
+        if !name.contains('.') {
+            return Err(format!(
+                "`removed = \"{name}\"` needs the module too, like `peft.{name}`"
+            ));
+        }
+        return Ok(Matcher::Removed {
+            name: CallPattern::new(name)?,
+        });
     }
     if let Some(packages) = &m.unpinned_install {
         return Ok(Matcher::UnpinnedInstall {

@@ -178,9 +178,9 @@ impl KnowledgeBase {
                         .chain(a.cases.iter().flat_map(|c| &c.require))
                     {
                         match m {
-                            Matcher::Call { call } | Matcher::Keyword { call, .. } => {
-                                add_call(&call.written)
-                            }
+                            Matcher::Call { call }
+                            | Matcher::Keyword { call, .. }
+                            | Matcher::Removed { name: call } => add_call(&call.written),
                             _ => {}
                         }
                     }

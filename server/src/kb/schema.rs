@@ -145,6 +145,10 @@ pub(super) struct MatcherToml {
     pub no_deps: Option<bool>,
     /// A package installed in a notebook cell that runs after a cell that imported it.
     pub installed_after_import: Option<bool>,
+    /// A name a release removed (`peft.prepare_model_for_int8_training`): importing it fails
+    /// at import, so the import is the finding; without such an import, each call and each
+    /// class that subclasses it.
+    pub removed: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -137,12 +137,23 @@ pub struct Assignment {
     pub range: TextRange,
 }
 
+/// A base class named in a class definition: `class A(trl.SFTTrainer)` names `trl.SFTTrainer`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassBase {
+    /// The dotted name as written, whitespace removed.
+    pub name: String,
+    /// The base expression.
+    pub range: TextRange,
+}
+
 /// Everything the checks need to know about one Python text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PythonFacts {
     pub imports: Vec<Import>,
     pub calls: Vec<Call>,
     pub assignments: Vec<Assignment>,
+    /// Base classes of class definitions, in source order.
+    pub class_bases: Vec<ClassBase>,
     /// Whether tree-sitter found a syntax error; facts are still extracted around it.
     pub has_syntax_error: bool,
 }
@@ -165,6 +176,9 @@ impl PythonFacts {
         for a in &mut self.assignments {
             a.range = a.range.offset(delta);
         }
+        for b in &mut self.class_bases {
+            b.range = b.range.offset(delta);
+        }
         self
     }
 
@@ -173,12 +187,14 @@ impl PythonFacts {
         self.imports.sort_by_key(|i| i.range.start);
         self.calls.sort_by_key(|c| c.range.start);
         self.assignments.sort_by_key(|a| a.range.start);
+        self.class_bases.sort_by_key(|b| b.range.start);
     }
 
     pub fn extend(&mut self, other: PythonFacts) {
         self.imports.extend(other.imports);
         self.calls.extend(other.calls);
         self.assignments.extend(other.assignments);
+        self.class_bases.extend(other.class_bases);
         self.has_syntax_error |= other.has_syntax_error;
     }
 }
@@ -234,6 +250,9 @@ fn walk(root: Node, text: &str, facts: &mut PythonFacts) {
         } else if kind == kinds.expression_statement {
             assignment_facts(node, text, facts);
             true
+        } else if kind == kinds.class_definition {
+            class_bases(node, text, facts);
+            true
         } else {
             true
         };
@@ -257,6 +276,7 @@ struct Kinds {
     import_from_statement: u16,
     call: u16,
     expression_statement: u16,
+    class_definition: u16,
 }
 
 fn kinds() -> &'static Kinds {
@@ -269,6 +289,7 @@ fn kinds() -> &'static Kinds {
             import_from_statement: id("import_from_statement"),
             call: id("call"),
             expression_statement: id("expression_statement"),
+            class_definition: id("class_definition"),
         }
     })
 }
@@ -424,6 +445,22 @@ fn node_text<'a>(node: Node, text: &'a str) -> &'a str {
     text.get(node.start_byte()..node.end_byte()).unwrap_or("")
 }
 
+/// `class A(B, c.D, metaclass=M)`: the dotted bases `B` and `c.D`.
+fn class_bases(class: Node, text: &str, facts: &mut PythonFacts) {
+    let Some(args) = class.child_by_field_name("superclasses") else {
+        return;
+    };
+    let mut walker = args.walk();
+    for base in args.named_children(&mut walker) {
+        if matches!(base.kind(), "identifier" | "attribute") {
+            facts.class_bases.push(ClassBase {
+                name: compact(node_text(base, text)),
+                range: TextRange::new(base.start_byte(), base.end_byte()),
+            });
+        }
+    }
+}
+
 /// Removes whitespace, so that `FastLanguageModel . get_peft_model` compares as one name.
 fn compact(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
@@ -484,9 +521,23 @@ mod tests {
             k.import_from_statement,
             k.call,
             k.expression_statement,
+            k.class_definition,
         ] {
             assert_ne!(id, 0, "a node kind is missing from tree-sitter-python");
         }
+    }
+
+    #[test]
+    fn class_bases_are_recorded_as_written() {
+        let facts = extract("class A(B, c . D, metaclass=M):\n    pass\nclass E:\n    pass\n");
+        let bases: Vec<_> = facts.class_bases.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(bases, ["B", "c.D"]);
+        assert_eq!(
+            facts.class_bases[1]
+                .range
+                .slice("class A(B, c . D, metaclass=M):"),
+            "c . D"
+        );
     }
 
     #[test]
