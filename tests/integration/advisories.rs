@@ -418,3 +418,39 @@ fn every_advisory_has_a_snapshot_of_its_examples() {
         }
     });
 }
+
+/// Condition trees: `all`, `any` and `not` over versions, code and the platform facts of a
+/// saved Unsloth banner; a fact the evidence lacks makes the condition unknown, and an unknown
+/// condition never reports.
+#[test]
+fn condition_trees_decide_on_versions_code_and_platform_facts() {
+    let banner = |gpu: &str, capability: &str| {
+        format!("==((====))==  Unsloth 2025.3.14: Fast Llama patching. Transformers: 4.49.0.\\n   \\\\\\\\   /|    GPU: {gpu}. Num GPUs = 1. Max memory: 14.741 GB. Platform: Linux.\\nO^O/ \\\\_/ \\\\    Torch: 2.5.1+cu124. CUDA: {capability}. CUDA Toolkit: 12.4. Triton: 3.1.0\\n")
+    };
+    let example = |name: &str, expect: &str, stdout: Option<String>| {
+        let cell = match stdout {
+            Some(s) => {
+                format!("[[examples.cells]]\nsource = \"import unsloth\"\nstdout = \"{s}\"\n")
+            }
+            None => "[[examples.cells]]\nsource = \"import unsloth\"\n".to_string(),
+        };
+        format!(
+            "[[examples]]\nname = \"{name}\"\nexpect = \"{expect}\"\npath = \"nb.ipynb\"\n{cell}"
+        )
+    };
+    let text = format!(
+        "```toml\nschema = 2\nid = \"ORG003\"\ntitle = \"t\"\nseverity = \"warning\"\nsummary = \"s\"\nflag = [{{ import = \"unsloth\" }}]\n[versions]\nunsloth = \">=2025.1\"\nwhen = {{ all = [{{ any = [{{ gpu = \"T4|V100\" }}, {{ compute-capability = \"<7.0\" }}] }}, {{ not = {{ platform = \"Windows\" }} }}, {{ cuda = \">=12\" }}, {{ torch-build = \"^cu12\" }}, {{ code = {{ import = \"unsloth\" }} }}] }}\n{}{}{}{}```\n\n# ORG003\n",
+        example("a T4", "trigger", Some(banner("Tesla T4", "7.5"))),
+        example("a P100 by its capability", "trigger", Some(banner("Tesla P100-PCIE-16GB", "6.0"))),
+        example("an L4", "clean", Some(banner("NVIDIA L4", "8.9"))),
+        example("no banner: unknown, not reported", "clean", None),
+    );
+    let text = text.replacen("[versions]\nunsloth = \">=2025.1\"\nwhen", "when", 1);
+    let mut kb = KnowledgeBase::embedded();
+    kb.extend_from(&[("ORG003.md".into(), text)]).unwrap();
+    let org = kb.get("ORG003").unwrap();
+    assert!(org.when.is_some());
+    for spec in &org.examples {
+        run_example(org, spec, &kb).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+    }
+}

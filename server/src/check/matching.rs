@@ -1,6 +1,7 @@
 //! Version advisories: do the versions in play fall in an advisory's ranges, and where in the
 //! document is that worth saying.
 
+use super::conditions::{ConditionFacts, Truth};
 use super::declarations::{declaration_location, Declaration, DeclarationSite};
 use super::usage::{module_matches, Usage};
 use super::CheckContext;
@@ -231,6 +232,18 @@ pub(super) fn match_advisory(
         .iter()
         .map(|f| (f.package.clone(), f.clone()))
         .collect();
+    let conditions = ConditionFacts {
+        versions: [&versions_now, next_run, last_run],
+        usage,
+        python: ctx.env.python_version.as_deref(),
+    };
+    if advisory
+        .when
+        .as_ref()
+        .is_some_and(|w| conditions.eval(w) != Truth::True)
+    {
+        return;
+    }
     let mut severity = advisory.severity;
     let mut note = None;
     for case in &advisory.cases {
@@ -241,7 +254,11 @@ pub(super) fn match_advisory(
                 .and_then(|f| f.version.as_ref())
                 .is_some_and(|v| r.contains(v))
         });
-        if versions_hold && case.require.iter().all(|m| !usage.find(m).is_empty()) {
+        let when_holds = case
+            .when
+            .as_ref()
+            .is_none_or(|w| conditions.eval(w) == Truth::True);
+        if versions_hold && when_holds && case.require.iter().all(|m| !usage.find(m).is_empty()) {
             severity = case.severity;
             note = case.note.clone();
             break;

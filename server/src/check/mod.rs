@@ -3,6 +3,7 @@
 //! Pure and synchronous: everything it needs (environment, project declarations, advisories)
 //! is handed in. The CLI and the language server call [`analyze`] the same way.
 
+mod conditions;
 mod declarations;
 mod environment_report;
 mod matching;

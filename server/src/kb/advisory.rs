@@ -113,9 +113,78 @@ pub struct GitPlacement {
 #[derive(Clone, Debug)]
 pub struct Case {
     pub severity: Severity,
+    pub when: Option<Condition>,
     pub versions: Vec<(String, VersionSpecifiers)>,
     pub require: Vec<Matcher>,
     pub note: Option<String>,
+}
+
+/// A condition tree over the evidence: combinators and leaves, a closed set.
+#[derive(Clone, Debug)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    /// Every package's version is known and in its range.
+    Versions(Vec<(String, VersionSpecifiers)>),
+    /// The code uses this.
+    Code(Matcher),
+    Python(VersionSpecifiers),
+    Cuda(VersionSpecifiers),
+    ComputeCapability(VersionSpecifiers),
+    TorchBuild(Pattern),
+    Gpu(Pattern),
+    Platform(Pattern),
+}
+
+impl Condition {
+    fn compile(raw: &super::schema::ConditionToml) -> Result<Condition, String> {
+        let set = [
+            raw.all.is_some(),
+            raw.any.is_some(),
+            raw.not.is_some(),
+            raw.versions.is_some(),
+            raw.code.is_some(),
+            raw.python.is_some(),
+            raw.cuda.is_some(),
+            raw.compute_capability.is_some(),
+            raw.torch_build.is_some(),
+            raw.gpu.is_some(),
+            raw.platform.is_some(),
+        ];
+        if set.iter().filter(|s| **s).count() != 1 {
+            return Err("a condition needs exactly one of `all`, `any`, `not`, `versions`, `code`, `python`, `cuda`, `compute-capability`, `torch-build`, `gpu`, `platform`".into());
+        }
+        let list = |v: &Vec<super::schema::ConditionToml>| {
+            v.iter()
+                .map(Condition::compile)
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let regex = |s: &str| Pattern::new(s).map_err(|e| format!("condition pattern: {e}"));
+        Ok(if let Some(v) = &raw.all {
+            Condition::All(list(v)?)
+        } else if let Some(v) = &raw.any {
+            Condition::Any(list(v)?)
+        } else if let Some(v) = &raw.not {
+            Condition::Not(Box::new(Condition::compile(v)?))
+        } else if let Some(v) = &raw.versions {
+            Condition::Versions(compile_versions(v)?)
+        } else if let Some(m) = &raw.code {
+            Condition::Code(compile_matcher(m)?)
+        } else if let Some(s) = &raw.python {
+            Condition::Python(specifiers(s)?)
+        } else if let Some(s) = &raw.cuda {
+            Condition::Cuda(specifiers(s)?)
+        } else if let Some(s) = &raw.compute_capability {
+            Condition::ComputeCapability(specifiers(s)?)
+        } else if let Some(s) = &raw.torch_build {
+            Condition::TorchBuild(regex(s)?)
+        } else if let Some(s) = &raw.gpu {
+            Condition::Gpu(regex(s)?)
+        } else {
+            Condition::Platform(regex(raw.platform.as_deref().unwrap_or_default())?)
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -198,6 +267,8 @@ pub struct Advisory {
     pub table: Option<String>,
     /// Retired codes that now mean this advisory.
     pub aliases: Vec<String>,
+    /// A condition tree that must hold, beside `versions`.
+    pub when: Option<Condition>,
     /// `(package, on)`: the advisory checks `package`'s own `Requires-Dist` on `on`.
     pub requires_dist: Option<(String, String)>,
     pub title: String,
@@ -312,6 +383,12 @@ impl Advisory {
                     .map(compile_matcher)
                     .collect::<Result<_, _>>()
                     .map_err(|e| ctx("cases", &e))?,
+                when: c
+                    .when
+                    .as_ref()
+                    .map(Condition::compile)
+                    .transpose()
+                    .map_err(|e| ctx("cases", &e))?,
                 note: c.note.clone(),
             });
         }
@@ -396,6 +473,12 @@ impl Advisory {
                 "matches nothing: give `versions`, `symptoms` or usage matchers",
             ));
         }
+        let when = raw
+            .when
+            .as_ref()
+            .map(Condition::compile)
+            .transpose()
+            .map_err(|e| ctx("when", &e))?;
         if let Some(moving) = raw.references.iter().find(|r| is_unpinned_link(r)) {
             return Err(ctx(
                 "references",
@@ -430,6 +513,7 @@ impl Advisory {
             provenance,
             table: raw.table,
             aliases: raw.aliases,
+            when,
             requires_dist: raw
                 .requires_dist
                 .map(|r| (normalize_name(&r.package), normalize_name(&r.on))),

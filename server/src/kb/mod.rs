@@ -14,8 +14,8 @@ mod symptom_index;
 mod table;
 
 pub use advisory::{
-    Advisory, Benign, BenignKind, CallPattern, Case, FixKind, FixTemplate, GitPlacement, Matcher,
-    Symptom,
+    Advisory, Benign, BenignKind, CallPattern, Case, Condition, FixKind, FixTemplate, GitPlacement,
+    Matcher, Symptom,
 };
 pub use code_needles::{CodeNeedles, Needle};
 pub use pattern::Pattern;

@@ -42,6 +42,9 @@ pub(super) struct AdvisoryToml {
     pub fixes: Vec<FixToml>,
     #[serde(default)]
     pub examples: Vec<ExampleSpec>,
+    /// A condition tree that must hold for the advisory to apply, beside `versions`.
+    #[serde(default)]
+    pub when: Option<ConditionToml>,
     /// A compatibility table (`advisories/tables/NAME.toml`) whose rows this advisory checks:
     /// it matches when the key package's row does not work with the other package's version.
     #[serde(default)]
@@ -112,6 +115,9 @@ fn info() -> String {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct CaseToml {
     pub severity: String,
+    /// A condition tree that must hold, beside `versions` and `require`.
+    #[serde(default)]
+    pub when: Option<ConditionToml>,
     #[serde(default)]
     pub versions: BTreeMap<String, String>,
     #[serde(default)]
@@ -119,6 +125,32 @@ pub(super) struct CaseToml {
     /// Appended to the message when this case applies.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// A node of a condition tree; exactly one key. `all`, `any` and `not` combine nodes; the
+/// leaves test versions, code usage and the platform facts the evidence carries.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct ConditionToml {
+    pub all: Option<Vec<ConditionToml>>,
+    pub any: Option<Vec<ConditionToml>>,
+    pub not: Option<Box<ConditionToml>>,
+    /// Package → PEP 440 specifiers (local labels such as `+cu121` as PEP 440 says); all hold.
+    pub versions: Option<BTreeMap<String, String>>,
+    /// A code usage matcher (`{ import = "unsloth" }`).
+    pub code: Option<MatcherToml>,
+    /// The environment's Python version.
+    pub python: Option<String>,
+    /// The CUDA toolkit version (the Unsloth banner's `CUDA Toolkit`).
+    pub cuda: Option<String>,
+    /// The GPU's compute capability (the Unsloth banner's `CUDA: 8.9`).
+    pub compute_capability: Option<String>,
+    /// A regex over torch's local label (`cu121`, `cpu`, `rocm6.2`).
+    pub torch_build: Option<String>,
+    /// A regex over the GPU's name (the Unsloth banner's `GPU: Tesla T4`).
+    pub gpu: Option<String>,
+    /// A regex over the platform (the Unsloth banner's `Platform: Linux`).
+    pub platform: Option<String>,
 }
 
 /// A usage matcher. Exactly one of the kinds is given.

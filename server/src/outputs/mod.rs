@@ -49,6 +49,9 @@ struct Patterns {
     banner_new: Regex,
     torch: Regex,
     cuda_toolkit: Regex,
+    capability: Regex,
+    gpu: Regex,
+    platform: Regex,
     triton: Regex,
     xformers: Regex,
     patch: Regex,
@@ -65,6 +68,9 @@ fn patterns() -> &'static Patterns {
             banner_new: re(r"Unsloth (\d\S*): Fast (\S+) (?:vision )?patching\. Transformers(?: =|:) (\S+?)\.(?:\s+vLLM: (\S+?)\.)?\s*$"),
             torch: re(r"(?:Pytorch|Torch): (\S+?)\.?\s+CUDA"),
             cuda_toolkit: re(r"CUDA Toolkit(?: =|:) (\S+?)\.?(?:\s|$)"),
+            capability: re(r"CUDA(?: =|:) (\d+\.\d+)\.?(?:\s|$)"),
+            gpu: re(r"GPU(?: =|:) (.+?)\. (?:Max memory|Num GPUs)"),
+            platform: re(r"Platform(?: =|:) (\w+)"),
             triton: re(r"Triton: (\S+?)\.?\s*$"),
             xformers: re(r"Xformers = (\S+?)\.?\s+FA"),
             patch: re(r"Unsloth (\d\S*) patched (\d+) layers with (\d+) QKV layers, (\d+) O layers and (\d+) MLP layers\."),
@@ -151,8 +157,23 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
             if let Some(c) = p.cuda_toolkit.captures(line) {
                 push(version("cuda-toolkit", &c[1], "the Unsloth banner"), line);
             }
+            if let Some(c) = p.capability.captures(line) {
+                push(
+                    version("cuda-capability", &c[1], "the Unsloth banner"),
+                    line,
+                );
+            }
             if let Some(c) = p.triton.captures(line) {
                 push(version("triton", &c[1], "the Unsloth banner"), line);
+            }
+        }
+        // The banner's GPU line names the GPU and the platform, which conditions can test.
+        if line.contains("GPU") && line.contains("Platform") {
+            if let Some(c) = p.gpu.captures(line) {
+                push(version("gpu", &c[1], "the Unsloth banner"), line);
+            }
+            if let Some(c) = p.platform.captures(line) {
+                push(version("platform", &c[1], "the Unsloth banner"), line);
             }
         }
         if line.contains("Xformers = ") {
@@ -267,8 +288,11 @@ mod tests {
             versions(text),
             [
                 ("unsloth", "2024.7"),
+                ("gpu", "Tesla T4"),
+                ("platform", "Linux"),
                 ("torch", "2.3.0+cu121"),
                 ("cuda-toolkit", "12.1"),
+                ("cuda-capability", "7.5"),
                 ("xformers", "0.0.26.post1")
             ]
             .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -290,6 +314,7 @@ mod tests {
             ("vllm", "0.7.3"),
             ("torch", "2.5.1+cu124"),
             ("cuda-toolkit", "12.4"),
+            ("cuda-capability", "8.9"),
             ("triton", "3.1.0"),
             ("xformers", "0.0.28.post3"),
         ];
