@@ -454,3 +454,28 @@ fn condition_trees_decide_on_versions_code_and_platform_facts() {
         run_example(org, spec, &kb).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
     }
 }
+
+/// A symptom's captured versions are evidence like installed ones: they pick the advisory's
+/// case (its severity and note) and decide the symptom's own condition.
+#[test]
+fn captured_versions_pick_cases_and_decide_conditions() {
+    let example = |name: &str, expect: &str, severity: &str, line: &str| {
+        format!("[[examples]]\nname = \"{name}\"\nexpect = \"{expect}\"\n{severity}path = \"train.log\"\nsource = \"{line}\\n\"\n")
+    };
+    let text = format!(
+        "```toml\nschema = 2\nid = \"ORG004\"\ntitle = \"t\"\nseverity = \"warning\"\nsummary = \"s\"\n\n[[cases]]\nseverity = \"error\"\nversions = {{ unsloth = \"<2025\" }}\nnote = \"an old unsloth stops here\"\n\n[[symptoms]]\npattern = \"Unsloth (?P<unsloth>[0-9.]+) broke\"\nmessage = \"it broke\"\nwhen = {{ not = {{ versions = {{ unsloth = \"==2024.1\" }} }} }}\n\n{}{}{}```\n\n# ORG004\n",
+        example("an old unsloth: the case", "trigger", "severity = \"error\"\n", "Unsloth 2024.5 broke"),
+        example("a new unsloth: the base severity", "trigger", "severity = \"warning\"\n", "Unsloth 2025.2 broke"),
+        example("the symptom's condition rules it out", "clean", "", "Unsloth 2024.1 broke"),
+    );
+    let mut kb = KnowledgeBase::embedded();
+    kb.extend_from(&[("ORG004.md".into(), text)]).unwrap();
+    let org = kb.get("ORG004").unwrap();
+    for spec in &org.examples {
+        let found = run_example(org, spec, &kb).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+        if spec.name.starts_with("an old") {
+            let f = found.iter().find(|f| f.code == "ORG004").unwrap();
+            assert!(f.message.ends_with("(an old unsloth stops here)"), "{}", f.message);
+        }
+    }
+}

@@ -265,6 +265,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             &usage,
             &declarations,
             ctx,
+            &next_run,
             &last_run,
             &output_lines,
             &mut findings,

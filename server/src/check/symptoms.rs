@@ -1,6 +1,7 @@
 //! Symptom advisories: a saved output or log line that shows a known failure, unless the code
 //! that produced it explains it away.
 
+use super::conditions::{ConditionFacts, Truth};
 use super::declarations::Declaration;
 use super::matching::{build_fixes, evidence_item, fact_related};
 use super::usage::Usage;
@@ -87,6 +88,7 @@ pub(super) fn match_symptoms(
     usage: &Usage,
     declarations: &[Declaration],
     ctx: &CheckContext,
+    next_run: &BTreeMap<String, VersionFact>,
     last_run: &BTreeMap<String, VersionFact>,
     lines: &[Line],
     findings: &mut Vec<Finding>,
@@ -133,6 +135,41 @@ pub(super) fn match_symptoms(
             if !in_range {
                 continue;
             }
+            // Every group named after a package the advisory speaks of is evidence for its
+            // conditions and cases, as an installed version would be.
+            let mut captured: BTreeMap<String, VersionFact> = facts
+                .iter()
+                .map(|f| (f.package.clone(), f.clone()))
+                .collect();
+            for (name, text) in &groups {
+                let package = crate::requirement::normalize_name(name);
+                if captured.contains_key(&package) || !advisory_names(advisory, &package) {
+                    continue;
+                }
+                if let Ok(v) = Version::from_str(text) {
+                    captured.insert(
+                        package.clone(),
+                        VersionFact::known(
+                            &package,
+                            &v.to_string(),
+                            EvidenceKind::LastRun,
+                            format!("{} {}", ctx.display_path, super::describe_place(doc, line.anchor)),
+                        ),
+                    );
+                }
+            }
+            let conditions = ConditionFacts {
+                versions: [&captured, next_run, last_run],
+                usage,
+                python: ctx.env.python_version.as_deref(),
+            };
+            if symptom
+                .when
+                .as_ref()
+                .is_some_and(|w| conditions.eval(w) != Truth::True)
+            {
+                continue;
+            }
             let mut message = symptom.message.clone();
             for (name, text) in &groups {
                 message = message.replace(&format!("{{{name}}}"), text);
@@ -149,7 +186,16 @@ pub(super) fn match_symptoms(
             let (severity, message) = match verdict {
                 Verdict::Unexplained => {
                     let ruled_out = if symptom.benign.is_empty() { String::new() } else { format!("; {evidence_of_causes}") };
-                    (symptom.severity.unwrap_or(advisory.severity), format!("{origin} `{quoted}`: {message}{ruled_out}"))
+                    // A symptom without its own severity takes the advisory's, branch by branch:
+                    // the first case that holds for this line's evidence (the versions it
+                    // printed first, then the next and the last run's).
+                    let (severity, note) = match symptom.severity {
+                        Some(s) => (s, None),
+                        None => case_for(advisory, &conditions, usage)
+                            .map_or((advisory.severity, None), |c| (c.severity, c.note.clone())),
+                    };
+                    let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+                    (severity, format!("{origin} `{quoted}`: {message}{ruled_out}{note}"))
                 }
                 Verdict::Benign(reason) => (Severity::Info, format!("{origin} `{quoted}` is explained by {reason}, not by the problem that {title}")),
                 Verdict::CannotTell(why) => (Severity::Info, format!("{origin} `{quoted}` may show that {title}: {why}")),
@@ -180,6 +226,43 @@ pub(super) fn match_symptoms(
             findings.push(finding);
         }
     }
+}
+
+/// Whether an advisory speaks of a package: in its ranges, its cases or its table.
+fn advisory_names(advisory: &Advisory, package: &str) -> bool {
+    advisory.versions.iter().any(|(p, _)| p == package)
+        || advisory
+            .cases
+            .iter()
+            .any(|c| c.versions.iter().any(|(p, _)| p == package))
+        || advisory
+            .requires_dist
+            .as_ref()
+            .is_some_and(|(a, b)| a == package || b == package)
+}
+
+/// The first case whose versions, condition and code requirements hold for a line's evidence.
+/// A symptom that shows a failure whatever the case says (an exception) states its own
+/// severity, which this never overrides.
+fn case_for<'a>(
+    advisory: &'a Advisory,
+    conditions: &ConditionFacts,
+    usage: &Usage,
+) -> Option<&'a crate::kb::Case> {
+    advisory.cases.iter().find(|case| {
+        case.versions.iter().all(|(p, r)| {
+            conditions
+                .versions
+                .iter()
+                .find_map(|m| m.get(p))
+                .and_then(|f| f.version.as_ref())
+                .is_some_and(|v| r.contains(v))
+        }) && case
+            .when
+            .as_ref()
+            .is_none_or(|w| conditions.eval(w) == Truth::True)
+            && case.require.iter().all(|m| !usage.find(m).is_empty())
+    })
 }
 
 fn lowercase_first(s: &str) -> String {

@@ -210,6 +210,8 @@ pub struct Symptom {
     pub versions: Vec<(String, VersionSpecifiers)>,
     pub message: String,
     pub severity: Option<Severity>,
+    /// A condition that must hold for a matching line to count.
+    pub when: Option<Condition>,
     pub inspect: Option<CallPattern>,
     pub benign: Vec<Benign>,
 }
@@ -427,6 +429,12 @@ impl Advisory {
                             .ok_or_else(|| ctx("symptoms", "unknown symptom severity"))
                     })
                     .transpose()?,
+                when: s
+                    .when
+                    .as_ref()
+                    .map(Condition::compile)
+                    .transpose()
+                    .map_err(|e| ctx("symptoms", &e))?,
                 inspect: s
                     .inspect
                     .as_deref()

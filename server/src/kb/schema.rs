@@ -194,6 +194,10 @@ pub(super) struct SymptomToml {
     pub message: String,
     #[serde(default)]
     pub severity: Option<String>,
+    /// A condition tree that must hold for the line to count: versions captured by the pattern's
+    /// named groups are evidence here, beside the installed and last-run versions.
+    #[serde(default)]
+    pub when: Option<ConditionToml>,
     /// The call whose arguments can explain the symptom away (`unsloth.*.get_peft_model`).
     #[serde(default)]
     pub inspect: Option<String>,
