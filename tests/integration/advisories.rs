@@ -475,7 +475,11 @@ fn captured_versions_pick_cases_and_decide_conditions() {
         let found = run_example(org, spec, &kb).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
         if spec.name.starts_with("an old") {
             let f = found.iter().find(|f| f.code == "ORG004").unwrap();
-            assert!(f.message.ends_with("(an old unsloth stops here)"), "{}", f.message);
+            assert!(
+                f.message.ends_with("(an old unsloth stops here)"),
+                "{}",
+                f.message
+            );
         }
     }
 }

@@ -246,6 +246,7 @@ pub(super) fn match_advisory(
     }
     let mut severity = advisory.severity;
     let mut note = None;
+    let mut offered: Option<&[String]> = None;
     for case in &advisory.cases {
         let versions_hold = case.versions.iter().all(|(p, r)| {
             versions_now
@@ -261,6 +262,7 @@ pub(super) fn match_advisory(
         if versions_hold && when_holds && case.require.iter().all(|m| !usage.find(m).is_empty()) {
             severity = case.severity;
             note = case.note.clone();
+            offered = case.fixes.as_deref();
             break;
         }
     }
@@ -340,6 +342,7 @@ pub(super) fn match_advisory(
             .collect();
         finding.fixes = build_fixes(
             advisory,
+            offered,
             doc,
             usage,
             declarations,
@@ -385,6 +388,7 @@ pub(super) fn fact_related(fact: &VersionFact) -> Related {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn build_fixes(
     advisory: &Advisory,
+    offered: Option<&[String]>,
     doc: &Document,
     usage: &Usage,
     declarations: &[Declaration],
@@ -414,6 +418,10 @@ pub(super) fn build_fixes(
         });
     for template in &advisory.fixes {
         if reinstall_in_place && !matches!(template.kind, FixKind::RestartRuntime) {
+            continue;
+        }
+        // A case that says which fixes help offers only those.
+        if offered.is_some_and(|titles| !titles.contains(&template.title)) {
             continue;
         }
         match &template.kind {

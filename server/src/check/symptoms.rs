@@ -153,7 +153,11 @@ pub(super) fn match_symptoms(
                             &package,
                             &v.to_string(),
                             EvidenceKind::LastRun,
-                            format!("{} {}", ctx.display_path, super::describe_place(doc, line.anchor)),
+                            format!(
+                                "{} {}",
+                                ctx.display_path,
+                                super::describe_place(doc, line.anchor)
+                            ),
                         ),
                     );
                 }
@@ -183,16 +187,19 @@ pub(super) fn match_symptoms(
                 ("log line", "the log shows none of the benign causes")
             };
             let title = lowercase_first(&advisory.title);
+            let mut offered: Option<&[String]> = None;
             let (severity, message) = match verdict {
                 Verdict::Unexplained => {
                     let ruled_out = if symptom.benign.is_empty() { String::new() } else { format!("; {evidence_of_causes}") };
                     // A symptom without its own severity takes the advisory's, branch by branch:
                     // the first case that holds for this line's evidence (the versions it
                     // printed first, then the next and the last run's).
-                    let (severity, note) = match symptom.severity {
-                        Some(s) => (s, None),
-                        None => case_for(advisory, &conditions, usage)
-                            .map_or((advisory.severity, None), |c| (c.severity, c.note.clone())),
+                    let case = case_for(advisory, &conditions, usage);
+                    offered = case.and_then(|c| c.fixes.as_deref());
+                    let (severity, note) = match (symptom.severity, case) {
+                        (Some(s), _) => (s, None),
+                        (None, Some(c)) => (c.severity, c.note.clone()),
+                        (None, None) => (advisory.severity, None),
                     };
                     let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
                     (severity, format!("{origin} `{quoted}`: {message}{ruled_out}{note}"))
@@ -214,6 +221,7 @@ pub(super) fn match_symptoms(
                     .collect();
                 finding.fixes = build_fixes(
                     advisory,
+                    offered,
                     doc,
                     usage,
                     declarations,

@@ -35,6 +35,40 @@ pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
         let ranges: Vec<String> = a.versions.iter().map(|(p, r)| format!("{p} {r}")).collect();
         out.push_str(&format!("Versions: {}\n", ranges.join(" with ")));
     }
+    if let Some(w) = &a.when {
+        out.push_str(&format!("When: {w}\n"));
+    }
+    if let Some((package, on)) = &a.requires_dist {
+        out.push_str(&format!(
+            "Checks: {package}'s own Requires-Dist on {on} (the release index)\n"
+        ));
+    }
+    for case in &a.cases {
+        let mut conditions: Vec<String> = case
+            .versions
+            .iter()
+            .map(|(p, r)| format!("{p} {r}"))
+            .collect();
+        conditions.extend(case.when.iter().map(ToString::to_string));
+        conditions.extend(
+            case.require
+                .iter()
+                .map(|m| format!("the code {}", m.describe())),
+        );
+        out.push_str(&format!(
+            "Case: {} when {}{}\n",
+            case.severity.as_str(),
+            if conditions.is_empty() {
+                "always".to_string()
+            } else {
+                conditions.join(" and ")
+            },
+            case.note
+                .as_ref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        ));
+    }
     if let Some(d) = &a.date {
         out.push_str(&format!("Since: {d}\n"));
     }

@@ -113,6 +113,8 @@ pub struct GitPlacement {
 #[derive(Clone, Debug)]
 pub struct Case {
     pub severity: Severity,
+    /// The titles of the fixes offered in this case; `None` offers every fix.
+    pub fixes: Option<Vec<String>>,
     pub when: Option<Condition>,
     pub versions: Vec<(String, VersionSpecifiers)>,
     pub require: Vec<Matcher>,
@@ -135,6 +137,54 @@ pub enum Condition {
     TorchBuild(Pattern),
     Gpu(Pattern),
     Platform(Pattern),
+}
+
+impl Matcher {
+    /// The matcher as a person reads it in `tunelint rule`.
+    pub fn describe(&self) -> String {
+        match self {
+            Matcher::Import { module, .. } => format!("imports {module}"),
+            Matcher::Call { call } => format!("calls {}", call.written),
+            Matcher::Keyword { call, name, .. } => {
+                format!("passes `{name}=` to {}", call.written)
+            }
+            Matcher::Model { pattern } => format!("loads a model matching /{}/", pattern.as_str()),
+            Matcher::UnpinnedInstall { packages, .. } => {
+                format!("installs {} without a version", packages.join(", "))
+            }
+            Matcher::InstalledAfterImport => "installs a package after importing it".into(),
+            Matcher::Removed { name } => format!("uses the removed {}", name.written),
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    /// `any(transformers <4.37.0, all(unsloth >=2025.2.2, the code loads a model matching /x/))`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let join = |items: &[Condition]| {
+            items
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Condition::All(items) => write!(f, "all({})", join(items)),
+            Condition::Any(items) => write!(f, "any({})", join(items)),
+            Condition::Not(inner) => write!(f, "not({inner})"),
+            Condition::Versions(ranges) => {
+                let parts: Vec<String> = ranges.iter().map(|(p, r)| format!("{p} {r}")).collect();
+                write!(f, "{}", parts.join(" and "))
+            }
+            Condition::Code(m) => write!(f, "the code {}", m.describe()),
+            Condition::Python(r) => write!(f, "Python {r}"),
+            Condition::Cuda(r) => write!(f, "CUDA toolkit {r}"),
+            Condition::ComputeCapability(r) => write!(f, "compute capability {r}"),
+            Condition::TorchBuild(p) => write!(f, "a torch build matching /{}/", p.as_str()),
+            Condition::Gpu(p) => write!(f, "a GPU matching /{}/", p.as_str()),
+            Condition::Platform(p) => write!(f, "a platform matching /{}/", p.as_str()),
+        }
+    }
 }
 
 impl Condition {
@@ -392,6 +442,7 @@ impl Advisory {
                     .transpose()
                     .map_err(|e| ctx("cases", &e))?,
                 note: c.note.clone(),
+                fixes: c.fixes.clone(),
             });
         }
         let flag = raw
@@ -499,6 +550,18 @@ impl Advisory {
             .map(Provenance::compile)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ctx("provenance", &e))?;
+        for case in &cases {
+            for title in case.fixes.iter().flatten() {
+                if !fixes.iter().any(|f| &f.title == title) {
+                    return Err(ctx(
+                        "cases",
+                        &format!(
+                            "a case offers the fix `{title}`, which the advisory does not have"
+                        ),
+                    ));
+                }
+            }
+        }
         if raw.table.is_none() && fixes.iter().any(|f| f.kind == FixKind::PinTableMatch) {
             return Err(ctx(
                 "fixes",

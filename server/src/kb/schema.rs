@@ -125,6 +125,9 @@ pub(super) struct CaseToml {
     /// Appended to the message when this case applies.
     #[serde(default)]
     pub note: Option<String>,
+    /// The titles of the advisory's fixes that help in this case; all of them when absent.
+    #[serde(default)]
+    pub fixes: Option<Vec<String>>,
 }
 
 /// A node of a condition tree; exactly one key. `all`, `any` and `not` combine nodes; the
