@@ -11,8 +11,78 @@ fn main() {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let root = Path::new(&manifest_dir).join("../advisories");
     embed(&root, "md", "embedded_advisories.rs");
+    embed_runtime(&root, "embedded_advisories_runtime.rs");
     embed(&root.join("tables"), "toml", "embedded_tables.rs");
     embed(&root.join("releases"), "toml", "embedded_releases.rs");
+}
+
+/// Writes `OUT_DIR/out_name` like [`embed`], but of each advisory's front matter without its
+/// `[[examples]]` and `[[provenance]]` tables: a check needs neither, and they are most of the
+/// text the process would otherwise parse at every start.
+fn embed_runtime(dir: &Path, out_name: &str) {
+    let out_dir = std::env::var("OUT_DIR").unwrap();
+    let stripped_dir = Path::new(&out_dir).join("advisories-runtime");
+    std::fs::create_dir_all(&stripped_dir).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "md")
+                && p.file_name().is_some_and(|n| n != "README.md")
+        })
+        .collect();
+    files.sort();
+    let mut out = String::from("&[\n");
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(f).unwrap();
+        let target = stripped_dir.join(&name);
+        std::fs::write(&target, strip_examples_and_provenance(&text)).unwrap();
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            target.display().to_string()
+        )
+        .unwrap();
+    }
+    out.push(']');
+    std::fs::write(Path::new(&out_dir).join(out_name), out).unwrap();
+}
+
+/// Drops the `[[examples]]` (with their `[[examples.cells]]`) and `[[provenance]]` tables of an
+/// advisory's front matter. A table ends at the next table header outside a multi-line string.
+fn strip_examples_and_provenance(text: &str) -> String {
+    let Some(end) = text.find("\n```\n") else {
+        return text.to_string();
+    };
+    let (front, rest) = text.split_at(end);
+    let mut out = String::with_capacity(text.len());
+    let mut skipping = false;
+    let mut in_string: Option<&str> = None;
+    for line in front.split_inclusive('\n') {
+        if in_string.is_none() && line.starts_with('[') {
+            let header = line.trim();
+            skipping = matches!(
+                header,
+                "[[examples]]" | "[[examples.cells]]" | "[[provenance]]"
+            );
+        }
+        for quote in ["\"\"\"", "\'\'\'"] {
+            if line.matches(quote).count() % 2 == 1 {
+                in_string = match in_string {
+                    Some(q) if q == quote => None,
+                    None => Some(quote),
+                    other => other,
+                };
+            }
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Writes `OUT_DIR/out_name`: a slice of (file name, `include_str!` of the file) for every file

@@ -28,7 +28,7 @@ fn file_names_match_ids() {
 
 #[test]
 fn every_example_does_what_it_says() {
-    let kb = KnowledgeBase::embedded();
+    let kb = KnowledgeBase::embedded_with_examples();
     let mut failures = Vec::new();
     let mut count = 0;
     for advisory in &kb.advisories {
@@ -246,9 +246,16 @@ fn the_release_index_parses() {
 fn tables_agree_with_the_release_index() {
     let index = tunelint::kb::ReleaseIndex::embedded();
     let kb = KnowledgeBase::embedded();
-    assert!(kb.tables.len() >= 2);
+    assert!(kb.tables().len() >= 2);
+    for table in kb.tables() {
+        assert!(
+            tunelint::kb::embedded_table_names().any(|n| n == table.name),
+            "table `{}` must be named after its file",
+            table.name
+        );
+    }
     let mut problems = Vec::new();
-    for table in &kb.tables {
+    for table in kb.tables() {
         let releases = index
             .package(&table.key)
             .unwrap_or_else(|| panic!("{} is in the release index", table.key));
@@ -400,7 +407,7 @@ fn the_json_schema_names_only_keys_the_loader_reads() {
 /// snapshots each rule's fixture.
 #[test]
 fn every_advisory_has_a_snapshot_of_its_examples() {
-    let kb = KnowledgeBase::embedded();
+    let kb = KnowledgeBase::embedded_with_examples();
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(repo().join("tests/integration/snapshots/advisories"));
     settings.set_prepend_module_to_snapshot(false);
@@ -481,5 +488,41 @@ fn captured_versions_pick_cases_and_decide_conditions() {
                 f.message
             );
         }
+    }
+}
+
+/// The copy a check parses at start-up (build.rs drops examples and provenance) is the whole
+/// advisory in every other respect.
+#[test]
+fn the_runtime_copy_is_the_advisory_without_examples() {
+    let runtime = KnowledgeBase::embedded();
+    let whole = KnowledgeBase::embedded_with_examples();
+    assert_eq!(runtime.advisories.len(), whole.advisories.len());
+    for (r, w) in runtime.advisories.iter().zip(&whole.advisories) {
+        assert_eq!(r.id, w.id);
+        assert!(r.examples.is_empty() && r.provenance.is_empty(), "{}", r.id);
+        assert!(!w.examples.is_empty(), "{}", w.id);
+        let shape = |a: &tunelint::kb::Advisory| {
+            format!(
+                "{} {} {} {:?} {:?} {:?} {} {} {} {} {} {:?} {:?}",
+                a.title,
+                a.severity.as_str(),
+                a.summary,
+                a.versions
+                    .iter()
+                    .map(|(p, r)| format!("{p}{r}"))
+                    .collect::<Vec<_>>(),
+                a.when.as_ref().map(ToString::to_string),
+                a.table,
+                a.cases.len(),
+                a.symptoms.len(),
+                a.fixes.len(),
+                a.flag.len(),
+                a.body.len(),
+                a.aliases,
+                a.requires_dist,
+            )
+        };
+        assert_eq!(shape(r), shape(w));
     }
 }

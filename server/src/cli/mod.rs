@@ -189,7 +189,19 @@ pub fn run() -> ExitCode {
 
 /// The knowledge base for a run: embedded advisories plus `--advisories DIR`.
 pub fn load_kb(args: &KbArgs) -> Result<crate::kb::KnowledgeBase, String> {
-    let mut kb = crate::kb::KnowledgeBase::embedded();
+    load_kb_from(crate::kb::KnowledgeBase::embedded(), args)
+}
+
+/// The knowledge base with every advisory's examples and provenance, for `rule` and
+/// `advisories --test`.
+pub fn load_whole_kb(args: &KbArgs) -> Result<crate::kb::KnowledgeBase, String> {
+    load_kb_from(crate::kb::KnowledgeBase::embedded_with_examples(), args)
+}
+
+fn load_kb_from(
+    mut kb: crate::kb::KnowledgeBase,
+    args: &KbArgs,
+) -> Result<crate::kb::KnowledgeBase, String> {
     if let Some(dir) = &args.advisories {
         add_advisory_dir(&mut kb, dir)?;
     }

@@ -1,10 +1,10 @@
 //! `tunelint rule ID` and `tunelint advisories`.
 
-use super::{load_kb, KbArgs, ListFormat};
+use super::{load_kb, load_whole_kb, KbArgs, ListFormat};
 use serde_json::json;
 
 pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
-    let kb = load_kb(kb_args)?;
+    let kb = load_whole_kb(kb_args)?;
     let (a, retired) = match kb.get(id) {
         Some(a) => (a, false),
         None => match kb.alias_target(id) {
@@ -119,7 +119,7 @@ pub fn rule(id: &str, kb_args: &KbArgs) -> Result<u8, String> {
 /// Runs advisories' own examples: every advisory's, or with `--advisories DIR` that directory's.
 /// Exit code 1 when any example does not do what it says.
 pub fn test_examples(kb_args: &KbArgs) -> Result<u8, String> {
-    let kb = load_kb(kb_args)?;
+    let kb = load_whole_kb(kb_args)?;
     let ids: Option<Vec<String>> = match &kb_args.advisories {
         Some(dir) => Some(
             crate::workspace::read_advisory_dir(dir)

@@ -344,6 +344,16 @@ pub struct Advisory {
 impl Advisory {
     /// Parses an advisory file: a ```` ```toml ```` front matter block, then Markdown.
     pub fn parse(text: &str) -> Result<Advisory, String> {
+        Advisory::parse_checked(text, true)
+    }
+
+    /// Parses an embedded advisory, which may come without its examples (the runtime copy
+    /// build.rs makes); the whole file is checked by the test suite.
+    pub(super) fn parse_embedded(text: &str) -> Result<Advisory, String> {
+        Advisory::parse_checked(text, false)
+    }
+
+    fn parse_checked(text: &str, needs_examples: bool) -> Result<Advisory, String> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let rest = text
             .strip_prefix("```toml\n")
@@ -368,13 +378,17 @@ impl Advisory {
                 raw.schema
             ));
         }
-        Advisory::compile(raw, body).map_err(|e| match e.key {
+        Advisory::compile(raw, body, needs_examples).map_err(|e| match e.key {
             Some(key) => format!("line {}: {}", key_line(front, key), e.message),
             None => e.message,
         })
     }
 
-    fn compile(raw: AdvisoryToml, body: String) -> Result<Advisory, CompileError> {
+    fn compile(
+        raw: AdvisoryToml,
+        body: String,
+        needs_examples: bool,
+    ) -> Result<Advisory, CompileError> {
         let id_ok = raw.id.len() >= 4
             && raw
                 .id
@@ -506,14 +520,15 @@ impl Advisory {
             .map(compile_fix)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ctx("fixes", &e))?;
-        if !raw
-            .examples
-            .iter()
-            .any(|e| e.expect == super::Expectation::Trigger)
-            || !raw
+        if needs_examples
+            && (!raw
                 .examples
                 .iter()
-                .any(|e| e.expect == super::Expectation::Clean)
+                .any(|e| e.expect == super::Expectation::Trigger)
+                || !raw
+                    .examples
+                    .iter()
+                    .any(|e| e.expect == super::Expectation::Clean))
         {
             return Err(ctx(
                 "examples",
@@ -538,7 +553,11 @@ impl Advisory {
             .map(Condition::compile)
             .transpose()
             .map_err(|e| ctx("when", &e))?;
-        if let Some(moving) = raw.references.iter().find(|r| is_unpinned_link(r)) {
+        if let Some(moving) = raw
+            .references
+            .iter()
+            .find(|r| needs_examples && is_unpinned_link(r))
+        {
             return Err(ctx(
                 "references",
                 &format!("reference `{moving}` points at a moving branch; cite a commit, tag, release, issue or pull request"),
@@ -580,7 +599,7 @@ impl Advisory {
                 &format!("alias `{alias}` must be another code, like XF002"),
             ));
         }
-        Ok(Advisory {
+        let advisory = Advisory {
             provenance,
             table: raw.table,
             aliases: raw.aliases,
@@ -604,7 +623,79 @@ impl Advisory {
             fixes,
             examples: raw.examples,
             body,
-        })
+        };
+        // A file that is not the embedded runtime copy (which the test suite checks whole) has
+        // the syntax of every pattern checked now, so a typo fails at load, not at first use.
+        if needs_examples {
+            for (key, what, pattern) in advisory.patterns() {
+                pattern
+                    .check()
+                    .map_err(|e| ctx(key, &format!("{what} `{}`: {e}", pattern.as_str())))?;
+            }
+        }
+        Ok(advisory)
+    }
+
+    /// Every regex of the advisory, with the key it sits under and what it is, for checking.
+    fn patterns(&self) -> Vec<(&'static str, &'static str, &Pattern)> {
+        fn from_matcher<'a>(
+            key: &'static str,
+            m: &'a Matcher,
+            out: &mut Vec<(&'static str, &'static str, &'a Pattern)>,
+        ) {
+            if let Matcher::Model { pattern } = m {
+                out.push((key, "model pattern", pattern));
+            }
+        }
+        fn from_condition<'a>(
+            key: &'static str,
+            c: &'a Condition,
+            out: &mut Vec<(&'static str, &'static str, &'a Pattern)>,
+        ) {
+            match c {
+                Condition::All(items) | Condition::Any(items) => {
+                    items.iter().for_each(|i| from_condition(key, i, out))
+                }
+                Condition::Not(inner) => from_condition(key, inner, out),
+                Condition::Code(m) => from_matcher(key, m, out),
+                Condition::TorchBuild(p) | Condition::Gpu(p) | Condition::Platform(p) => {
+                    out.push((key, "condition pattern", p))
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for m in self.flag.iter() {
+            from_matcher("flag", m, &mut out);
+        }
+        for m in self.require.iter() {
+            from_matcher("require", m, &mut out);
+        }
+        if let Some(w) = &self.when {
+            from_condition("when", w, &mut out);
+        }
+        for case in &self.cases {
+            case.require
+                .iter()
+                .for_each(|m| from_matcher("cases", m, &mut out));
+            if let Some(w) = &case.when {
+                from_condition("cases", w, &mut out);
+            }
+        }
+        for s in &self.symptoms {
+            out.push(("symptoms", "symptom pattern", &s.pattern));
+            if let Some(w) = &s.when {
+                from_condition("symptoms", w, &mut out);
+            }
+            for b in &s.benign {
+                match &b.kind {
+                    BenignKind::Model(p) => out.push(("symptoms", "benign model pattern", p)),
+                    BenignKind::Output(p) => out.push(("symptoms", "benign output pattern", p)),
+                    BenignKind::Keyword { .. } => {}
+                }
+            }
+        }
+        out
     }
 
     /// The packages the advisory is about, in file order.
@@ -646,18 +737,14 @@ pub struct Provenance {
 /// Whether a link points at a moving branch (`blob/main`, `tree/master`, ...), which proves
 /// nothing once the branch has moved on.
 pub fn is_unpinned_link(url: &str) -> bool {
-    ["blob", "tree", "raw", "commits"].iter().any(|kind| {
-        ["main", "master", "HEAD", "develop", "dev"]
-            .iter()
-            .any(|branch| {
-                let part = format!("/{kind}/{branch}");
-                url.match_indices(&part).any(|(i, _)| {
-                    matches!(
-                        url[i + part.len()..].chars().next(),
-                        None | Some('/' | '#' | '?')
-                    )
-                })
-            })
+    const KINDS: [&str; 4] = ["/blob/", "/tree/", "/raw/", "/commits/"];
+    const BRANCHES: [&str; 5] = ["main", "master", "HEAD", "develop", "dev"];
+    KINDS.iter().any(|kind| {
+        url.match_indices(kind).any(|(i, _)| {
+            let rest = &url[i + kind.len()..];
+            let segment = rest.split(['/', '#', '?']).next().unwrap_or("");
+            BRANCHES.contains(&segment)
+        })
     })
 }
 

@@ -22,7 +22,7 @@ pub use pattern::Pattern;
 pub use releases::{PackageReleases, Release, ReleaseIndex, EMBEDDED_RELEASES};
 pub use schema::{ExampleCell, ExampleSpec, Expectation};
 pub use symptom_index::SymptomIndex;
-pub use table::{embedded_tables, CompatTable, TableRow, EMBEDDED_TABLES};
+pub use table::{embedded_table, embedded_table_names, CompatTable, TableRow, EMBEDDED_TABLES};
 
 use crate::vocabulary::Severity;
 
@@ -34,12 +34,15 @@ pub const IMPORT_NEEDLE: &str = "import";
 pub static EMBEDDED: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/embedded_advisories.rs"));
 
+/// The same advisories without their examples and provenance, which a check does not need:
+/// what [`KnowledgeBase::embedded`] parses at every start.
+pub static EMBEDDED_RUNTIME: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_advisories_runtime.rs"));
+
 /// All advisories in force for a run.
 #[derive(Clone, Debug, Default)]
 pub struct KnowledgeBase {
     pub advisories: Vec<Advisory>,
-    /// The compatibility tables advisories refer to by name.
-    pub tables: Vec<std::sync::Arc<CompatTable>>,
     needles: std::sync::OnceLock<Option<CodeNeedles>>,
     symptoms: std::sync::OnceLock<SymptomIndex>,
 }
@@ -58,19 +61,34 @@ impl std::fmt::Display for LoadError {
 }
 
 impl KnowledgeBase {
-    /// The embedded advisories. They are validated by the test suite, so a failure here is a bug.
+    /// The embedded advisories as a check needs them: without their examples and provenance.
+    /// They are validated by the test suite, so a failure here is a bug.
     pub fn embedded() -> KnowledgeBase {
-        let mut kb = KnowledgeBase {
-            tables: embedded_tables()
-                .into_iter()
-                .map(std::sync::Arc::new)
-                .collect(),
-            ..KnowledgeBase::default()
-        };
-        for (name, text) in EMBEDDED {
-            match Advisory::parse(text).and_then(|a| kb.resolve(a)) {
+        KnowledgeBase::from_embedded(EMBEDDED_RUNTIME)
+    }
+
+    /// The embedded advisories whole, examples and provenance included (for `tunelint rule`,
+    /// `tunelint advisories --test` and the tests).
+    pub fn embedded_with_examples() -> KnowledgeBase {
+        KnowledgeBase::from_embedded(EMBEDDED)
+    }
+
+    fn from_embedded(files: &[(&str, &str)]) -> KnowledgeBase {
+        use rayon::prelude::*;
+        let mut kb = KnowledgeBase::default();
+        // Parsing the front matter is most of a small check's start-up; the files are
+        // independent, so they are parsed on every core.
+        let parsed: Vec<Result<Advisory, String>> = files
+            .par_iter()
+            .map(|(name, text)| {
+                Advisory::parse_embedded(text)
+                    .map_err(|e| format!("embedded advisory {name} is invalid: {e}"))
+            })
+            .collect();
+        for advisory in parsed {
+            match advisory.and_then(|a| kb.resolve(a)) {
                 Ok(a) => kb.advisories.push(a),
-                Err(e) => panic!("embedded advisory {name} is invalid: {e}"),
+                Err(e) => panic!("{e}"),
             }
         }
         kb.advisories.sort_by(|a, b| a.id.cmp(&b.id));
@@ -80,8 +98,8 @@ impl KnowledgeBase {
     /// Checks what an advisory refers to outside its own file: its table exists.
     fn resolve(&self, advisory: Advisory) -> Result<Advisory, String> {
         if let Some(name) = &advisory.table {
-            if self.table(name).is_none() {
-                let known: Vec<&str> = self.tables.iter().map(|t| t.name.as_str()).collect();
+            if !embedded_table_names().any(|n| n == name) {
+                let known: Vec<&str> = embedded_table_names().collect();
                 return Err(format!(
                     "{}: `table = \"{name}\"`: no such table (known: {})",
                     advisory.id,
@@ -94,10 +112,12 @@ impl KnowledgeBase {
 
     /// A compatibility table by name.
     pub fn table(&self, name: &str) -> Option<&CompatTable> {
-        self.tables
-            .iter()
-            .find(|t| t.name == name)
-            .map(|t| t.as_ref())
+        embedded_table(name)
+    }
+
+    /// Every compatibility table, parsed.
+    pub fn tables(&self) -> Vec<&CompatTable> {
+        embedded_table_names().filter_map(embedded_table).collect()
     }
 
     /// The advisory a retired code was merged into, and that advisory's code.

@@ -21,16 +21,22 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    /// Checks the syntax now; compiles later.
+    /// Keeps the source; the loader checks the syntax of a file it does not trust
+    /// ([`Pattern::check`]), and the regex is compiled on first use.
     pub fn new(source: &str) -> Result<Pattern, String> {
-        regex_syntax::ast::parse::Parser::new()
-            .parse(source)
-            .map_err(|e| e.to_string())?;
         Ok(Pattern {
             source: source.to_string(),
             unicode: OnceLock::new(),
             ascii: OnceLock::new(),
         })
+    }
+
+    /// Checks the syntax, without compiling.
+    pub fn check(&self) -> Result<(), String> {
+        regex_syntax::ast::parse::Parser::new()
+            .parse(&self.source)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     pub fn as_str(&self) -> &str {

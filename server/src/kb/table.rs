@@ -10,6 +10,7 @@ use crate::requirement::normalize_name;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 /// The tables shipped inside the binary: (file name, contents), from `advisories/tables/`.
 pub static EMBEDDED_TABLES: &[(&str, &str)] =
@@ -123,13 +124,22 @@ impl CompatTable {
     }
 }
 
-/// The embedded tables, parsed. They are validated by the test suite, so a failure is a bug.
-pub fn embedded_tables() -> Vec<CompatTable> {
+/// The names of the embedded tables: their file names without `.toml`.
+pub fn embedded_table_names() -> impl Iterator<Item = &'static str> {
     EMBEDDED_TABLES
         .iter()
-        .map(|(name, text)| {
-            CompatTable::parse(text)
-                .unwrap_or_else(|e| panic!("embedded table {name} is invalid: {e}"))
-        })
-        .collect()
+        .map(|(file, _)| file.strip_suffix(".toml").unwrap_or(file))
+}
+
+/// An embedded table by name, parsed the first time a check asks for it (a check whose
+/// versions never meet a table's packages does not pay for it). The tables are validated by
+/// the test suite, so a failure is a bug.
+pub fn embedded_table(name: &str) -> Option<&'static CompatTable> {
+    static PARSED: OnceLock<Vec<OnceLock<CompatTable>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| EMBEDDED_TABLES.iter().map(|_| OnceLock::new()).collect());
+    let i = embedded_table_names().position(|n| n == name)?;
+    Some(parsed[i].get_or_init(|| {
+        let (file, text) = EMBEDDED_TABLES[i];
+        CompatTable::parse(text).unwrap_or_else(|e| panic!("embedded table {file} is invalid: {e}"))
+    }))
 }
