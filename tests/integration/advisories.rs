@@ -526,3 +526,29 @@ fn the_runtime_copy_is_the_advisory_without_examples() {
         assert_eq!(shape(r), shape(w));
     }
 }
+
+/// Every package whose version an advisory tests (in `versions` or a case) names the primary
+/// source of its boundary, except the packages of a table, whose rows carry their sources.
+#[test]
+fn every_boundary_names_its_source() {
+    let kb = KnowledgeBase::embedded_with_examples();
+    let mut missing = Vec::new();
+    for a in &kb.advisories {
+        let table = a.table.as_deref().and_then(|t| kb.table(t));
+        let sourced = |p: &str| {
+            a.provenance.iter().any(|s| s.package == p)
+                || table.is_some_and(|t| t.key == p || t.other == p)
+        };
+        let tested = a
+            .versions
+            .iter()
+            .chain(a.cases.iter().flat_map(|c| &c.versions))
+            .map(|(p, _)| p.as_str());
+        for p in tested {
+            if !sourced(p) && !missing.contains(&format!("{} {p}", a.id)) {
+                missing.push(format!("{} {p}", a.id));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no [[provenance]] for: {}", missing.join(", "));
+}
