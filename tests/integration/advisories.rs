@@ -550,5 +550,9 @@ fn every_boundary_names_its_source() {
             }
         }
     }
-    assert!(missing.is_empty(), "no [[provenance]] for: {}", missing.join(", "));
+    assert!(
+        missing.is_empty(),
+        "no [[provenance]] for: {}",
+        missing.join(", ")
+    );
 }

@@ -21,8 +21,43 @@ pub struct Usage<'a> {
     pub imports: Vec<&'a Import>,
     /// Install commands' requirements in this document.
     installs: Vec<&'a Declaration>,
-    /// For notebooks: the 0-based cell of an offset and that cell's execution count.
-    cells: Vec<(TextRange, usize, Option<i64>)>,
+    /// For notebooks: each code cell's range, its 0-based index, and when it ran.
+    cells: Vec<(TextRange, usize, Option<Run>)>,
+}
+
+/// When a notebook cell last ran: its execution count within a kernel session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub session: usize,
+    pub count: i64,
+}
+
+/// Splits the executed cells of a notebook, in document order, into kernel sessions: a saved
+/// notebook often holds outputs of several runtimes (Colab restarts, a re-run after a crash), and
+/// execution counts compare only within one. A count of 1 after another cell, a count lower than
+/// the previous one, or a count seen before in the session starts a new session. Cells never
+/// run have no run.
+pub fn sessions(counts: &[Option<i64>]) -> Vec<Option<Run>> {
+    let mut out = Vec::with_capacity(counts.len());
+    let mut session = 0;
+    let mut previous: Option<i64> = None;
+    let mut seen: Vec<i64> = Vec::new();
+    for count in counts {
+        let Some(count) = *count else {
+            out.push(None);
+            continue;
+        };
+        let new_session = previous.is_some()
+            && (count == 1 || previous.is_some_and(|p| count < p) || seen.contains(&count));
+        if new_session {
+            session += 1;
+            seen.clear();
+        }
+        seen.push(count);
+        previous = Some(count);
+        out.push(Some(Run { session, count }));
+    }
+    out
 }
 
 /// The fully qualified name of a dotted callee, through the import bindings.
@@ -97,10 +132,17 @@ impl<'a> Usage<'a> {
             .notebook
             .as_ref()
             .map(|nb| {
+                let counts: Vec<Option<i64>> = nb
+                    .map
+                    .spans
+                    .iter()
+                    .map(|s| nb.cells[s.cell].execution_count)
+                    .collect();
                 nb.map
                     .spans
                     .iter()
-                    .map(|s| (s.range, s.cell, nb.cells[s.cell].execution_count))
+                    .zip(sessions(&counts))
+                    .map(|(s, run)| (s.range, s.cell, run))
                     .collect()
             })
             .unwrap_or_default();
@@ -115,22 +157,24 @@ impl<'a> Usage<'a> {
         }
     }
 
-    /// The cell (0-based) and execution count of an offset; scripts are one cell that ran once.
-    fn cell_of(&self, offset: usize) -> (usize, Option<i64>) {
+    /// The cell (0-based) and run of an offset; scripts are one cell.
+    fn cell_of(&self, offset: usize) -> (usize, Option<Run>) {
         let i = self.cells.partition_point(|(r, _, _)| r.start <= offset);
         i.checked_sub(1)
             .map_or((0, None), |i| (self.cells[i].1, self.cells[i].2))
     }
 
-    /// Whether the code at `a` runs after the code at `b`: by execution count when both cells
-    /// have one, else by position.
+    /// Whether the code at `a` ran after the code at `b` in the same run: by execution count
+    /// when both cells ran in one kernel session; never when they ran in different sessions
+    /// (what one runtime imported, another never saw); by position when either never ran.
     fn runs_after(&self, a: usize, b: usize) -> bool {
-        let ((ca, ea), (cb, eb)) = (self.cell_of(a), self.cell_of(b));
+        let ((ca, ra), (cb, rb)) = (self.cell_of(a), self.cell_of(b));
         if ca == cb {
             return a > b;
         }
-        match (ea, eb) {
-            (Some(x), Some(y)) => x > y,
+        match (ra, rb) {
+            (Some(x), Some(y)) if x.session == y.session => x.count > y.count,
+            (Some(_), Some(_)) => false,
             _ => ca > cb,
         }
     }
@@ -312,4 +356,53 @@ pub fn module_matches(module: &str, wanted: &str) -> bool {
         || module
             .strip_prefix(wanted)
             .is_some_and(|rest| rest.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sessions, Run};
+
+    fn runs(counts: &[Option<i64>]) -> Vec<Option<(usize, i64)>> {
+        sessions(counts)
+            .into_iter()
+            .map(|r| r.map(|Run { session, count }| (session, count)))
+            .collect()
+    }
+
+    #[test]
+    fn one_run_all_is_one_session() {
+        assert_eq!(
+            runs(&[Some(1), Some(2), None, Some(3)]),
+            [Some((0, 1)), Some((0, 2)), None, Some((0, 3))]
+        );
+    }
+
+    #[test]
+    fn a_count_of_one_a_drop_or_a_repeat_starts_a_new_session() {
+        assert_eq!(
+            runs(&[
+                Some(1),
+                Some(2),
+                Some(1),
+                Some(5),
+                Some(3),
+                Some(4),
+                Some(4)
+            ]),
+            [
+                Some((0, 1)),
+                Some((0, 2)),
+                Some((1, 1)),
+                Some((1, 5)),
+                Some((2, 3)),
+                Some((2, 4)),
+                Some((3, 4))
+            ]
+        );
+    }
+
+    #[test]
+    fn cells_never_run_belong_to_no_session() {
+        assert_eq!(runs(&[None, None]), [None, None]);
+    }
 }
