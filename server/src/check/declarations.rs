@@ -25,6 +25,10 @@ pub struct InstallInfo {
     pub uninstall: bool,
     pub quoted: bool,
     pub no_deps: bool,
+    /// Whether something else in the same command could pull in another version of this
+    /// package: without `--no-deps`, any other requirement (its own metadata may pin this
+    /// package: a fresh xformers pins the torch it was built for) or a requirements file.
+    pub co_pinned: bool,
     /// The enclosing `if`/`else` header, when the command is conditional.
     pub condition: Option<String>,
 }
@@ -85,6 +89,12 @@ pub fn collect_declarations(doc: &Document, ctx: &CheckContext) -> Vec<Declarati
                                 uninstall: cmd.action == InstallAction::Uninstall,
                                 quoted: req.quoted,
                                 no_deps: cmd.no_deps,
+                                co_pinned: !cmd.no_deps
+                                    && (!cmd.requirement_files.is_empty()
+                                        || cmd
+                                            .requirements
+                                            .iter()
+                                            .any(|other| other.range != req.range)),
                                 condition: cmd.condition.clone(),
                             }),
                             pep508: true,

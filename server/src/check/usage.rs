@@ -318,6 +318,16 @@ impl<'a> Usage<'a> {
                     if d.install.as_ref().is_some_and(|i| i.uninstall) {
                         continue;
                     }
+                    // `pip install torch` when torch is already there (it was imported) is
+                    // "Requirement already satisfied": it changes nothing, so nothing needs a
+                    // restart, unless an upgrade flag or a co-installed pin makes it change.
+                    let cannot_change = matches!(d.spec(), RequirementSpec::Unpinned)
+                        && d.install
+                            .as_ref()
+                            .is_some_and(|i| !i.replaces_installed && !i.co_pinned);
+                    if cannot_change {
+                        continue;
+                    }
                     let earlier = self.imports.iter().find(|i| {
                         distribution_for_module(&i.module) == d.package
                             && self.runs_after(range.start, i.range.start)

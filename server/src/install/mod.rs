@@ -51,6 +51,8 @@ pub struct InstallCommand {
     pub no_deps: bool,
     pub upgrade: bool,
     pub force_reinstall: bool,
+    /// `--ignore-installed` / `-I`: installs over what is there without looking at it.
+    pub ignore_installed: bool,
     pub no_cache_dir: bool,
     pub index_url: Option<String>,
     pub requirements: Vec<InstallRequirement>,
@@ -63,7 +65,7 @@ pub struct InstallCommand {
 impl InstallCommand {
     /// Whether the command replaces what is installed even when a version already satisfies it.
     pub fn replaces_installed(&self) -> bool {
-        self.upgrade || self.force_reinstall
+        self.upgrade || self.force_reinstall || self.ignore_installed
     }
 }
 
@@ -183,6 +185,7 @@ fn parse_segment(tokens: &[Token]) -> Option<InstallCommand> {
         no_deps: false,
         upgrade: false,
         force_reinstall: false,
+        ignore_installed: false,
         no_cache_dir: false,
         index_url: None,
         requirements: Vec::new(),
@@ -212,6 +215,7 @@ fn parse_segment(tokens: &[Token]) -> Option<InstallCommand> {
             "--no-deps" | "--no-dependencies" => cmd.no_deps = true,
             "--upgrade" => cmd.upgrade = true,
             "--force-reinstall" | "--reinstall" => cmd.force_reinstall = true,
+            "--ignore-installed" => cmd.ignore_installed = true,
             "--no-cache-dir" | "--no-cache" => cmd.no_cache_dir = true,
             _ if name.starts_with("--") => {
                 if inline_value.is_none() && VALUE_OPTIONS.contains(&name) {
@@ -232,6 +236,7 @@ fn parse_segment(tokens: &[Token]) -> Option<InstallCommand> {
                 for (k, f) in flags.iter().enumerate() {
                     match f {
                         'U' => cmd.upgrade = true,
+                        'I' => cmd.ignore_installed = true,
                         'r' | 'c' | 'e' | 'i' | 'f' | 't' | 'C' | 'p' | 'n' => {
                             let rest: String = flags[k + 1..].iter().collect();
                             let opt = format!("-{f}");
