@@ -329,7 +329,7 @@ impl<'a> Usage<'a> {
                         continue;
                     }
                     let earlier = self.imports.iter().find(|i| {
-                        distribution_for_module(&i.module) == d.package
+                        distribution_for_module(&i.module).as_deref() == Some(d.package.as_str())
                             && self.runs_after(range.start, i.range.start)
                     });
                     if let Some(import) = earlier {

@@ -153,7 +153,7 @@ fn package_at(
         .iter()
         .find(|i| i.range.start <= offset && offset <= i.range.end)?;
     Some((
-        crate::requirement::distribution_for_module(&import.module),
+        crate::requirement::distribution_for_module(&import.module)?,
         import.range,
     ))
 }

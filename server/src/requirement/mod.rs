@@ -22,24 +22,47 @@ pub fn normalize_name(name: &str) -> String {
     out
 }
 
-/// The distribution that provides a top-level import name, where the two differ; otherwise
-/// the normalised module name.
-pub fn distribution_for_module(module: &str) -> String {
-    let top = module.split('.').next().unwrap_or(module);
-    const KNOWN: &[(&str, &str)] = &[
+/// The distribution that provides a module, by its full path: `google.protobuf` is protobuf's
+/// and `google.colab` google-colab's, while a namespace that many distributions share
+/// (`google`, `google.cloud`, `nvidia`, `jax_plugins`, `mpl_toolkits`) ties the import to none:
+/// `None`. Otherwise the known distribution of its top-level name, or that name normalised.
+pub fn distribution_for_module(module: &str) -> Option<String> {
+    // The longest matching module prefix wins; an empty distribution marks a shared namespace.
+    const BY_PATH: &[(&str, &str)] = &[
+        ("google", ""),
+        ("google.protobuf", "protobuf"),
+        ("google.colab", "google-colab"),
+        ("google.cloud", ""),
+        ("google.generativeai", "google-generativeai"),
+        ("google.genai", "google-genai"),
+        ("google.auth", "google-auth"),
+        ("google.api_core", "google-api-core"),
+        ("nvidia", ""),
+        ("jax_plugins", ""),
+        ("mpl_toolkits", ""),
         ("PIL", "pillow"),
         ("sklearn", "scikit-learn"),
         ("cv2", "opencv-python"),
         ("yaml", "pyyaml"),
-        ("google", "protobuf"),
         ("flash_attn", "flash-attn"),
         ("huggingface_hub", "huggingface-hub"),
         ("cut_cross_entropy", "cut-cross-entropy"),
     ];
-    KNOWN
+    let covers = |prefix: &str| {
+        module == prefix
+            || module
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('.'))
+    };
+    match BY_PATH
         .iter()
-        .find(|(m, _)| *m == top)
-        .map_or_else(|| normalize_name(top), |(_, d)| d.to_string())
+        .filter(|(p, _)| covers(p))
+        .max_by_key(|(p, _)| p.len())
+    {
+        Some((_, "")) => None,
+        Some((_, d)) => Some(d.to_string()),
+        None => Some(normalize_name(module.split('.').next().unwrap_or(module))),
+    }
 }
 
 /// What a requirement says about the version it will install.
@@ -300,6 +323,19 @@ fn url_spec(url: &str) -> RequirementSpec {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn modules_map_to_distributions_by_their_full_path() {
+        let d = |m: &str| distribution_for_module(m);
+        assert_eq!(d("google.protobuf.message").as_deref(), Some("protobuf"));
+        assert_eq!(d("google.colab").as_deref(), Some("google-colab"));
+        assert_eq!(d("google"), None, "a namespace ties nothing");
+        assert_eq!(d("google.cloud.storage"), None);
+        assert_eq!(d("nvidia.cudnn"), None);
+        assert_eq!(d("PIL.Image").as_deref(), Some("pillow"));
+        assert_eq!(d("unsloth_zoo.loss_utils").as_deref(), Some("unsloth-zoo"));
+    }
+
     use super::*;
 
     #[test]
