@@ -312,16 +312,7 @@ fn tables_agree_with_the_release_index() {
 /// moving-branch link). Needs Python's `jsonschema`, which `.ci/run` installs.
 #[test]
 fn the_json_schema_validates_every_advisory_and_table() {
-    let has_jsonschema = std::process::Command::new("python3")
-        .args(["-c", "import jsonschema, tomllib"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_jsonschema {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have the jsonschema package (installed by .ci/run)"
-        );
-        eprintln!("skipping: the Python package jsonschema is not installed");
+    if !crate::support::has_python_jsonschema() {
         return;
     }
     let script = r#"

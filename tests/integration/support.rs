@@ -83,3 +83,20 @@ pub fn read_lsp_message(r: &mut impl std::io::BufRead) -> Option<serde_json::Val
     std::io::Read::read_exact(r, &mut buf).ok()?;
     serde_json::from_slice(&buf).ok()
 }
+
+/// Whether Python's `jsonschema` can be imported, for the tests that validate against a JSON
+/// Schema. CI must have it (`.ci/run` installs it); elsewhere those tests skip with a message.
+pub fn has_python_jsonschema() -> bool {
+    let present = Command::new("python3")
+        .args(["-c", "import jsonschema, tomllib"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have the jsonschema package (installed by .ci/run)"
+        );
+        eprintln!("skipping schema validation: the Python package jsonschema is not installed");
+    }
+    present
+}

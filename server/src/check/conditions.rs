@@ -57,6 +57,12 @@ impl ConditionFacts<'_> {
         }
     }
 
+    /// Whether an optional condition allows a match: no condition does, and a condition only
+    /// when it is true.
+    pub fn allow(&self, condition: Option<&Condition>) -> bool {
+        condition.is_none_or(|c| self.eval(c) == Truth::True)
+    }
+
     pub fn eval(&self, condition: &Condition) -> Truth {
         match condition {
             Condition::All(items) => {

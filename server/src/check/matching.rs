@@ -1,7 +1,7 @@
 //! Version advisories: do the versions in play fall in an advisory's ranges, and where in the
 //! document is that worth saying.
 
-use super::conditions::{ConditionFacts, Truth};
+use super::conditions::ConditionFacts;
 use super::declarations::{declaration_location, Declaration, DeclarationSite};
 use super::usage::{module_matches, Usage};
 use super::CheckContext;
@@ -237,11 +237,7 @@ pub(super) fn match_advisory(
         usage,
         python: ctx.env.python_version.as_deref(),
     };
-    if advisory
-        .when
-        .as_ref()
-        .is_some_and(|w| conditions.eval(w) != Truth::True)
-    {
+    if !conditions.allow(advisory.when.as_ref()) {
         return;
     }
     let mut severity = advisory.severity;
@@ -255,10 +251,7 @@ pub(super) fn match_advisory(
                 .and_then(|f| f.version.as_ref())
                 .is_some_and(|v| r.contains(v))
         });
-        let when_holds = case
-            .when
-            .as_ref()
-            .is_none_or(|w| conditions.eval(w) == Truth::True);
+        let when_holds = conditions.allow(case.when.as_ref());
         if versions_hold && when_holds && case.require.iter().all(|m| !usage.find(m).is_empty()) {
             severity = case.severity;
             note = case.note.clone();

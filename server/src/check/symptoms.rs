@@ -1,7 +1,7 @@
 //! Symptom advisories: a saved output or log line that shows a known failure, unless the code
 //! that produced it explains it away.
 
-use super::conditions::{ConditionFacts, Truth};
+use super::conditions::ConditionFacts;
 use super::declarations::Declaration;
 use super::matching::{build_fixes, evidence_item, fact_related};
 use super::usage::Usage;
@@ -167,11 +167,7 @@ pub(super) fn match_symptoms(
                 usage,
                 python: ctx.env.python_version.as_deref(),
             };
-            if symptom
-                .when
-                .as_ref()
-                .is_some_and(|w| conditions.eval(w) != Truth::True)
-            {
+            if !conditions.allow(symptom.when.as_ref()) {
                 continue;
             }
             let mut message = symptom.message.clone();
@@ -265,10 +261,7 @@ fn case_for<'a>(
                 .find_map(|m| m.get(p))
                 .and_then(|f| f.version.as_ref())
                 .is_some_and(|v| r.contains(v))
-        }) && case
-            .when
-            .as_ref()
-            .is_none_or(|w| conditions.eval(w) == Truth::True)
+        }) && conditions.allow(case.when.as_ref())
             && case.require.iter().all(|m| !usage.find(m).is_empty())
     })
 }
