@@ -31,6 +31,32 @@ pub(super) enum Truth {
 }
 
 impl Truth {
+    /// False when one is false, true when all are, unknown otherwise.
+    fn all(items: impl Iterator<Item = Truth>) -> Truth {
+        Truth::any(items.map(Truth::not)).not()
+    }
+
+    /// True when one is true, false when all are, unknown otherwise.
+    fn any(items: impl Iterator<Item = Truth>) -> Truth {
+        let mut out = Truth::False;
+        for t in items {
+            match t {
+                Truth::True => return Truth::True,
+                Truth::Unknown => out = Truth::Unknown,
+                Truth::False => {}
+            }
+        }
+        out
+    }
+
+    fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+
     fn from(b: bool) -> Truth {
         if b {
             Truth::True
@@ -65,43 +91,11 @@ impl ConditionFacts<'_> {
 
     pub fn eval(&self, condition: &Condition) -> Truth {
         match condition {
-            Condition::All(items) => {
-                let mut out = Truth::True;
-                for c in items {
-                    match self.eval(c) {
-                        Truth::False => return Truth::False,
-                        Truth::Unknown => out = Truth::Unknown,
-                        Truth::True => {}
-                    }
-                }
-                out
-            }
-            Condition::Any(items) => {
-                let mut out = Truth::False;
-                for c in items {
-                    match self.eval(c) {
-                        Truth::True => return Truth::True,
-                        Truth::Unknown => out = Truth::Unknown,
-                        Truth::False => {}
-                    }
-                }
-                out
-            }
-            Condition::Not(inner) => match self.eval(inner) {
-                Truth::True => Truth::False,
-                Truth::False => Truth::True,
-                Truth::Unknown => Truth::Unknown,
-            },
+            Condition::All(items) => Truth::all(items.iter().map(|c| self.eval(c))),
+            Condition::Any(items) => Truth::any(items.iter().map(|c| self.eval(c))),
+            Condition::Not(inner) => self.eval(inner).not(),
             Condition::Versions(ranges) => {
-                let mut out = Truth::True;
-                for (package, range) in ranges {
-                    match self.version_in(package, range) {
-                        Truth::False => return Truth::False,
-                        Truth::Unknown => out = Truth::Unknown,
-                        Truth::True => {}
-                    }
-                }
-                out
+                Truth::all(ranges.iter().map(|(p, r)| self.version_in(p, r)))
             }
             Condition::Code(matcher) => Truth::from(!self.usage.find(matcher).is_empty()),
             Condition::Python(range) => match self.python.and_then(|p| Version::from_str(p).ok()) {

@@ -101,17 +101,27 @@ impl PackageReleases {
 
     /// A release by version; a local label (`+cu124`) is not part of the release.
     pub fn get(&self, version: &Version) -> Option<&Release> {
-        let public = version.clone().without_local();
-        self.releases
-            .binary_search_by(|r| r.version.cmp(&public))
-            .ok()
-            .map(|i| &self.releases[i])
+        find_release(&self.releases, version, |r| &r.version)
     }
 
     /// The newest release that is not yanked, as of [`generated`](Self::generated).
     pub fn newest(&self) -> Option<&Release> {
         self.releases.iter().rev().find(|r| !r.yanked)
     }
+}
+
+/// The item of a list sorted by release that stands for `version`: a local label (`+cu124`)
+/// names a build of the same release.
+pub(super) fn find_release<'a, T>(
+    sorted: &'a [T],
+    version: &Version,
+    release: impl Fn(&T) -> &Version,
+) -> Option<&'a T> {
+    let public = version.clone().without_local();
+    sorted
+        .binary_search_by(|item| release(item).cmp(&public))
+        .ok()
+        .map(|i| &sorted[i])
 }
 
 /// The release index of every tracked package. Each package's file is parsed the first time a

@@ -116,11 +116,7 @@ impl CompatTable {
     /// The row of a release of the key package; a local label (`+cu124`) is not part of the
     /// release.
     pub fn row(&self, version: &Version) -> Option<&TableRow> {
-        let public = version.clone().without_local();
-        self.rows
-            .binary_search_by(|r| r.version.cmp(&public))
-            .ok()
-            .map(|i| &self.rows[i])
+        super::releases::find_release(&self.rows, version, |r| &r.version)
     }
 }
 
