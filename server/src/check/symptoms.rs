@@ -100,10 +100,30 @@ pub(super) fn match_symptoms(
         return;
     }
     for (index, symptom) in advisory.symptoms.iter().enumerate() {
-        for line in hits.lines(index).iter().map(|&i| &lines[i]) {
-            let Some(groups) = symptom.pattern.named_groups(line.text) else {
+        for &line_index in hits.lines(index) {
+            let line = &lines[line_index];
+            let Some(mut groups) = symptom.pattern.named_groups(line.text) else {
                 continue;
             };
+            if let Some(after) = &symptom.after_line {
+                let Some(before) = previous_line(lines, line_index)
+                    .and_then(|previous| after.named_groups(previous.text))
+                else {
+                    continue;
+                };
+                groups.extend(before);
+            }
+            let mut listed = None;
+            if let Some(group) = &symptom.listed_packages {
+                let text = groups.iter().find(|(n, _)| n == group).map_or("", |g| g.1);
+                let relevant = relevant_packages(text, usage, ctx.kb);
+                // A list that names nothing of the stack and nothing the document imports is
+                // not the user's problem (Colab's own preloads: `google`, `certifi`).
+                if relevant.is_empty() {
+                    continue;
+                }
+                listed = Some((group.as_str(), relevant.join(", ")));
+            }
             let group_text = |name: &str| groups.iter().find(|(n, _)| *n == name).map(|g| g.1);
             let mut facts = Vec::new();
             let mut in_range = true;
@@ -143,7 +163,7 @@ pub(super) fn match_symptoms(
                 .collect();
             for (name, text) in &groups {
                 let package = crate::requirement::normalize_name(name);
-                if captured.contains_key(&package) || !advisory_names(advisory, &package) {
+                if captured.contains_key(&package) || !advisory.names_package(&package) {
                     continue;
                 }
                 if let Ok(v) = Version::from_str(text) {
@@ -171,6 +191,9 @@ pub(super) fn match_symptoms(
                 continue;
             }
             let mut message = symptom.message.clone();
+            if let Some((group, relevant)) = &listed {
+                message = message.replace(&format!("{{{group}}}"), relevant);
+            }
             for (name, text) in &groups {
                 message = message.replace(&format!("{{{name}}}"), text);
             }
@@ -232,17 +255,33 @@ pub(super) fn match_symptoms(
     }
 }
 
-/// Whether an advisory speaks of a package: in its ranges, its cases or its table.
-fn advisory_names(advisory: &Advisory, package: &str) -> bool {
-    advisory.versions.iter().any(|(p, _)| p == package)
-        || advisory
-            .cases
-            .iter()
-            .any(|c| c.versions.iter().any(|(p, _)| p == package))
-        || advisory
-            .requires_dist
-            .as_ref()
-            .is_some_and(|(a, b)| a == package || b == package)
+/// The previous non-blank line of the same output, when there is one.
+fn previous_line<'l, 'a>(lines: &'l [Line<'a>], index: usize) -> Option<&'l Line<'a>> {
+    let line = &lines[index];
+    lines[..index]
+        .iter()
+        .rev()
+        .take_while(|l| std::ptr::eq(l.output, line.output))
+        .find(|l| !l.text.trim().is_empty())
+}
+
+/// Of a comma-separated list of packages (`[numpy,peft]`, or `numpy, peft`), those the
+/// knowledge base tracks or the document imports, in list order.
+fn relevant_packages(listed: &str, usage: &Usage, kb: &KnowledgeBase) -> Vec<String> {
+    let imported: Vec<String> = usage
+        .imports
+        .iter()
+        .filter_map(|i| crate::requirement::distribution_for_module(&i.module))
+        .collect();
+    listed
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|p| crate::requirement::normalize_name(p.trim().trim_matches(['\'', '"'])))
+        .filter(|p| !p.is_empty())
+        .filter(|p| kb.tracks(p) || imported.contains(p))
+        .collect()
 }
 
 /// The first case whose versions, condition and code requirements hold for a line's evidence.

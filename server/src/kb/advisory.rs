@@ -264,6 +264,13 @@ pub struct Symptom {
     pub when: Option<Condition>,
     pub inspect: Option<CallPattern>,
     pub benign: Vec<Benign>,
+    /// A pattern the previous non-blank line of the same output must match; its named groups
+    /// join the line's own.
+    pub after_line: Option<Pattern>,
+    /// A named group holding a comma-separated list of packages: the line counts only when one
+    /// of them is in the knowledge base's stack or imported by the document, and `{group}` in
+    /// the message names those.
+    pub listed_packages: Option<String>,
 }
 
 /// The closed set of fix kinds an advisory can offer.
@@ -482,7 +489,24 @@ impl Advisory {
                     return Err(ctx("symptoms", &format!("symptom constrains {package} but its pattern has no `(?P<{group}>...)` group")));
                 }
             }
+            let after_line = s
+                .after_line
+                .as_deref()
+                .map(Pattern::new)
+                .transpose()
+                .map_err(|e| ctx("symptoms", &format!("after-line pattern: {e}")))?;
+            if let Some(group) = &s.listed_packages {
+                let known = pattern.group_names().contains(group)
+                    || after_line
+                        .as_ref()
+                        .is_some_and(|p| p.group_names().contains(group));
+                if !known {
+                    return Err(ctx("symptoms", &format!("listed-packages names `{group}`, which neither the pattern nor after-line captures")));
+                }
+            }
             symptoms.push(Symptom {
+                after_line,
+                listed_packages: s.listed_packages.clone(),
                 pattern,
                 versions,
                 message: s.message.clone(),
@@ -696,6 +720,20 @@ impl Advisory {
             }
         }
         out
+    }
+
+    /// Whether the advisory speaks of a package: in its ranges, its cases or its declared
+    /// dependency.
+    pub fn names_package(&self, package: &str) -> bool {
+        self.versions.iter().any(|(p, _)| p == package)
+            || self
+                .cases
+                .iter()
+                .any(|c| c.versions.iter().any(|(p, _)| p == package))
+            || self
+                .requires_dist
+                .as_ref()
+                .is_some_and(|(a, b)| a == package || b == package)
     }
 
     /// The packages the advisory is about, in file order.

@@ -110,6 +110,16 @@ impl KnowledgeBase {
         Ok(advisory)
     }
 
+    /// Whether a package belongs to the stack the knowledge base speaks of: an advisory names it
+    /// in its ranges, cases or declared dependency, or a table keys or constrains it.
+    pub fn tracks(&self, package: &str) -> bool {
+        self.advisories.iter().any(|a| a.names_package(package))
+            || self
+                .tables()
+                .iter()
+                .any(|t| t.key == package || t.other == package)
+    }
+
     /// A compatibility table by name.
     pub fn table(&self, name: &str) -> Option<&CompatTable> {
         embedded_table(name)

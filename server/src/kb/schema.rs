@@ -206,6 +206,13 @@ pub(super) struct SymptomToml {
     pub inspect: Option<String>,
     #[serde(default)]
     pub benign: Vec<BenignToml>,
+    /// A regex the previous non-blank line of the same output must match (pip and Colab print
+    /// the packages a warning is about on the line before it).
+    #[serde(default)]
+    pub after_line: Option<String>,
+    /// A named group (of the pattern or of `after-line`) that lists packages, comma-separated.
+    #[serde(default)]
+    pub listed_packages: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
