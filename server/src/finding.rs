@@ -43,6 +43,18 @@ pub struct Finding {
     pub related: Vec<Related>,
     pub fixes: Vec<Fix>,
     pub evidence: Vec<EvidenceItem>,
+    /// What the finding was read from: the code, or a saved output or log line.
+    pub origin: Origin,
+}
+
+/// What a finding was read from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The code, its install commands or the versions around it.
+    #[default]
+    Code,
+    /// A saved output or a log line the last run printed.
+    Output,
 }
 
 impl Finding {
@@ -55,6 +67,7 @@ impl Finding {
             related: vec![],
             fixes: vec![],
             evidence: vec![],
+            origin: Origin::Code,
         }
     }
 }

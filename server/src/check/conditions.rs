@@ -24,7 +24,7 @@ pub(super) struct ConditionFacts<'a> {
 
 /// Three-valued truth: evidence can be missing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Truth {
+pub(crate) enum Truth {
     True,
     False,
     Unknown,
@@ -76,10 +76,31 @@ impl ConditionFacts<'_> {
         self.fact(package).map(|f| f.written.as_str())
     }
 
-    fn version_in(&self, package: &str, range: &VersionSpecifiers) -> Truth {
-        match self.fact(package).and_then(|f| f.version.as_ref()) {
-            Some(v) => Truth::from(range.contains(v)),
-            None => Truth::Unknown,
+    /// Whether the package's version is in `range`. An install that gets the newest release on
+    /// the day it runs is in a range of lower bounds alone (`>=2025.2.6`) when the newest
+    /// release known today is: every later one is too. Anything else about it is unknown.
+    pub fn version_in(&self, package: &str, range: &VersionSpecifiers) -> Truth {
+        let Some(fact) = self.fact(package) else {
+            return Truth::Unknown;
+        };
+        if let Some(v) = &fact.version {
+            return Truth::from(range.contains(v));
+        }
+        let lower_bounds_only = range.iter().all(|s| {
+            matches!(
+                s.operator(),
+                pep440_rs::Operator::GreaterThanEqual | pep440_rs::Operator::GreaterThan
+            )
+        });
+        if !fact.newest || !lower_bounds_only || range.iter().next().is_none() {
+            return Truth::Unknown;
+        }
+        let newest = crate::kb::ReleaseIndex::embedded()
+            .package(package)
+            .and_then(|p| p.newest().map(|r| r.version.clone()));
+        match newest {
+            Some(v) if range.contains(&v) => Truth::True,
+            _ => Truth::Unknown,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Version advisories: do the versions in play fall in an advisory's ranges, and where in the
 //! document is that worth saying.
 
-use super::conditions::ConditionFacts;
+use super::conditions::{ConditionFacts, Truth};
 use super::declarations::{declaration_location, Declaration, DeclarationSite};
 use super::usage::{module_matches, Usage};
 use super::CheckContext;
@@ -244,13 +244,10 @@ pub(super) fn match_advisory(
     let mut note = None;
     let mut offered: Option<&[String]> = None;
     for case in &advisory.cases {
-        let versions_hold = case.versions.iter().all(|(p, r)| {
-            versions_now
-                .get(p)
-                .or_else(|| next_run.get(p))
-                .and_then(|f| f.version.as_ref())
-                .is_some_and(|v| r.contains(v))
-        });
+        let versions_hold = case
+            .versions
+            .iter()
+            .all(|(p, r)| conditions.version_in(p, r) == Truth::True);
         let when_holds = conditions.allow(case.when.as_ref());
         if versions_hold && when_holds && case.require.iter().all(|m| !usage.find(m).is_empty()) {
             severity = case.severity;
@@ -309,6 +306,12 @@ pub(super) fn match_advisory(
     let mut related = Vec::new();
     for fact in &scenario.facts {
         related.push(fact_related(fact));
+        if let Some((written, location)) = &fact.replaced {
+            related.push(Related {
+                location: RelatedLocation::Elsewhere(location.clone()),
+                message: format!("`{written}` here is replaced by the later install"),
+            });
+        }
     }
     for d in &involved {
         let loc = declaration_location(doc, ctx.path, d);

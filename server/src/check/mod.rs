@@ -271,6 +271,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             &mut findings,
         );
     }
+    merge_output_findings(doc, &mut findings);
     drop_pins_to_known_bad_versions(&mut findings, ctx.kb);
     findings.extend(declarations::declaration_problems(doc));
     suppress::apply_suppressions(doc, ctx.kb, &mut findings);
@@ -285,6 +286,54 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
         last_run,
         findings,
     }
+}
+
+/// One finding per problem: a saved output that shows what a finding in the code of the same
+/// notebook cell already says (a FutureWarning under the deprecated call, Colab's restart
+/// warning under the install that caused it) becomes related information of that finding, and
+/// the one kept has the higher severity of the two.
+fn merge_output_findings(doc: &Document, findings: &mut Vec<Finding>) {
+    let Some(nb) = &doc.notebook else { return };
+    let cell_of = |range: TextRange| {
+        nb.map
+            .spans
+            .iter()
+            .find(|s| s.range.start <= range.start && range.start <= s.range.end)
+            .map(|s| s.cell)
+    };
+    let mut merged = vec![false; findings.len()];
+    for i in 0..findings.len() {
+        if findings[i].origin != crate::finding::Origin::Output {
+            continue;
+        }
+        let Some(cell) = cell_of(findings[i].range) else {
+            continue;
+        };
+        let target = findings.iter().position(|f| {
+            f.origin == crate::finding::Origin::Code
+                && f.code == findings[i].code
+                && cell_of(f.range) == Some(cell)
+        });
+        let Some(target) = target else { continue };
+        let output = findings[i].clone();
+        let kept = &mut findings[target];
+        kept.severity = kept.severity.max(output.severity);
+        // Symptom messages start with the quoted line: "saved output `...`: why".
+        let shown = output
+            .message
+            .split_once("`: ")
+            .map_or(output.message.clone(), |(what, _)| format!("{what}`"));
+        kept.related.push(crate::finding::Related {
+            location: crate::finding::RelatedLocation::Here(output.range),
+            message: format!("the cell's {shown} shows the same problem"),
+        });
+        merged[i] = true;
+    }
+    let mut index = 0;
+    findings.retain(|_| {
+        index += 1;
+        !merged[index - 1]
+    });
 }
 
 /// A fix that pins a package to the version in use must not pin a version that another finding

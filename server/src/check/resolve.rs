@@ -34,6 +34,7 @@ pub fn next_run_versions(
         .filter(in_document)
         .filter(|d| d.install.is_some())
         .collect();
+    let mut latest_install: BTreeMap<String, &Declaration> = BTreeMap::new();
     for d in installs {
         let info = d.install.as_ref().expect("filtered on install");
         let current = versions.get(&d.package).cloned();
@@ -52,7 +53,21 @@ pub fn next_run_versions(
         if keep_current && d.spec().exact_version().is_none() {
             continue;
         }
-        versions.insert(d.package.clone(), declared_fact(doc, ctx, d));
+        let mut fact = declared_fact(doc, ctx, d);
+        // A later install of the same package wins; the message names the line it replaces.
+        if let Some(earlier) = latest_install.insert(d.package.clone(), d) {
+            if earlier.written != d.written {
+                if let DeclarationSite::Here(range) = earlier.site {
+                    let location = location_in(doc, ctx.path, range);
+                    fact.source = format!(
+                        "{}, after `{}` in {}",
+                        fact.source, earlier.written, earlier.source
+                    );
+                    fact.replaced = Some((earlier.written.clone(), location));
+                }
+            }
+        }
+        versions.insert(d.package.clone(), fact);
     }
     // Dependency files and script headers: pins fill in what is not installed.
     let files = declarations.iter().filter(|d| d.install.is_none());
@@ -71,6 +86,19 @@ pub fn next_run_versions(
 }
 
 fn declared_fact(doc: &Document, ctx: &CheckContext, d: &Declaration) -> VersionFact {
+    let newest = match d.spec() {
+        RequirementSpec::Unpinned => true,
+        RequirementSpec::Specifiers(_) => d.spec().exact_version().is_none(),
+        // A git install follows its default branch unless a ref says otherwise; another
+        // branch, a tag or a commit is not "the newest".
+        RequirementSpec::Url { url, git_ref } => {
+            url.starts_with("git+")
+                && git_ref
+                    .as_deref()
+                    .is_none_or(|r| matches!(r, "main" | "master" | "HEAD"))
+        }
+        RequirementSpec::Interpolated => false,
+    };
     let (version, written, git, commit) = match d.spec() {
         RequirementSpec::Specifiers(_) => match d.spec().exact_version() {
             Some(v) => (Some(v.clone()), v.to_string(), false, None),
@@ -122,6 +150,8 @@ fn declared_fact(doc: &Document, ctx: &CheckContext, d: &Declaration) -> Version
         git,
         commit,
         editable: false,
+        newest,
+        replaced: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Symptom advisories: a saved output or log line that shows a known failure, unless the code
 //! that produced it explains it away.
 
-use super::conditions::ConditionFacts;
+use super::conditions::{ConditionFacts, Truth};
 use super::declarations::Declaration;
 use super::matching::{build_fixes, evidence_item, fact_related};
 use super::usage::Usage;
@@ -227,6 +227,7 @@ pub(super) fn match_symptoms(
                 Verdict::CannotTell(why) => (Severity::Info, format!("{origin} `{quoted}` may show that {title}: {why}")),
             };
             let mut finding = Finding::new(&advisory.id, severity, message, anchor);
+            finding.origin = crate::finding::Origin::Output;
             finding.evidence = facts.iter().map(evidence_item).collect();
             finding.related = facts
                 .iter()
@@ -293,14 +294,10 @@ fn case_for<'a>(
     usage: &Usage,
 ) -> Option<&'a crate::kb::Case> {
     advisory.cases.iter().find(|case| {
-        case.versions.iter().all(|(p, r)| {
-            conditions
-                .versions
-                .iter()
-                .find_map(|m| m.get(p))
-                .and_then(|f| f.version.as_ref())
-                .is_some_and(|v| r.contains(v))
-        }) && conditions.allow(case.when.as_ref())
+        case.versions
+            .iter()
+            .all(|(p, r)| conditions.version_in(p, r) == Truth::True)
+            && conditions.allow(case.when.as_ref())
             && case.require.iter().all(|m| !usage.find(m).is_empty())
     })
 }

@@ -62,6 +62,8 @@ pub fn parse_env_file(text: &str, source: &str) -> Result<Vec<VersionFact>, Stri
                 git: url.starts_with("git+"),
                 commit: git_ref.clone(),
                 editable: false,
+                newest: false,
+                replaced: None,
             }),
             _ => {}
         }

@@ -122,6 +122,8 @@ fn read_distribution(
         git: false,
         commit: None,
         editable: false,
+        newest: false,
+        replaced: None,
     };
     let mut problem = None;
     if headers.is_empty() {

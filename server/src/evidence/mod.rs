@@ -63,6 +63,13 @@ pub struct VersionFact {
     /// The git commit, when known (PEP 610 `direct_url.json`, pip's `Resolved ... to commit`).
     pub commit: Option<String>,
     pub editable: bool,
+    /// The evidence says "the newest release (or commit) on the day it runs": an unpinned or
+    /// ranged install from the index, or a git install without a ref. Its version is unknown,
+    /// but it is at least as new as every release known today. A local source tree or an
+    /// editable install is not.
+    pub newest: bool,
+    /// An earlier install in the same notebook that this one replaces: what it wrote, and where.
+    pub replaced: Option<(String, Location)>,
 }
 
 impl VersionFact {
@@ -77,6 +84,8 @@ impl VersionFact {
             git: false,
             commit: None,
             editable: false,
+            newest: false,
+            replaced: None,
         }
     }
 
