@@ -11,5 +11,6 @@ mod environments;
 mod invariants;
 mod lsp;
 mod lsp_storm;
+mod notebook_runs;
 mod support;
 mod trust;

@@ -29,8 +29,8 @@ pub struct InstallInfo {
     /// package: without `--no-deps`, any other requirement (its own metadata may pin this
     /// package: a fresh xformers pins the torch it was built for) or a requirements file.
     pub co_pinned: bool,
-    /// The enclosing `if`/`else` header, when the command is conditional.
-    pub condition: Option<String>,
+    /// The `if`/`else` or `try`/`except` arm the command runs in, when it is conditional.
+    pub condition: Option<crate::source::Guard>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

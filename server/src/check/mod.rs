@@ -7,7 +7,9 @@ mod conditions;
 mod declarations;
 mod environment_report;
 mod matching;
+mod paths;
 mod resolve;
+mod run_outcome;
 mod suppress;
 mod symptoms;
 mod usage;
@@ -239,39 +241,95 @@ fn facts_of(text: &str, memo: Option<&FactsMemo>) -> PythonFacts {
 /// cell).
 pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext) -> Analysis {
     let declarations = collect_declarations(doc, ctx);
-    let next_run = next_run_versions(doc, &declarations, ctx);
     let last_run = last_run_versions(doc, ctx.display_path, ctx.path);
-    let usage = Usage::new(&facts, doc, &declarations);
     let output_lines = symptoms::collect_lines(doc);
     let symptom_hits = symptoms::SymptomHits::scan(&output_lines, ctx.kb);
     let last_runs = matching::runs_by_cell(&last_run);
-    let mut findings = Vec::new();
-    for (advisory, hits) in ctx.kb.advisories.iter().zip(&symptom_hits) {
-        matching::match_advisory(
-            advisory,
-            doc,
-            &usage,
-            &declarations,
-            &next_run,
-            &last_run,
-            &last_runs,
-            ctx,
-            &mut findings,
-        );
-        symptoms::match_symptoms(
-            advisory,
-            hits,
-            doc,
-            &usage,
-            &declarations,
-            ctx,
-            &next_run,
-            &last_run,
-            &output_lines,
-            &mut findings,
-        );
+    let paths = paths::install_paths(doc, &declarations);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut found_on: Vec<FoundOn> = Vec::new();
+    let mut first_next_run = None;
+    for (path_index, path) in paths.iter().enumerate() {
+        let on_path: Vec<Declaration> = declarations
+            .iter()
+            .filter(|d| path.includes(d))
+            .cloned()
+            .collect();
+        let next_run = next_run_versions(doc, &on_path, ctx);
+        let usage = Usage::new(&facts, doc, &on_path);
+        let mut path_findings = Vec::new();
+        for (advisory, hits) in ctx.kb.advisories.iter().zip(&symptom_hits) {
+            matching::match_advisory(
+                advisory,
+                doc,
+                &usage,
+                &on_path,
+                &next_run,
+                &last_run,
+                &last_runs,
+                ctx,
+                &mut path_findings,
+            );
+            symptoms::match_symptoms(
+                advisory,
+                hits,
+                doc,
+                &usage,
+                &on_path,
+                ctx,
+                &next_run,
+                &last_run,
+                &output_lines,
+                &mut path_findings,
+            );
+        }
+        // The same finding on two paths is one finding (one per install line, not per arm):
+        // the first path's message is kept, even when another path names other versions.
+        for f in path_findings {
+            let earlier = (0..findings.len()).find(|&i| {
+                found_on[i].first < path_index
+                    && findings[i].code == f.code
+                    && findings[i].range == f.range
+            });
+            match earlier {
+                Some(i) if found_on[i].last != path_index => {
+                    found_on[i].paths += 1;
+                    found_on[i].last = path_index;
+                }
+                Some(_) => {}
+                None => {
+                    findings.push(f);
+                    found_on.push(FoundOn {
+                        paths: 1,
+                        first: path_index,
+                        last: path_index,
+                        label: path.label.clone(),
+                    });
+                }
+            }
+        }
+        first_next_run.get_or_insert(next_run);
+    }
+    if paths.len() > 1 {
+        // A finding on an install line inside an arm says which arm by where it is.
+        let in_arm = |range: TextRange| {
+            declarations.iter().any(|d| {
+                d.install.as_ref().is_some_and(|i| i.condition.is_some())
+                    && d.range_here()
+                        .is_some_and(|r| r.start <= range.start && range.end <= r.end)
+            })
+        };
+        for (f, on) in findings.iter_mut().zip(&found_on) {
+            if in_arm(f.range) {
+                continue;
+            }
+            if let (true, Some(label)) = (on.paths < paths.len(), &on.label) {
+                f.message = format!("{} (when {label})", f.message);
+            }
+        }
     }
     merge_output_findings(doc, &mut findings);
+    run_outcome::soften_disproved(doc, &last_run, &mut findings);
     drop_pins_to_known_bad_versions(&mut findings, ctx.kb);
     findings.extend(declarations::declaration_problems(doc));
     suppress::apply_suppressions(doc, ctx.kb, &mut findings);
@@ -282,10 +340,22 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     Analysis {
         facts,
         declarations,
-        next_run,
+        next_run: first_next_run.unwrap_or_default(),
         last_run,
         findings,
     }
+}
+
+/// On which install paths a finding was found.
+struct FoundOn {
+    /// How many paths found it.
+    paths: usize,
+    /// The first path that found it, whose message is kept.
+    first: usize,
+    /// The last path counted.
+    last: usize,
+    /// The first path's label.
+    label: Option<String>,
 }
 
 /// One finding per problem: a saved output that shows what a finding in the code of the same
@@ -294,13 +364,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
 /// the one kept has the higher severity of the two.
 fn merge_output_findings(doc: &Document, findings: &mut Vec<Finding>) {
     let Some(nb) = &doc.notebook else { return };
-    let cell_of = |range: TextRange| {
-        nb.map
-            .spans
-            .iter()
-            .find(|s| s.range.start <= range.start && range.start <= s.range.end)
-            .map(|s| s.cell)
-    };
+    let cell_of = |range: TextRange| nb.map.span_at(range.start).map(|s| s.cell);
     let mut merged = vec![false; findings.len()];
     for i in 0..findings.len() {
         if findings[i].origin != crate::finding::Origin::Output {

@@ -328,6 +328,17 @@ impl<'a> Usage<'a> {
                     if cannot_change {
                         continue;
                     }
+                    // An install that runs only when the package is missing does not run once
+                    // it has been imported.
+                    let missing = d
+                        .install
+                        .as_ref()
+                        .and_then(|i| i.condition.as_ref())
+                        .and_then(|g| g.missing.as_deref())
+                        .and_then(distribution_for_module);
+                    if missing.as_deref() == Some(d.package.as_str()) {
+                        continue;
+                    }
                     let earlier = self.imports.iter().find(|i| {
                         distribution_for_module(&i.module).as_deref() == Some(d.package.as_str())
                             && self.runs_after(range.start, i.range.start)

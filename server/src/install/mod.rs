@@ -58,8 +58,8 @@ pub struct InstallCommand {
     pub requirements: Vec<InstallRequirement>,
     /// `-r file` and `-c file` arguments, as written.
     pub requirement_files: Vec<(String, TextRange)>,
-    /// The enclosing Python block header (`if "COLAB_" not in ...:`), if any.
-    pub condition: Option<String>,
+    /// The `if`/`else` or `try`/`except` arm the command runs in, if any.
+    pub condition: Option<crate::source::Guard>,
 }
 
 impl InstallCommand {

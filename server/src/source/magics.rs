@@ -4,6 +4,7 @@
 //! spaces, or spaces only), so offsets into the masked text are offsets into the original.
 //! An indented `!pip` inside an `if` becomes `...`, which keeps the block valid Python.
 
+use super::guards::{Guard, GuardTracker};
 use crate::text::TextRange;
 
 /// How a cell's first line (after leading `#@title`-style comments) changes what its body is.
@@ -37,14 +38,14 @@ pub struct ShellLine {
     /// continuation line, without the final newline.
     pub range: TextRange,
     pub prefix: ShellPrefix,
-    /// The header of the innermost enclosing Python block (`if "COLAB_" not in ...:`), if the
-    /// line is indented inside one.
-    pub condition: Option<String>,
+    /// The `if`/`else` or `try`/`except` arm the line is indented inside, if any.
+    pub condition: Option<Guard>,
 }
 
 impl ShellLine {
     pub fn offset(mut self, delta: usize) -> Self {
         self.range = self.range.offset(delta);
+        self.condition = self.condition.map(|g| g.offset(delta));
         self
     }
 }
@@ -99,7 +100,7 @@ pub fn mask_cell(source: &str) -> MaskedCell {
         }
     }
 
-    let mut block_headers: Vec<(usize, String)> = Vec::new();
+    let mut guards = GuardTracker::default();
     while i < lines.len() {
         let (start, line) = lines[i];
         let trimmed = line.trim_start();
@@ -108,7 +109,6 @@ pub fn mask_cell(source: &str) -> MaskedCell {
             i += 1;
             continue;
         }
-        block_headers.retain(|(level, _)| *level < indent);
         let shell = if trimmed.starts_with('!') {
             Some(ShellPrefix::Bang)
         } else if trimmed.starts_with('%') {
@@ -117,9 +117,7 @@ pub fn mask_cell(source: &str) -> MaskedCell {
             None
         };
         let Some(prefix) = shell else {
-            if trimmed.trim_end().ends_with(':') {
-                block_headers.push((indent, trimmed.trim_end().to_string()));
-            }
+            guards.line(start, indent, trimmed);
             i += 1;
             continue;
         };
@@ -138,7 +136,7 @@ pub fn mask_cell(source: &str) -> MaskedCell {
         let cmd_end = last.0 + last.1.trim_end_matches(['\r', '\n']).len();
         let is_install_magic = prefix == ShellPrefix::Bang || is_install_line_magic(trimmed);
         if is_install_magic {
-            let condition = block_headers.last().map(|(_, h)| h.clone());
+            let condition = guards.shell_line(indent);
             shell_lines.push(ShellLine {
                 range: TextRange::new(cmd_start, cmd_end),
                 prefix,
@@ -245,8 +243,14 @@ mod tests {
         assert!(masked.python.contains("    ...              \n"));
         assert_eq!(masked.shell_lines.len(), 3, "{:?}", masked.shell_lines);
         assert_eq!(masked.shell_lines[0].range.slice(src), "!pip install peft");
-        assert_eq!(masked.shell_lines[0].condition.as_deref(), Some("if x:"));
-        assert_eq!(masked.shell_lines[1].condition.as_deref(), Some("else:"));
+        let arm = |i: usize| {
+            masked.shell_lines[i]
+                .condition
+                .as_ref()
+                .map(|g| g.header.as_str())
+        };
+        assert_eq!(arm(0), Some("if x:"));
+        assert_eq!(arm(1), Some("else:"));
         assert!(masked.python.ends_with("...\n"));
     }
 

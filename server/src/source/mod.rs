@@ -5,11 +5,13 @@
 //! which IPython magics and shell lines are blanked without moving a single offset, so that the
 //! Python parser sees plain Python. Dependency files keep their text as is.
 
+mod guards;
 mod magics;
 mod notebook;
 mod pep723;
 mod statements;
 
+pub use guards::Guard;
 pub use magics::{mask_cell, CellMagic, MaskedCell, ShellLine, ShellPrefix};
 pub use notebook::{
     CellInput, CellKind, CellMap, CellSpan, Notebook, NotebookError, OutputKind, OutputText,
