@@ -12,5 +12,6 @@ mod invariants;
 mod lsp;
 mod lsp_storm;
 mod notebook_runs;
+mod precision;
 mod support;
 mod trust;
