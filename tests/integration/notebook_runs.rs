@@ -202,3 +202,34 @@ fn error_in_code_and_its_output_is_one_finding() {
         "the cell's saved output `TypeError: SFTTrainer.__init__() got an unexpected keyword argument 'tokenizer'`"
     )));
 }
+
+#[test]
+fn import_owned_by_its_record() {
+    // `bs4` is beautifulsoup4's: its RECORD says so when the environment is known; without an
+    // environment the name alone ties nothing.
+    let dir = "tests/fixtures/notebook-runs/import-owned-by-its-record";
+    let with_env = run(tunelint().args([
+        "check",
+        &format!("{dir}/nb.ipynb"),
+        "--isolated",
+        "--format",
+        "concise",
+        "--site-packages",
+        &format!("{dir}/site-packages"),
+    ]));
+    assert!(
+        with_env.stdout.contains(
+            "NB001 [warning] `beautifulsoup4` installed after `bs4` in cell 1 imported it"
+        ),
+        "{}",
+        with_env.stdout
+    );
+    let without = run(tunelint().args([
+        "check",
+        &format!("{dir}/nb.ipynb"),
+        "--isolated",
+        "--format",
+        "concise",
+    ]));
+    assert_eq!(without.code, 0, "{}", without.stdout);
+}

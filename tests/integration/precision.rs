@@ -84,7 +84,9 @@ fn the_corpus_warnings_and_errors_are_the_reviewed_ones() {
             let path = f["path"].as_str().unwrap();
             (
                 // Shown relative to where the run started: `../shared/corpus/notebooks/…`.
-                path.split_once("corpus/").map_or(path, |(_, p)| p).to_string(),
+                path.split_once("corpus/")
+                    .map_or(path, |(_, p)| p)
+                    .to_string(),
                 f["code"].as_str().unwrap().to_string(),
                 f["severity"].as_str().unwrap().to_string(),
                 f["cell"].as_u64(),

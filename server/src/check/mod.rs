@@ -256,7 +256,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             .cloned()
             .collect();
         let next_run = next_run_versions(doc, &on_path, ctx);
-        let usage = Usage::new(&facts, doc, &on_path);
+        let usage = Usage::new(&facts, doc, &on_path, ctx.env);
         let mut path_findings = Vec::new();
         for (advisory, hits) in ctx.kb.advisories.iter().zip(&symptom_hits) {
             matching::match_advisory(

@@ -272,7 +272,7 @@ fn relevant_packages(listed: &str, usage: &Usage, kb: &KnowledgeBase) -> Vec<Str
     let imported: Vec<String> = usage
         .imports
         .iter()
-        .filter_map(|i| crate::requirement::distribution_for_module(&i.module))
+        .filter_map(|i| usage.distribution_of(&i.module))
         .collect();
     listed
         .trim()

@@ -2,8 +2,9 @@
 //! find them.
 
 use super::declarations::Declaration;
+use crate::evidence::Environment;
 use crate::kb::Matcher;
-use crate::requirement::{distribution_for_module, RequirementSpec};
+use crate::requirement::RequirementSpec;
 use crate::source::Document;
 use crate::syntax::{Call, Import, Literal, PythonFacts};
 use crate::text::TextRange;
@@ -23,6 +24,8 @@ pub struct Usage<'a> {
     installs: Vec<&'a Declaration>,
     /// For notebooks: each code cell's range, its 0-based index, and when it ran.
     cells: Vec<(TextRange, usize, Option<Run>)>,
+    /// The environment in use: which distribution owns an imported module.
+    env: &'a Environment,
 }
 
 /// When a notebook cell last ran: its execution count within a kernel session.
@@ -75,6 +78,7 @@ impl<'a> Usage<'a> {
         facts: &'a PythonFacts,
         doc: &Document,
         declarations: &'a [Declaration],
+        env: &'a Environment,
     ) -> Usage<'a> {
         let mut bindings = HashMap::new();
         for import in &facts.imports {
@@ -154,7 +158,13 @@ impl<'a> Usage<'a> {
             imports,
             installs,
             cells,
+            env,
         }
+    }
+
+    /// The distribution that provides an imported module, by its full path.
+    pub fn distribution_of(&self, module: &str) -> Option<String> {
+        self.env.distribution_for_module(module)
     }
 
     /// The cell (0-based) and run of an offset; scripts are one cell.
@@ -335,12 +345,12 @@ impl<'a> Usage<'a> {
                         .as_ref()
                         .and_then(|i| i.condition.as_ref())
                         .and_then(|g| g.missing.as_deref())
-                        .and_then(distribution_for_module);
+                        .and_then(|m| self.distribution_of(m));
                     if missing.as_deref() == Some(d.package.as_str()) {
                         continue;
                     }
                     let earlier = self.imports.iter().find(|i| {
-                        distribution_for_module(&i.module).as_deref() == Some(d.package.as_str())
+                        self.distribution_of(&i.module).as_deref() == Some(d.package.as_str())
                             && self.runs_after(range.start, i.range.start)
                     });
                     if let Some(import) = earlier {

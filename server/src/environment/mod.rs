@@ -9,7 +9,8 @@ mod site_packages;
 
 pub use env_file::parse_env_file;
 pub use site_packages::{
-    parse_direct_url, parse_metadata_headers, read_site_packages, site_packages_dirs, DirectUrl,
+    parse_direct_url, parse_metadata_headers, read_module_owners, read_site_packages,
+    site_packages_dirs, DirectUrl,
 };
 
 use crate::evidence::{Environment, EnvironmentOrigin, EnvironmentProblem};
@@ -194,6 +195,9 @@ fn read_into(env: &mut Environment, dirs: &[PathBuf]) {
             env.packages.entry(fact.package.clone()).or_insert(fact);
         }
         env.problems.extend(problems);
+        for (module, dist) in read_module_owners(dir) {
+            env.modules.entry(module).or_insert(dist);
+        }
     }
 }
 

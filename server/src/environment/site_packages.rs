@@ -86,6 +86,92 @@ pub fn read_site_packages(dir: &Path) -> (Vec<VersionFact>, Vec<EnvironmentProbl
     (facts, problems)
 }
 
+/// Which distribution owns each importable module path in a site-packages directory: a regular
+/// package or module at the top (`peft/__init__.py`, `six.py`) is owned by name; under a
+/// namespace directory without `__init__.py` (`google/`, `nvidia/`) the owned path is one level
+/// deeper (`google.protobuf`). Read from each dist-info's RECORD, or an egg-info's
+/// `top_level.txt`.
+pub fn read_module_owners(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name
+            .strip_suffix(".dist-info")
+            .or_else(|| name.strip_suffix(".egg-info"))
+        else {
+            continue;
+        };
+        // The directory name starts with the project name as the wheel spells it.
+        let dist = normalize_name(stem.split_once('-').map_or(stem, |(n, _)| n));
+        // `top_level.txt` is small; a name in it that is a regular package (it has an
+        // `__init__.py`) or a module is owned as it is. A namespace directory, or a
+        // distribution without the file, needs the RECORD, which can be large (torch's lists
+        // some 10,000 files).
+        let top_level = std::fs::read_to_string(path.join("top_level.txt")).ok();
+        let regular = |top: &str| {
+            dir.join(top).join("__init__.py").is_file()
+                || dir.join(format!("{top}.py")).is_file()
+                || !dir.join(top).is_dir()
+        };
+        let modules = match top_level {
+            Some(text)
+                if text
+                    .lines()
+                    .map(str::trim)
+                    .all(|t| t.is_empty() || regular(t)) =>
+            {
+                text.lines()
+                    .map(|l| l.trim().replace('/', "."))
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            }
+            _ => match std::fs::read_to_string(path.join("RECORD")) {
+                Ok(record) => modules_of_record(&record),
+                Err(_) => Vec::new(),
+            },
+        };
+        out.extend(modules.into_iter().map(|m| (m, dist.clone())));
+    }
+    out
+}
+
+/// The module paths a RECORD's Python files provide.
+fn modules_of_record(record: &str) -> Vec<String> {
+    let is_code = |p: &str| p.ends_with(".py") || p.ends_with(".so") || p.ends_with(".pyd");
+    let files: Vec<&str> = record
+        .lines()
+        .filter_map(|l| l.split(',').next())
+        .filter(|p| is_code(p) && !p.starts_with("..") && !p.contains("__pycache__"))
+        .collect();
+    let packages: std::collections::BTreeSet<&str> = files
+        .iter()
+        .filter_map(|p| p.strip_suffix("/__init__.py"))
+        .filter(|p| !p.contains('/'))
+        .collect();
+    let mut out = std::collections::BTreeSet::new();
+    for file in &files {
+        let mut parts = file.split('/');
+        let top = parts.next().unwrap_or("");
+        match parts.next() {
+            // A top-level module: `six.py`, `_cffi_backend.cpython-311-x86_64-linux-gnu.so`.
+            None => out.insert(top.split('.').next().unwrap_or(top).to_string()),
+            Some(_) if packages.contains(top) => out.insert(top.to_string()),
+            // Under a namespace directory, the next level is what this distribution owns.
+            Some(second) => out.insert(format!(
+                "{top}.{}",
+                second.split('.').next().unwrap_or(second)
+            )),
+        };
+    }
+    out.into_iter().collect()
+}
+
 type ReadError = (Option<Box<VersionFact>>, String);
 
 fn read_distribution(
@@ -214,4 +300,17 @@ pub fn parse_direct_url(text: &str) -> Result<DirectUrl, String> {
             .and_then(Value::as_bool)
             .unwrap_or(false),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_owns_its_packages_and_the_paths_under_a_namespace() {
+        let record = "google/protobuf/__init__.py,sha256=x,1\ngoogle/protobuf/message.py,,\nprotobuf-5.29.0.dist-info/METADATA,,\n../../bin/protoc,,\n";
+        assert_eq!(modules_of_record(record), ["google.protobuf"]);
+        let record = "peft/__init__.py,,\npeft/tuners/lora.py,,\nsix.py,,\n__pycache__/six.cpython-311.pyc,,\n";
+        assert_eq!(modules_of_record(record), ["peft", "six"]);
+    }
 }

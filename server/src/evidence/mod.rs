@@ -160,6 +160,10 @@ pub struct Environment {
     pub python_version: Option<String>,
     pub packages: BTreeMap<String, VersionFact>,
     pub problems: Vec<EnvironmentProblem>,
+    /// Which installed distribution owns a module path (`google.protobuf` → `protobuf`), from
+    /// each distribution's RECORD (or an egg-info's `top_level.txt`); empty when the
+    /// environment is a snapshot without files.
+    pub modules: BTreeMap<String, String>,
 }
 
 impl Environment {
@@ -171,7 +175,24 @@ impl Environment {
             python_version: None,
             packages: BTreeMap::new(),
             problems: Vec::new(),
+            modules: BTreeMap::new(),
         }
+    }
+
+    /// The distribution that provides an imported module: the installed one whose files hold
+    /// it (the longest module path that covers it), else tunelint's built-in map.
+    pub fn distribution_for_module(&self, module: &str) -> Option<String> {
+        let mut prefix = module;
+        loop {
+            if let Some(dist) = self.modules.get(prefix) {
+                return Some(dist.clone());
+            }
+            match prefix.rsplit_once('.') {
+                Some((head, _)) => prefix = head,
+                None => break,
+            }
+        }
+        crate::requirement::distribution_for_module(module)
     }
 
     pub fn get(&self, package: &str) -> Option<&VersionFact> {
