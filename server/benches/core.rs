@@ -114,6 +114,7 @@ fn bench_matching_and_rendering(c: &mut Criterion) {
                     raw: String::new(),
                     doc: Some(doc.clone()),
                     findings: findings.clone(),
+                    acknowledged: Vec::new(),
                 }]
             },
             |reports| render_full(&reports, false),

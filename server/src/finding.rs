@@ -58,6 +58,18 @@ pub enum Origin {
 }
 
 impl Finding {
+    /// What identifies the problem a finding is about, wherever it is reported: its code and
+    /// the versions it rests on.
+    pub fn problem(&self) -> (String, Vec<(String, String)>) {
+        let mut versions: Vec<(String, String)> = self
+            .evidence
+            .iter()
+            .map(|e| (e.package.clone(), e.version.clone()))
+            .collect();
+        versions.sort();
+        (self.code.clone(), versions)
+    }
+
     pub fn new(code: &str, severity: Severity, message: String, range: TextRange) -> Finding {
         Finding {
             code: code.to_string(),

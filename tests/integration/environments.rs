@@ -127,3 +127,108 @@ fn env_command_prints_the_table() {
         .find(|p| p["package"] == "my-project");
     assert!(editable.is_some(), "{v:#}");
 }
+
+/// A project with only a `pip freeze` snapshot and a script that imports nothing of the stack.
+fn snapshot_project(freeze: &str, script: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join("freeze.txt"), freeze).unwrap();
+    std::fs::write(dir.path().join("train.py"), script).unwrap();
+    dir
+}
+
+#[test]
+fn a_snapshot_with_a_known_bad_pair_is_a_finding_on_its_line_in_every_format() {
+    let dir = snapshot_project(
+        "numpy==1.26.4\ntorch==2.6.0\nxformers==0.0.28.post2\n",
+        "print('nothing imported')\n",
+    );
+    let check = |format: &str| {
+        run(tunelint().current_dir(dir.path()).args([
+            "check",
+            "train.py",
+            "--env-file",
+            "freeze.txt",
+            "--format",
+            format,
+        ]))
+    };
+    let concise = check("concise");
+    assert_eq!(concise.code, 1, "{}", concise.stdout);
+    assert!(
+        concise
+            .stdout
+            .starts_with("freeze.txt:2:1: XF001 [error] `torch==2.6.0` installed: xformers 0.0.28.post2 (installed, freeze.txt line 3) with torch 2.6.0 (installed, freeze.txt line 2)"),
+        "{}",
+        concise.stdout
+    );
+    // One finding per problem, not one per package line.
+    assert_eq!(
+        concise.stdout.matches("XF001").count(),
+        1,
+        "{}",
+        concise.stdout
+    );
+    let github = check("github");
+    assert!(
+        github
+            .stdout
+            .contains("::error file=freeze.txt,line=2,col=1,endLine=2,endColumn=13,title=XF001::"),
+        "{}",
+        github.stdout
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&check("sarif").stdout).unwrap();
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "freeze.txt");
+    assert_eq!(location["region"]["startLine"], 2);
+}
+
+#[test]
+fn a_file_that_reports_or_silences_the_problem_is_not_repeated_by_the_environment() {
+    let dir = snapshot_project(
+        "torch==2.6.0\nxformers==0.0.28.post2\n",
+        "import xformers.ops\nxformers.ops.memory_efficient_attention(q, k, v)\n",
+    );
+    let check = || {
+        run(tunelint().current_dir(dir.path()).args([
+            "check",
+            "train.py",
+            "--env-file",
+            "freeze.txt",
+            "--format",
+            "concise",
+        ]))
+        .stdout
+    };
+    let out = check();
+    assert!(!out.contains("freeze.txt:"), "{out}");
+    assert!(out.contains("train.py:"), "{out}");
+    std::fs::write(
+        dir.path().join("train.py"),
+        "# tunelint: ignore-file[XF001]\nimport xformers.ops\n",
+    )
+    .unwrap();
+    let out = check();
+    assert!(!out.contains("XF001"), "{out}");
+}
+
+#[test]
+fn a_site_packages_problem_is_a_finding_on_the_distribution_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::copy_tree(
+        &crate::support::repo().join("tests/fixtures/envs/founding"),
+        dir.path(),
+    );
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join("train.py"), "print(1)\n").unwrap();
+    let out = run(tunelint()
+        .current_dir(dir.path())
+        .args(["check", "train.py", "--format", "concise"]));
+    assert!(
+        out.stdout.starts_with(
+            ".venv/lib/python3.11/site-packages/peft-0.12.0.dist-info/METADATA:2:1: UNS001 [warning] `peft==0.12.0` installed: peft 0.12.0 (installed"
+        ),
+        "{}",
+        out.stdout
+    );
+}

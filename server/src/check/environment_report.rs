@@ -97,3 +97,69 @@ impl EnvironmentReport {
         })
     }
 }
+
+/// A problem the environment's versions have on their own, whatever the code: a known-bad pair,
+/// a table row, a release's declared dependency. `package` is the installed distribution the
+/// finding is about (where a report should point), `finding` its range is meaningless outside.
+#[derive(Clone, Debug)]
+pub struct EnvironmentFinding {
+    pub package: String,
+    pub finding: crate::finding::Finding,
+}
+
+/// Checks the installed versions as if they were one pinned requirements file: every advisory
+/// that needs no code matches as it would on a project's `requirements.txt`, with the installed
+/// versions as evidence. The caller places each finding on the environment's own file.
+pub fn environment_findings(
+    env: &Environment,
+    kb: &KnowledgeBase,
+    display: &str,
+    path: &Path,
+) -> Vec<EnvironmentFinding> {
+    let mut text = String::new();
+    let mut lines: Vec<(usize, String, String)> = Vec::new();
+    for fact in env.packages.values() {
+        let Some(version) = &fact.version else {
+            continue;
+        };
+        let written = format!("{}=={version}", fact.package);
+        lines.push((text.len(), fact.package.clone(), written.clone()));
+        text.push_str(&written);
+        text.push('\n');
+    }
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let doc = Document::from_text(SourceKind::Requirements, text);
+    let ctx = CheckContext {
+        display_path: display,
+        path,
+        env,
+        project: &[],
+        kb,
+        memo: None,
+    };
+    let analysis = super::analyze(&doc, &ctx);
+    analysis
+        .findings
+        .into_iter()
+        .filter_map(|mut finding| {
+            let i = lines.partition_point(|(start, ..)| *start <= finding.range.start);
+            let (_, package, written) = lines.get(i.checked_sub(1)?)?;
+            // The synthetic file's lines are what is installed, not declarations.
+            let declared = format!("`{written}` declared here: ");
+            if let Some(rest) = finding.message.strip_prefix(&declared) {
+                finding.message = format!("`{written}` installed: {rest}");
+            }
+            finding
+                .related
+                .retain(|r| !matches!(r.location, crate::finding::RelatedLocation::Here(_)));
+            // Edits would rewrite the synthetic file; commands and advice still apply.
+            finding.fixes.retain(|f| f.edits.is_empty());
+            Some(EnvironmentFinding {
+                package: package.clone(),
+                finding,
+            })
+        })
+        .collect()
+}

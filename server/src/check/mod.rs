@@ -15,7 +15,7 @@ mod symptoms;
 mod usage;
 
 pub use declarations::{collect_declarations, Declaration, DeclarationSite};
-pub use environment_report::EnvironmentReport;
+pub use environment_report::{environment_findings, EnvironmentFinding, EnvironmentReport};
 pub use resolve::{last_run_versions, next_run_versions};
 pub use usage::{qualify, Usage};
 
@@ -62,6 +62,8 @@ pub struct Analysis {
     /// What the saved outputs say the last run used, per package.
     pub last_run: BTreeMap<String, VersionFact>,
     pub findings: Vec<Finding>,
+    /// Findings a `# tunelint: ignore` comment silenced: problems the user has seen.
+    pub suppressed: Vec<Finding>,
 }
 
 /// Extracts the Python facts of a document, one run of touching chunks (a notebook cell, or a
@@ -332,7 +334,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     run_outcome::soften_disproved(doc, &last_run, &mut findings);
     drop_pins_to_known_bad_versions(&mut findings, ctx.kb);
     findings.extend(declarations::declaration_problems(doc));
-    suppress::apply_suppressions(doc, ctx.kb, &mut findings);
+    let suppressed = suppress::apply_suppressions(doc, ctx.kb, &mut findings);
     findings.sort_by(|a, b| {
         (a.range.start, &a.code, a.range.end).cmp(&(b.range.start, &b.code, b.range.end))
     });
@@ -343,6 +345,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
         next_run: first_next_run.unwrap_or_default(),
         last_run,
         findings,
+        suppressed,
     }
 }
 

@@ -70,10 +70,16 @@ fn parse(doc: &Document) -> Vec<Suppression> {
 }
 
 /// Drops suppressed findings and reports suppressions that name unknown codes.
-pub(super) fn apply_suppressions(doc: &Document, kb: &KnowledgeBase, findings: &mut Vec<Finding>) {
+/// Removes the suppressed findings (and returns them), and reports suppressions that name
+/// unknown or retired codes.
+pub(super) fn apply_suppressions(
+    doc: &Document,
+    kb: &KnowledgeBase,
+    findings: &mut Vec<Finding>,
+) -> Vec<Finding> {
     let suppressions = parse(doc);
     if suppressions.is_empty() {
-        return;
+        return Vec::new();
     }
     // A retired code still suppresses the advisory it was merged into.
     let matches = |s: &Suppression, code: &str| {
@@ -83,12 +89,14 @@ pub(super) fn apply_suppressions(doc: &Document, kb: &KnowledgeBase, findings: &
                 c.eq_ignore_ascii_case(code) || aliases.iter().any(|a| a.eq_ignore_ascii_case(c))
             })
     };
-    findings.retain(|f| {
-        let line = doc.lines().line_of(f.range.start);
-        !suppressions
-            .iter()
-            .any(|s| (s.file_wide || s.line == line) && matches(s, &f.code))
-    });
+    let (suppressed, kept): (Vec<Finding>, Vec<Finding>) =
+        std::mem::take(findings).into_iter().partition(|f| {
+            let line = doc.lines().line_of(f.range.start);
+            suppressions
+                .iter()
+                .any(|s| (s.file_wide || s.line == line) && matches(s, &f.code))
+        });
+    *findings = kept;
     let internal = [
         codes::MALFORMED_FILE,
         codes::BROKEN_METADATA,
@@ -130,4 +138,5 @@ pub(super) fn apply_suppressions(doc: &Document, kb: &KnowledgeBase, findings: &
             }
         }
     }
+    suppressed
 }

@@ -169,7 +169,9 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     }
 
     let environments = used_environments(&files, &workspace);
+    let from_environments = environment_findings_reports(&environments, &workspace, &kb, &reports);
     reports.extend(environment_reports(&environments, &workspace));
+    merge_reports(&mut reports, from_environments);
     reports.sort_by(|a, b| a.display.cmp(&b.display));
 
     if args.diff {
@@ -321,6 +323,7 @@ pub fn check_file(path: &Path, workspace: &Workspace, kb: &KnowledgeBase) -> Fil
                 format!("cannot read file: {e}"),
                 TextRange::empty(0),
             )],
+            acknowledged: Vec::new(),
         },
     }
 }
@@ -345,23 +348,29 @@ fn finish(
     kb: &KnowledgeBase,
 ) -> FileReport {
     let mut findings = Vec::new();
+    let mut acknowledged = Vec::new();
     if let Some(p) = loaded.problem {
         findings.push(p);
     }
     if let Some(doc) = &loaded.doc {
-        findings.extend(workspace.analyze(path, doc, None, kb).findings);
+        let analysis = workspace.analyze(path, doc, None, kb);
+        findings.extend(analysis.findings);
+        acknowledged.extend(analysis.suppressed);
     }
     let config = workspace.config_for(parent_dir(path));
-    findings.retain(|f| {
+    let (kept, ignored): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| {
         let aliases = kb.get(&f.code).map_or(&[][..], |a| a.aliases.as_slice());
         config.allows(&f.code, aliases, path)
     });
+    let findings = kept;
+    acknowledged.extend(ignored);
     FileReport {
         path: path.to_path_buf(),
         display,
         raw: loaded.raw,
         doc: loaded.doc,
         findings,
+        acknowledged,
     }
 }
 
@@ -404,6 +413,171 @@ fn used_environments(files: &[PathBuf], workspace: &Workspace) -> Vec<Arc<Enviro
     envs
 }
 
+/// Adds findings to the report of their file, or a report of their own.
+fn merge_reports(reports: &mut Vec<FileReport>, more: Vec<FileReport>) {
+    for report in more {
+        match reports.iter_mut().find(|r| r.path == report.path) {
+            Some(existing) => {
+                // A checked file without findings has let go of its text already.
+                if existing.doc.is_none() && existing.raw.is_empty() || existing.findings.is_empty()
+                {
+                    existing.doc = None;
+                    existing.raw = report.raw;
+                }
+                existing.findings.extend(report.findings);
+            }
+            None => reports.push(report),
+        }
+    }
+}
+
+/// What the environments in use break on their own, whatever the code, placed on the
+/// environment's own files: the snapshot's line for a `--env-file`, the distribution's METADATA
+/// for a site-packages. A problem a checked file already reports with the same versions is not
+/// reported twice. The `python3` found on PATH is not checked: it is where tunelint looked, not
+/// an environment the user chose.
+fn environment_findings_reports(
+    envs: &[Arc<Environment>],
+    workspace: &Workspace,
+    kb: &KnowledgeBase,
+    file_reports: &[FileReport],
+) -> Vec<FileReport> {
+    use crate::evidence::EnvironmentOrigin;
+    let mut out: Vec<FileReport> = Vec::new();
+    for env in envs {
+        if matches!(
+            env.origin,
+            EnvironmentOrigin::None | EnvironmentOrigin::SystemPython
+        ) {
+            continue;
+        }
+        let Some(env_path) = env.path.as_deref() else {
+            continue;
+        };
+        let display = workspace.display(env_path);
+        let config = workspace.config_for(parent_dir(env_path));
+        let snapshot = (env.origin == EnvironmentOrigin::EnvFile)
+            .then(|| std::fs::read_to_string(env_path).ok())
+            .flatten();
+        // One finding per problem: the advisory matches once per package line, and the
+        // problem is the combination.
+        let mut problems: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        for item in crate::check::environment_findings(env, kb, &display, env_path) {
+            let f = &item.finding;
+            let problem = f.problem();
+            if problems.contains(&problem) {
+                continue;
+            }
+            // A checked file that uses this environment and reports the advisory (from its
+            // code, its outputs or these versions), or silenced it, has said enough.
+            let reported = file_reports
+                .iter()
+                .filter(|r| Arc::ptr_eq(&workspace.environment_for(parent_dir(&r.path)), env))
+                .flat_map(|r| r.findings.iter().chain(&r.acknowledged))
+                .any(|g| g.code == f.code);
+            problems.push(problem);
+            let aliases = kb.get(&f.code).map_or(&[][..], |a| a.aliases.as_slice());
+            if reported || !config.allows(&f.code, aliases, env_path) {
+                continue;
+            }
+            let (path, raw, range) = match &snapshot {
+                Some(text) => (
+                    env_path.to_path_buf(),
+                    text.clone(),
+                    snapshot_line(text, &item.package),
+                ),
+                None => {
+                    let dist = env
+                        .packages
+                        .get(&item.package)
+                        .map(|fact| PathBuf::from(&fact.source))
+                        .unwrap_or_else(|| env_path.to_path_buf());
+                    let dist = dist
+                        .strip_prefix(".")
+                        .map_or(dist.clone(), Path::to_path_buf);
+                    let metadata = if dist.is_dir() {
+                        dist.join("METADATA")
+                    } else {
+                        dist
+                    };
+                    let text = std::fs::read_to_string(&metadata).unwrap_or_default();
+                    let range = snapshot_line(&text, &item.package);
+                    (metadata, text, range)
+                }
+            };
+            let mut finding = item.finding;
+            finding.range = range;
+            match out.iter_mut().find(|r| r.path == path) {
+                Some(report) => report.findings.push(finding),
+                None => out.push(FileReport {
+                    display: workspace.display(&path),
+                    path,
+                    raw,
+                    doc: None,
+                    findings: vec![finding],
+                    acknowledged: Vec::new(),
+                }),
+            }
+        }
+    }
+    for report in &mut out {
+        report.findings.sort_by_key(|f| f.range.start);
+    }
+    out
+}
+
+/// The line of a snapshot (`pip freeze`, `pip list --format=json`) or a METADATA file that
+/// names a package: `peft==0.12.0`, `"name": "peft"`, `Name: peft`. The start when none does.
+fn snapshot_line(text: &str, package: &str) -> TextRange {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        let name = trimmed
+            .strip_prefix("Name:")
+            .or_else(|| {
+                trimmed
+                    .strip_prefix("\"name\":")
+                    .or_else(|| trimmed.strip_prefix("{\"name\":"))
+            })
+            .map(|rest| {
+                rest.trim()
+                    .trim_matches([',', '"', ' '])
+                    .split('"')
+                    .next()
+                    .unwrap_or("")
+            })
+            .unwrap_or_else(|| {
+                let end = trimmed
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                    .unwrap_or(trimmed.len());
+                &trimmed[..end]
+            });
+        if !name.is_empty() && crate::requirement::normalize_name(name) == package {
+            let lead = line.len() - line.trim_start().len();
+            return TextRange::new(offset + lead, offset + lead + trimmed.len());
+        }
+        offset += line.len();
+    }
+    // `pip list --format=json` writes one line: find the object that names the package.
+    let mut from = 0;
+    while let Some(i) = text[from..].find("\"name\"") {
+        let start = from + i;
+        let value = text[start + 6..]
+            .trim_start_matches([' ', ':'])
+            .trim_start_matches('"');
+        let name = value.split('"').next().unwrap_or("");
+        if crate::requirement::normalize_name(name) == package {
+            let end = text[start..]
+                .find('}')
+                .map_or(text.len(), |e| start + e + 1);
+            let begin = text[..start].rfind('{').unwrap_or(start);
+            return TextRange::new(begin, end);
+        }
+        from = start + 6;
+    }
+    TextRange::empty(0)
+}
+
 /// Broken metadata in the environments used, as findings about the metadata files.
 fn environment_reports(envs: &[Arc<Environment>], workspace: &Workspace) -> Vec<FileReport> {
     let mut out = Vec::new();
@@ -420,6 +594,7 @@ fn environment_reports(envs: &[Arc<Environment>], workspace: &Workspace) -> Vec<
                     p.message.clone(),
                     TextRange::empty(0),
                 )],
+                acknowledged: Vec::new(),
             });
         }
     }

@@ -24,6 +24,9 @@ pub struct FileReport {
     pub raw: String,
     pub doc: Option<Document>,
     pub findings: Vec<Finding>,
+    /// Findings the configuration or a suppression comment silenced in this file: problems
+    /// the user has acknowledged, which a report about the environment does not repeat.
+    pub acknowledged: Vec<Finding>,
 }
 
 /// A 1-based position as shown to people.
