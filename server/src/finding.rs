@@ -96,6 +96,8 @@ pub mod codes {
     pub const UNKNOWN_SUPPRESSION: &str = "TL004";
     /// A suppression comment naming a retired code, which now means another advisory.
     pub const RETIRED_CODE: &str = "TL005";
+    /// An installed distribution's `Requires-Dist` that the installed versions do not meet.
+    pub const UNMET_REQUIREMENT: &str = "TL006";
 
     /// Each code with what it means, for rule lists (SARIF, `tunelint rule`).
     pub const DESCRIPTIONS: &[(&str, &str)] = &[
@@ -104,5 +106,6 @@ pub mod codes {
         (FILE_TOO_LARGE, "A file skipped because of its size"),
         (UNKNOWN_SUPPRESSION, "A suppression comment naming a code tunelint does not have"),
         (RETIRED_CODE, "A suppression comment naming a retired code, which still works as an alias of the advisory it was merged into"),
+        (UNMET_REQUIREMENT, "An installed distribution requires a version that is not installed (what `pip check` reports); a warning when the fine-tuning stack is involved"),
     ];
 }

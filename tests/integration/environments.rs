@@ -232,3 +232,25 @@ fn a_site_packages_problem_is_a_finding_on_the_distribution_metadata() {
         out.stdout
     );
 }
+
+#[test]
+fn pip_check_is_built_in_and_weighed_by_the_stack() {
+    // trl 0.19.0's METADATA is the released wheel's; transformers 4.46.3 does not meet it. The
+    // requests/urllib3 pair is outside the stack, so it is advice; trl's and requests' extras
+    // (`extra == "vllm"`, `extra == 'socks'`) are not installed and do not count.
+    let out = run(tunelint().args([
+        "check",
+        "tests/fixtures/envs/pip-check/train.py",
+        "--format",
+        "concise",
+    ]));
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stdout);
+    assert!(lines[0].starts_with(
+        "tests/fixtures/envs/pip-check/.venv/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA:6:1: TL006 [info] requests 2.31.0 requires urllib3>=1.21.1, <3, but urllib3 1.20 is installed"
+    ), "{}", out.stdout);
+    assert!(lines[1].starts_with(
+        "tests/fixtures/envs/pip-check/.venv/lib/python3.11/site-packages/trl-0.19.0.dist-info/METADATA:25:1: TL006 [warning] trl 0.19.0 requires transformers>=4.51.0, but transformers 4.46.3 is installed"
+    ), "{}", out.stdout);
+    assert_eq!(out.code, 1);
+}

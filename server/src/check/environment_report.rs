@@ -104,6 +104,9 @@ impl EnvironmentReport {
 #[derive(Clone, Debug)]
 pub struct EnvironmentFinding {
     pub package: String,
+    /// The line of the package's own file the finding is about (`Requires-Dist: ...`), when it
+    /// is not the line that names the package.
+    pub line: Option<String>,
     pub finding: crate::finding::Finding,
 }
 
@@ -158,6 +161,7 @@ pub fn environment_findings(
             finding.fixes.retain(|f| f.edits.is_empty());
             Some(EnvironmentFinding {
                 package: package.clone(),
+                line: None,
                 finding,
             })
         })

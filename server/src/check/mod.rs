@@ -8,6 +8,7 @@ mod declarations;
 mod environment_report;
 mod matching;
 mod paths;
+mod pip_check;
 mod resolve;
 mod run_outcome;
 mod suppress;
@@ -16,6 +17,7 @@ mod usage;
 
 pub use declarations::{collect_declarations, Declaration, DeclarationSite};
 pub use environment_report::{environment_findings, EnvironmentFinding, EnvironmentReport};
+pub use pip_check::unmet_requirements;
 pub use resolve::{last_run_versions, next_run_versions};
 pub use usage::{qualify, Usage};
 

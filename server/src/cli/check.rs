@@ -461,10 +461,12 @@ fn environment_findings_reports(
             .flatten();
         // One finding per problem: the advisory matches once per package line, and the
         // problem is the combination.
-        let mut problems: Vec<(String, Vec<(String, String)>)> = Vec::new();
-        for item in crate::check::environment_findings(env, kb, &display, env_path) {
+        let mut problems = Vec::new();
+        let mut items = crate::check::environment_findings(env, kb, &display, env_path);
+        items.extend(crate::check::unmet_requirements(env, kb));
+        for item in items {
             let f = &item.finding;
-            let problem = f.problem();
+            let problem = (f.problem(), item.line.clone());
             if problems.contains(&problem) {
                 continue;
             }
@@ -501,7 +503,11 @@ fn environment_findings_reports(
                         dist
                     };
                     let text = std::fs::read_to_string(&metadata).unwrap_or_default();
-                    let range = snapshot_line(&text, &item.package);
+                    let range = item
+                        .line
+                        .as_deref()
+                        .and_then(|wanted| exact_line(&text, wanted))
+                        .unwrap_or_else(|| snapshot_line(&text, &item.package));
                     (metadata, text, range)
                 }
             };
@@ -524,6 +530,19 @@ fn environment_findings_reports(
         report.findings.sort_by_key(|f| f.range.start);
     }
     out
+}
+
+/// The range of the first line of `text` that reads `wanted`.
+fn exact_line(text: &str, wanted: &str) -> Option<TextRange> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if content.trim() == wanted {
+            return Some(TextRange::new(offset, offset + content.len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// The line of a snapshot (`pip freeze`, `pip list --format=json`) or a METADATA file that

@@ -190,11 +190,14 @@ pub fn from_prefix(prefix: &Path, origin: EnvironmentOrigin) -> Environment {
 
 fn read_into(env: &mut Environment, dirs: &[PathBuf]) {
     for dir in dirs {
-        let (facts, problems) = read_site_packages(dir);
-        for fact in facts {
+        let read = read_site_packages(dir);
+        for fact in read.facts {
             env.packages.entry(fact.package.clone()).or_insert(fact);
         }
-        env.problems.extend(problems);
+        env.problems.extend(read.problems);
+        for (package, requires) in read.requires {
+            env.requires.entry(package).or_insert(requires);
+        }
         for (module, dist) in read_module_owners(dir) {
             env.modules.entry(module).or_insert(dist);
         }

@@ -43,15 +43,20 @@ pub fn site_packages_dirs(prefix: &Path) -> Vec<PathBuf> {
 }
 
 /// Reads every distribution in one directory. Broken metadata is a problem, not an error.
-pub fn read_site_packages(dir: &Path) -> (Vec<VersionFact>, Vec<EnvironmentProblem>) {
+pub fn read_site_packages(dir: &Path) -> SitePackages {
     let mut facts = Vec::new();
     let mut problems = Vec::new();
+    let mut requires = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         problems.push(EnvironmentProblem {
             path: dir.to_path_buf(),
             message: "cannot read this directory".into(),
         });
-        return (facts, problems);
+        return SitePackages {
+            facts,
+            problems,
+            requires,
+        };
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
@@ -71,7 +76,12 @@ pub fn read_site_packages(dir: &Path) -> (Vec<VersionFact>, Vec<EnvironmentProbl
             continue;
         };
         match read_distribution(&path, &metadata_file, stem, dir) {
-            Ok(fact) => facts.push(fact),
+            Ok((fact, declared)) => {
+                if !declared.is_empty() {
+                    requires.push((fact.package.clone(), declared));
+                }
+                facts.push(fact);
+            }
             Err((fact, message)) => {
                 problems.push(EnvironmentProblem {
                     path: metadata_file.clone(),
@@ -83,7 +93,19 @@ pub fn read_site_packages(dir: &Path) -> (Vec<VersionFact>, Vec<EnvironmentProbl
             }
         }
     }
-    (facts, problems)
+    SitePackages {
+        facts,
+        problems,
+        requires,
+    }
+}
+
+/// What one site-packages directory holds.
+pub struct SitePackages {
+    pub facts: Vec<VersionFact>,
+    pub problems: Vec<EnvironmentProblem>,
+    /// Each distribution's `Requires-Dist` lines, as written.
+    pub requires: Vec<(String, Vec<String>)>,
 }
 
 /// Which distribution owns each importable module path in a site-packages directory: a regular
@@ -179,7 +201,7 @@ fn read_distribution(
     metadata_file: &Path,
     stem: &str,
     site: &Path,
-) -> Result<VersionFact, ReadError> {
+) -> Result<(VersionFact, Vec<String>), ReadError> {
     let headers =
         read_headers(metadata_file).map_err(|e| (None, format!("cannot read metadata: {e}")))?;
     let header = |key: &str| {
@@ -240,9 +262,14 @@ fn read_distribution(
             }
         }
     }
+    let requires = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("Requires-Dist"))
+        .map(|(_, v)| v.clone())
+        .collect();
     match problem {
         Some(message) => Err((Some(Box::new(fact)), message)),
-        None => Ok(fact),
+        None => Ok((fact, requires)),
     }
 }
 

@@ -164,6 +164,8 @@ pub struct Environment {
     /// each distribution's RECORD (or an egg-info's `top_level.txt`); empty when the
     /// environment is a snapshot without files.
     pub modules: BTreeMap<String, String>,
+    /// Each installed distribution's `Requires-Dist` lines, as its METADATA writes them.
+    pub requires: BTreeMap<String, Vec<String>>,
 }
 
 impl Environment {
@@ -176,6 +178,7 @@ impl Environment {
             packages: BTreeMap::new(),
             problems: Vec::new(),
             modules: BTreeMap::new(),
+            requires: BTreeMap::new(),
         }
     }
 
