@@ -21,13 +21,26 @@ struct Verdict {
     severity: String,
     cell: Option<u64>,
     line: u64,
+    construct: String,
     verdict: String,
     why: String,
 }
 
-/// What identifies a finding across runs: its file (relative to the corpus), code, severity and
-/// place. Messages may be reworded without a new review; a new place or severity needs one.
-type Key = (String, String, String, Option<u64>, u64);
+/// What identifies a finding across runs: its file (relative to the corpus), code, severity,
+/// place and the construct its message quotes first (`` `torch==2.6.0` ``, or the output line).
+/// The rest of a message may be reworded without a new review; a new place, severity or
+/// construct needs one.
+type Key = (String, String, String, Option<u64>, u64, String);
+
+/// The text between the first pair of backticks of a message.
+fn construct(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.matches('`').count() >= 2)
+        .unwrap_or("")
+        .to_string()
+}
 
 fn verdicts() -> Vec<Verdict> {
     let text = std::fs::read_to_string(repo().join("bench/precision/verdicts.toml")).unwrap();
@@ -91,12 +104,13 @@ fn the_corpus_warnings_and_errors_are_the_reviewed_ones() {
                 f["severity"].as_str().unwrap().to_string(),
                 f["cell"].as_u64(),
                 f["start"]["line"].as_u64().unwrap(),
+                construct(f["message"].as_str().unwrap()),
             )
         })
         .collect();
     let reviewed: BTreeSet<Key> = verdicts()
         .into_iter()
-        .map(|v| (v.path, v.code, v.severity, v.cell, v.line))
+        .map(|v| (v.path, v.code, v.severity, v.cell, v.line, v.construct))
         .collect();
     let new: Vec<&Key> = reported.difference(&reviewed).collect();
     let gone: Vec<&Key> = reviewed.difference(&reported).collect();

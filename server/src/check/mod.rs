@@ -371,8 +371,28 @@ fn merge_output_findings(doc: &Document, findings: &mut Vec<Finding>) {
     let Some(nb) = &doc.notebook else { return };
     let cell_of = |range: TextRange| nb.map.span_at(range.start).map(|s| s.cell);
     let mut merged = vec![false; findings.len()];
+    // The same output line printed by several cells (pip repeating a conflict after each
+    // install) is one finding, at the last cell that printed it.
     for i in 0..findings.len() {
         if findings[i].origin != crate::finding::Origin::Output {
+            continue;
+        }
+        let later = (i + 1..findings.len()).find(|&j| {
+            findings[j].origin == crate::finding::Origin::Output
+                && findings[j].code == findings[i].code
+                && findings[j].message == findings[i].message
+        });
+        if let Some(j) = later {
+            let earlier = findings[i].range;
+            findings[j].related.push(crate::finding::Related {
+                location: crate::finding::RelatedLocation::Here(earlier),
+                message: "an earlier output printed the same line".into(),
+            });
+            merged[i] = true;
+        }
+    }
+    for i in 0..findings.len() {
+        if findings[i].origin != crate::finding::Origin::Output || merged[i] {
             continue;
         }
         let Some(cell) = cell_of(findings[i].range) else {

@@ -113,16 +113,25 @@ pub(super) fn match_symptoms(
                 };
                 groups.extend(before);
             }
-            let mut listed = None;
-            if let Some(group) = &symptom.listed_packages {
+            let mut listed: Vec<(&str, String)> = Vec::new();
+            for group in &symptom.listed_packages {
                 let text = groups.iter().find(|(n, _)| n == group).map_or("", |g| g.1);
                 let relevant = relevant_packages(text, usage, ctx.kb);
-                // A list that names nothing of the stack and nothing the document imports is
-                // not the user's problem (Colab's own preloads: `google`, `certifi`).
-                if relevant.is_empty() {
-                    continue;
+                if !relevant.is_empty() {
+                    listed.push((group.as_str(), relevant.join(", ")));
                 }
-                listed = Some((group.as_str(), relevant.join(", ")));
+            }
+            // Lists that name nothing of the stack and nothing the document imports are not
+            // the user's problem (Colab's own preloads: `google`, `certifi`).
+            if !symptom.listed_packages.is_empty() && listed.is_empty() {
+                continue;
+            }
+            let resolved = symptom.resolved_by.iter().any(|group| {
+                let wanted = groups.iter().find(|(n, _)| n == group).map_or("", |g| g.1);
+                resolved_later(wanted, lines, line_index, usage)
+            });
+            if resolved {
+                continue;
             }
             let group_text = |name: &str| groups.iter().find(|(n, _)| *n == name).map(|g| g.1);
             let mut facts = Vec::new();
@@ -191,7 +200,7 @@ pub(super) fn match_symptoms(
                 continue;
             }
             let mut message = symptom.message.clone();
-            if let Some((group, relevant)) = &listed {
+            for (group, relevant) in &listed {
                 message = message.replace(&format!("{{{group}}}"), relevant);
             }
             for (name, text) in &groups {
@@ -199,7 +208,8 @@ pub(super) fn match_symptoms(
             }
             let (anchor, call) = anchor_for(symptom, usage, doc, line);
             let verdict = judge(symptom, usage, doc, call, lines);
-            let quoted = line.text.trim();
+            let without_colours = strip_colours(line.text);
+            let quoted = without_colours.trim();
             let (origin, evidence_of_causes) = if line.cell.is_some() {
                 ("saved output", "the code rules out the benign causes")
             } else {
@@ -254,6 +264,52 @@ pub(super) fn match_symptoms(
             findings.push(finding);
         }
     }
+}
+
+/// A line without the terminal colour codes (`\x1b[31m`) pip and others print into outputs.
+fn strip_colours(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\x1b') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters final-byte.
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether an install after line `index`, in the same run, reports a version that meets
+/// `wanted` (a requirement, or a bare name): `Successfully installed torchvision-0.20.1` in a
+/// later line of the same cell, or in a cell that ran after it in the same kernel session.
+fn resolved_later(wanted: &str, lines: &[Line], index: usize, usage: &Usage) -> bool {
+    let Ok(requirement) = crate::requirement::parse_requirement(wanted.trim()) else {
+        return false;
+    };
+    let here = &lines[index];
+    lines[index + 1..]
+        .iter()
+        .filter(|later| {
+            later.anchor == here.anchor
+                || (later.cell != here.cell
+                    && usage.runs_after(later.anchor.start, here.anchor.start))
+        })
+        .filter_map(|later| later.text.trim().split("Successfully installed ").nth(1))
+        .flat_map(str::split_whitespace)
+        .filter_map(|item| item.rsplit_once('-'))
+        .any(|(name, version)| {
+            crate::requirement::normalize_name(name) == requirement.name
+                && pep440_rs::Version::from_str(version).is_ok_and(|v| requirement.spec.allows(&v))
+        })
 }
 
 /// The previous non-blank line of the same output, when there is one.

@@ -177,7 +177,7 @@ impl<'a> Usage<'a> {
     /// Whether the code at `a` ran after the code at `b` in the same run: by execution count
     /// when both cells ran in one kernel session; never when they ran in different sessions
     /// (what one runtime imported, another never saw); by position when either never ran.
-    fn runs_after(&self, a: usize, b: usize) -> bool {
+    pub(super) fn runs_after(&self, a: usize, b: usize) -> bool {
         let ((ca, ra), (cb, rb)) = (self.cell_of(a), self.cell_of(b));
         if ca == cb {
             return a > b;

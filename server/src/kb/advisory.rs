@@ -267,10 +267,13 @@ pub struct Symptom {
     /// A pattern the previous non-blank line of the same output must match; its named groups
     /// join the line's own.
     pub after_line: Option<Pattern>,
-    /// A named group holding a comma-separated list of packages: the line counts only when one
-    /// of them is in the knowledge base's stack or imported by the document, and `{group}` in
-    /// the message names those.
-    pub listed_packages: Option<String>,
+    /// Named groups each holding a comma-separated list of packages: the line counts only when
+    /// one of them names a package of the knowledge base's stack or one the document imports,
+    /// and `{group}` in the message names those.
+    pub listed_packages: Vec<String>,
+    /// Named groups holding requirements that a later install in the same run can meet, which
+    /// takes the line back.
+    pub resolved_by: Vec<String>,
 }
 
 /// The closed set of fix kinds an advisory can offer.
@@ -495,18 +498,19 @@ impl Advisory {
                 .map(Pattern::new)
                 .transpose()
                 .map_err(|e| ctx("symptoms", &format!("after-line pattern: {e}")))?;
-            if let Some(group) = &s.listed_packages {
+            for group in s.listed_packages.iter().chain(&s.resolved_by) {
                 let known = pattern.group_names().contains(group)
                     || after_line
                         .as_ref()
                         .is_some_and(|p| p.group_names().contains(group));
                 if !known {
-                    return Err(ctx("symptoms", &format!("listed-packages names `{group}`, which neither the pattern nor after-line captures")));
+                    return Err(ctx("symptoms", &format!("listed-packages or resolved-by names `{group}`, which neither the pattern nor after-line captures")));
                 }
             }
             symptoms.push(Symptom {
                 after_line,
                 listed_packages: s.listed_packages.clone(),
+                resolved_by: s.resolved_by.clone(),
                 pattern,
                 versions,
                 message: s.message.clone(),

@@ -210,9 +210,15 @@ pub(super) struct SymptomToml {
     /// the packages a warning is about on the line before it).
     #[serde(default)]
     pub after_line: Option<String>,
-    /// A named group (of the pattern or of `after-line`) that lists packages, comma-separated.
+    /// Named groups (of the pattern or of `after-line`) that each list packages,
+    /// comma-separated: the line counts when one of them names the stack or an import.
     #[serde(default)]
-    pub listed_packages: Option<String>,
+    pub listed_packages: Vec<String>,
+    /// Named groups each holding a requirement (`torch==2.6.0`, `protobuf<4.0.0`, or a bare
+    /// name): the line no longer counts when a later install in the same run reports a version
+    /// that meets one of them (`Successfully installed torch-2.6.0`).
+    #[serde(default)]
+    pub resolved_by: Vec<String>,
 }
 
 #[derive(Deserialize, Debug)]
