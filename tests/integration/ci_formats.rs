@@ -343,3 +343,28 @@ fn the_wheel_installs_a_working_binary() {
         format!("tunelint {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn a_directory_check_reads_the_training_logs_beside_the_code_unless_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join("train.py"), "print('train')\n").unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/logs/founding-train.log"),
+        dir.path().join("run.log"),
+    )
+    .unwrap();
+    let out = run(tunelint()
+        .args(["check", "--format", "concise", "--isolated"])
+        .arg(dir.path()));
+    assert!(
+        out.stdout.contains("run.log:7:1: UNS001 [warning] log line `Unsloth 2024.7 patched 42 layers with 0 QKV layers"),
+        "{}",
+        out.stdout
+    );
+    std::fs::write(dir.path().join(".gitignore"), "*.log\n").unwrap();
+    let out = run(tunelint()
+        .args(["check", "--format", "concise", "--isolated"])
+        .arg(dir.path()));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}

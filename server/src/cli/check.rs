@@ -244,8 +244,10 @@ fn parent_dir(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// Every checkable file under the given paths, `.gitignore` respected. Files named on the
-/// command line are checked whatever their name (a `.log` is read as a training log).
+/// Every checkable file under the given paths, `.gitignore` respected: scripts, notebooks,
+/// dependency files and training logs (`*.log`), so that a CI job that keeps its run's log beside
+/// the code checks both with one command. Files named on the command line are checked whatever
+/// their name (a `.log` is read as a training log).
 pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
@@ -263,8 +265,7 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
             .build();
         for entry in walker.filter_map(Result::ok) {
             let p = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_file())
-                && SourceKind::from_path(p).is_some_and(|k| k != SourceKind::TrainingLog)
+            if entry.file_type().is_some_and(|t| t.is_file()) && SourceKind::from_path(p).is_some()
             {
                 out.push(p.to_path_buf());
             }
