@@ -416,8 +416,13 @@ fn used_environments(files: &[PathBuf], workspace: &Workspace) -> Vec<Arc<Enviro
 
 /// Adds findings to the report of their file, or a report of their own.
 fn merge_reports(reports: &mut Vec<FileReport>, more: Vec<FileReport>) {
+    let index: std::collections::HashMap<PathBuf, usize> = reports
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.path.clone(), i))
+        .collect();
     for report in more {
-        match reports.iter_mut().find(|r| r.path == report.path) {
+        match index.get(&report.path).map(|&i| &mut reports[i]) {
             Some(existing) => {
                 // A checked file without findings has let go of its text already.
                 if existing.doc.is_none() && existing.raw.is_empty() || existing.findings.is_empty()
@@ -445,6 +450,8 @@ fn environment_findings_reports(
 ) -> Vec<FileReport> {
     use crate::evidence::EnvironmentOrigin;
     let mut out: Vec<FileReport> = Vec::new();
+    // Paths compare component by component; a map keeps thousands of findings cheap to place.
+    let mut report_of: std::collections::HashMap<PathBuf, usize> = Default::default();
     for env in envs {
         if matches!(
             env.origin,
@@ -460,35 +467,32 @@ fn environment_findings_reports(
         let snapshot = (env.origin == EnvironmentOrigin::EnvFile)
             .then(|| std::fs::read_to_string(env_path).ok())
             .flatten();
+        // A checked file that uses this environment and reports the advisory (from its code,
+        // its outputs or these versions), or silenced it, has said enough.
+        let reported: std::collections::HashSet<&str> = file_reports
+            .iter()
+            .filter(|r| Arc::ptr_eq(&workspace.environment_for(parent_dir(&r.path)), env))
+            .flat_map(|r| r.findings.iter().chain(&r.acknowledged))
+            .map(|g| g.code.as_str())
+            .collect();
         // One finding per problem: the advisory matches once per package line, and the
         // problem is the combination.
-        let mut problems = Vec::new();
+        let mut problems = std::collections::HashSet::new();
+        // Each distribution's METADATA is read once, however many findings it holds.
+        let mut texts: std::collections::HashMap<PathBuf, String> = Default::default();
         let mut items = crate::check::environment_findings(env, kb, &display, env_path);
         items.extend(crate::check::unmet_requirements(env, kb));
         for item in items {
             let f = &item.finding;
-            let problem = (f.problem(), item.line.clone());
-            if problems.contains(&problem) {
-                continue;
-            }
-            // A checked file that uses this environment and reports the advisory (from its
-            // code, its outputs or these versions), or silenced it, has said enough.
-            let reported = file_reports
-                .iter()
-                .filter(|r| Arc::ptr_eq(&workspace.environment_for(parent_dir(&r.path)), env))
-                .flat_map(|r| r.findings.iter().chain(&r.acknowledged))
-                .any(|g| g.code == f.code);
-            problems.push(problem);
             let aliases = kb.get(&f.code).map_or(&[][..], |a| a.aliases.as_slice());
-            if reported || !config.allows(&f.code, aliases, env_path) {
+            if reported.contains(f.code.as_str()) || !config.allows(&f.code, aliases, env_path) {
                 continue;
             }
-            let (path, raw, range) = match &snapshot {
-                Some(text) => (
-                    env_path.to_path_buf(),
-                    text.clone(),
-                    snapshot_line(text, &item.package),
-                ),
+            if !problems.insert((f.problem(), item.line.clone())) {
+                continue;
+            }
+            let path = match &snapshot {
+                Some(_) => env_path.to_path_buf(),
                 None => {
                     let dist = env
                         .packages
@@ -498,32 +502,39 @@ fn environment_findings_reports(
                     let dist = dist
                         .strip_prefix(".")
                         .map_or(dist.clone(), Path::to_path_buf);
-                    let metadata = if dist.is_dir() {
+                    if dist.is_dir() {
                         dist.join("METADATA")
                     } else {
                         dist
-                    };
-                    let text = std::fs::read_to_string(&metadata).unwrap_or_default();
-                    let range = item
-                        .line
-                        .as_deref()
-                        .and_then(|wanted| exact_line(&text, wanted))
-                        .unwrap_or_else(|| snapshot_line(&text, &item.package));
-                    (metadata, text, range)
+                    }
                 }
             };
+            let text = match &snapshot {
+                Some(text) => text,
+                None => texts
+                    .entry(path.clone())
+                    .or_insert_with(|| std::fs::read_to_string(&path).unwrap_or_default()),
+            };
+            let range = item
+                .line
+                .as_deref()
+                .and_then(|wanted| exact_line(text, wanted))
+                .unwrap_or_else(|| snapshot_line(text, &item.package));
             let mut finding = item.finding;
             finding.range = range;
-            match out.iter_mut().find(|r| r.path == path) {
-                Some(report) => report.findings.push(finding),
-                None => out.push(FileReport {
-                    display: workspace.display(&path),
-                    path,
-                    raw,
-                    doc: None,
-                    findings: vec![finding],
-                    acknowledged: Vec::new(),
-                }),
+            match report_of.get(&path) {
+                Some(&i) => out[i].findings.push(finding),
+                None => {
+                    report_of.insert(path.clone(), out.len());
+                    out.push(FileReport {
+                        display: workspace.display(&path),
+                        raw: text.clone(),
+                        path,
+                        doc: None,
+                        findings: vec![finding],
+                        acknowledged: Vec::new(),
+                    });
+                }
             }
         }
     }
