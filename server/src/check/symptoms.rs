@@ -208,7 +208,7 @@ pub(super) fn match_symptoms(
             }
             let (anchor, call) = anchor_for(symptom, usage, doc, line);
             let verdict = judge(symptom, usage, doc, call, lines);
-            let without_colours = strip_colours(line.text);
+            let without_colours = crate::source::strip_ansi(line.text);
             let quoted = without_colours.trim();
             let (origin, evidence_of_causes) = if line.cell.is_some() {
                 ("saved output", "the code rules out the benign causes")
@@ -264,28 +264,6 @@ pub(super) fn match_symptoms(
             findings.push(finding);
         }
     }
-}
-
-/// A line without the terminal colour codes (`\x1b[31m`) pip and others print into outputs.
-fn strip_colours(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains('\x1b') {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: ESC [ parameters final-byte.
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// Whether an install after line `index`, in the same run, reports a version that meets

@@ -14,7 +14,8 @@ mod statements;
 pub use guards::Guard;
 pub use magics::{mask_cell, CellMagic, MaskedCell, ShellLine, ShellPrefix};
 pub use notebook::{
-    CellInput, CellKind, CellMap, CellSpan, Notebook, NotebookError, OutputKind, OutputText,
+    strip_ansi, CellInput, CellKind, CellMap, CellSpan, Notebook, NotebookError, OutputKind,
+    OutputText,
 };
 pub use pep723::script_metadata_block;
 pub use statements::{import_statements, strings_and_comments, top_level_statements};

@@ -499,7 +499,8 @@ fn read_output(output: &Value) -> Option<OutputText> {
 }
 
 /// Removes ANSI colour sequences, which IPython puts in every traceback line.
-fn strip_ansi(line: &str) -> String {
+/// A line without terminal colour codes (`\x1b[31m`).
+pub fn strip_ansi(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
