@@ -45,6 +45,7 @@ pub fn example_document(example: &ExampleSpec) -> Result<Document, String> {
                     source: c.source.clone(),
                     execution_count: c.execution_count.or(Some(i as i64 + 1)),
                     outputs,
+                    ran_on: None,
                 }
             })
             .collect();

@@ -233,3 +233,80 @@ fn import_owned_by_its_record() {
     ]));
     assert_eq!(without.code, 0, "{}", without.stdout);
 }
+
+/// The UNS001 finding on `get_peft_model(...)` in cell 3 of a fixture.
+fn founding_finding(found: &[Seen]) -> &Seen {
+    found
+        .iter()
+        .find(|s| s.code == "UNS001" && s.cell == Some(3))
+        .expect("UNS001 on get_peft_model")
+}
+
+#[test]
+fn founding_case_predicted_from_the_install_cell() {
+    // unsloth pinned to a July 2024 commit (placed before the fix by the commit alone) and an
+    // unpinned peft: every release peft can install today is 0.12 or later, so the failure is
+    // predicted before any run; the cells' metadata says they ran on 2024-07-25, the day after
+    // peft 0.12.0 was uploaded, so the last run had it too.
+    let found = check("founding-case-predicted-from-the-install-cell");
+    let f = founding_finding(&found);
+    assert_eq!(f.severity, "warning");
+    assert!(
+        f.message.contains("unsloth from git at `9d415882bf"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains("predicted: an unpinned `peft` installs")
+            && f.message.contains("every release `>=0.12.0` is affected"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains("the last run got peft 0.12.0")
+            && f.message
+                .contains("on 2024-07-25, the day the cell last ran per its metadata"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn founding_case_ran_before_peft_0_12() {
+    // On 2024-07-20 the newest peft was 0.11.1: the last run was not affected, the next is.
+    let found = check("founding-case-ran-before-peft-0-12");
+    let f = founding_finding(&found);
+    assert!(
+        f.message.contains("predicted: an unpinned `peft`"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("the last run got"), "{}", f.message);
+}
+
+#[test]
+fn copied_cell_metadata_is_not_a_run_date() {
+    // The metadata says 2024-07-25 but the saved banner names Unsloth 2026.5.10: the metadata
+    // came with copied cells, so no version is judged by that day.
+    let found = check("copied-cell-metadata-is-not-a-run-date");
+    let f = founding_finding(&found);
+    assert!(!f.message.contains("the last run got"), "{}", f.message);
+}
+
+#[test]
+fn banner_of_another_model_is_stale() {
+    // The cell loads Qwen3 now, but its saved banner is from a Qwen2 run: the notebook was
+    // edited after it ran. "transformers 4.49 predates Qwen3" rests on that banner, so it is an
+    // info that says to rerun, not an error.
+    let found = check("banner-of-another-model-is-stale");
+    let tf = found.iter().find(|s| s.code == "TF008").expect("TF008");
+    assert_eq!(tf.severity, "info");
+    assert!(
+        tf.message.contains(
+            "cell 2's saved output comes from a run of Qwen2, and the cell now loads `unsloth/Qwen3-1.7B`: rerun it"
+        ),
+        "{}",
+        tf.message
+    );
+    assert!(found.iter().all(|s| s.severity == "info"), "{found:?}");
+}

@@ -86,19 +86,14 @@ impl ConditionFacts<'_> {
         if let Some(v) = &fact.version {
             return Truth::from(range.contains(v));
         }
-        let lower_bounds_only = range.iter().all(|s| {
-            matches!(
-                s.operator(),
-                pep440_rs::Operator::GreaterThanEqual | pep440_rs::Operator::GreaterThan
-            )
-        });
-        if !fact.newest || !lower_bounds_only || range.iter().next().is_none() {
+        if !fact.newest || !super::matching::lower_bounds_only(range) {
             return Truth::Unknown;
         }
-        let newest = crate::kb::ReleaseIndex::embedded()
+        let floor = crate::kb::ReleaseIndex::embedded()
             .package(package)
-            .and_then(|p| p.newest().map(|r| r.version.clone()));
-        match newest {
+            .and_then(|p| p.install_pick(fact.picks_from.as_ref(), None))
+            .map(|r| r.version.clone());
+        match floor {
             Some(v) if range.contains(&v) => Truth::True,
             _ => Truth::Unknown,
         }

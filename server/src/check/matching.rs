@@ -5,7 +5,7 @@ use super::conditions::{ConditionFacts, Truth};
 use super::declarations::{declaration_location, Declaration, DeclarationSite};
 use super::usage::{module_matches, Usage};
 use super::CheckContext;
-use crate::evidence::VersionFact;
+use crate::evidence::{EvidenceKind, VersionFact};
 use crate::finding::{EvidenceItem, Finding, Related, RelatedLocation, Severity};
 use crate::fix::{Applicability, Edit, EditTarget, Fix, FixAction};
 use crate::kb::{Advisory, CallPattern, CompatTable, FixKind, FixTemplate};
@@ -21,6 +21,9 @@ pub(super) struct VersionMatch {
     pub unplaced_severity: Severity,
     /// For a table advisory: the row that was broken, said for the message.
     pub row: Option<String>,
+    /// For each install whose version was predicted rather than known: the package, and why
+    /// it is in range.
+    pub predictions: Vec<(String, String)>,
 }
 
 /// Whether `versions` satisfy every range of the advisory, and break its table's row when it
@@ -33,21 +36,34 @@ pub(super) fn match_versions(
     let mut facts = Vec::new();
     let mut unplaced = None;
     let mut unplaced_severity = Severity::Info;
+    let mut predictions = Vec::new();
     for (package, range) in &advisory.versions {
         let fact = versions.get(package)?;
-        let version = fact.version.as_ref()?;
         let placement = advisory.git.iter().find(|g| &g.package == package);
+        let Some(version) = fact.version.as_ref() else {
+            // A git install at a known commit is placed by the commit alone; an install that
+            // gets the newest release is predicted when every release it can get is in range.
+            match (placement, fact.git, fact.commit.as_deref()) {
+                (Some(g), true, Some(commit))
+                    if g.affected.iter().any(|k| same_commit(commit, k)) =>
+                {
+                    facts.push(fact.clone());
+                }
+                (_, true, Some(_)) => return None,
+                _ => {
+                    let (predicted, why) = predict_newest(fact, range)?;
+                    facts.push(predicted);
+                    predictions.push((package.clone(), why));
+                }
+            }
+            continue;
+        };
         match placement {
             Some(g) if fact.git && g.boundary.contains(version) => {
                 let commit = fact.commit.as_deref().unwrap_or("");
-                let same = |known: &String| {
-                    !commit.is_empty()
-                        && (commit.starts_with(known.as_str()) || known.starts_with(commit))
-                        && commit.len().min(known.len()) >= 7
-                };
-                if g.affected.iter().any(same) {
+                if g.affected.iter().any(|k| same_commit(commit, k)) {
                     // A build from before the fix, whatever version it prints.
-                } else if g.fixed.iter().any(same) {
+                } else if g.fixed.iter().any(|k| same_commit(commit, k)) {
                     return None;
                 } else {
                     unplaced_severity = g.unplaced;
@@ -93,7 +109,57 @@ pub(super) fn match_versions(
         unplaced,
         unplaced_severity,
         row,
+        predictions,
     })
+}
+
+/// Whether a recorded commit and a commit the knowledge base lists are the same: one is a
+/// prefix of the other, and at least seven digits are compared.
+fn same_commit(commit: &str, known: &str) -> bool {
+    !commit.is_empty()
+        && (commit.starts_with(known) || known.starts_with(commit))
+        && commit.len().min(known.len()) >= 7
+}
+
+/// An install that gets the newest release on the day it runs (unpinned, or a range such as
+/// `trl<0.9.0`), as the lowest release it can get today: the newest known release it picks
+/// from. It is in an advisory's range only when the range has lower bounds alone and holds
+/// that release, since every later release is then in it too. The second value says why, for
+/// the message.
+fn predict_newest(
+    fact: &VersionFact,
+    range: &pep440_rs::VersionSpecifiers,
+) -> Option<(VersionFact, String)> {
+    if !fact.newest || !lower_bounds_only(range) {
+        return None;
+    }
+    let releases = crate::kb::ReleaseIndex::embedded().package(&fact.package)?;
+    let floor = releases.install_pick(fact.picks_from.as_ref(), None)?;
+    if !range.contains(&floor.version) {
+        return None;
+    }
+    let how = match &fact.picks_from {
+        Some(s) => format!("`{}{s}`", fact.package),
+        None => format!("an unpinned `{}`", fact.package),
+    };
+    let why = format!(
+        "{how} installs {} or newer (the newest release known on {}), and every release `{range}` is affected",
+        floor.version, releases.generated
+    );
+    let mut predicted = fact.clone();
+    predicted.written = format!("{} or newer", floor.version);
+    Some((predicted, why))
+}
+
+/// A range of lower bounds alone (`>=0.12.0`), which every release after one in it is also in.
+pub(super) fn lower_bounds_only(range: &pep440_rs::VersionSpecifiers) -> bool {
+    range.iter().next().is_some()
+        && range.iter().all(|s| {
+            matches!(
+                s.operator(),
+                pep440_rs::Operator::GreaterThanEqual | pep440_rs::Operator::GreaterThan
+            )
+        })
 }
 
 /// `package`'s fact and what it declares, when its own `Requires-Dist` on `on` (per the release
@@ -213,6 +279,7 @@ pub(super) fn match_advisory(
             unplaced: None,
             unplaced_severity: Severity::Info,
             row: None,
+            predictions: Vec::new(),
         })
     } else {
         // Saved outputs can come from different runs; only versions printed by one cell's
@@ -274,6 +341,31 @@ pub(super) fn match_advisory(
     }
     if let Some(n) = &note {
         tail = format!("{tail} ({n})");
+    }
+    for (package, why) in &scenario.predictions {
+        tail = format!("{tail}; predicted: {why}");
+        // The last run, judged by its day, shows the prediction is not only about the future.
+        let dated = last_runs.iter().find_map(|run| run.get(package));
+        if let Some(then) = dated.filter(|f| f.newest && f.kind == EvidenceKind::LastRun) {
+            let in_range = |v: &pep440_rs::Version| {
+                advisory
+                    .versions
+                    .iter()
+                    .any(|(p, r)| p == package && r.contains(v))
+            };
+            if let Some(v) = then.version.as_ref().filter(|v| in_range(v)) {
+                tail = format!("{tail}; the last run got {package} {v} ({})", then.source);
+            }
+        }
+    }
+    // A version judged by the day a cell ran rests on its metadata and on pip having had
+    // nothing installed already: enough for a warning, not for an error.
+    if scenario
+        .facts
+        .iter()
+        .any(|f| f.kind == EvidenceKind::LastRun && f.newest)
+    {
+        severity = severity.min(Severity::Warning);
     }
 
     let mut anchors: Vec<(TextRange, String)> = Vec::new();

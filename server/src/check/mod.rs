@@ -11,6 +11,7 @@ mod paths;
 mod pip_check;
 mod resolve;
 mod run_outcome;
+mod stale_outputs;
 mod suppress;
 mod symptoms;
 mod usage;
@@ -18,7 +19,7 @@ mod usage;
 pub use declarations::{collect_declarations, Declaration, DeclarationSite};
 pub use environment_report::{environment_findings, EnvironmentFinding, EnvironmentReport};
 pub use pip_check::unmet_requirements;
-pub use resolve::{last_run_versions, next_run_versions};
+pub use resolve::{dated_last_run, last_run_versions, next_run_versions};
 pub use usage::{qualify, Usage};
 
 use crate::declared::DeclaredFile;
@@ -248,7 +249,14 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let last_run = last_run_versions(doc, ctx.display_path, ctx.path);
     let output_lines = symptoms::collect_lines(doc);
     let symptom_hits = symptoms::SymptomHits::scan(&output_lines, ctx.kb);
-    let last_runs = matching::runs_by_cell(&last_run);
+    // Versions judged by the day a cell ran are a run of their own: they join the runs an
+    // advisory can match, never the printed versions that conditions of the next run fall
+    // back on (a 2025 unsloth_zoo is no evidence about the trl a run today installs).
+    let mut runs = last_run.clone();
+    for (package, fact) in dated_last_run(doc, &declarations, &last_run, ctx) {
+        runs.entry(package).or_insert(fact);
+    }
+    let last_runs = matching::runs_by_cell(&runs);
     let paths = paths::install_paths(doc, &declarations);
     let mut findings: Vec<Finding> = Vec::new();
     let mut found_on: Vec<FoundOn> = Vec::new();
@@ -334,6 +342,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     }
     merge_output_findings(doc, &mut findings);
     run_outcome::soften_disproved(doc, &last_run, &mut findings);
+    stale_outputs::soften_stale(doc, &facts, &last_run, &mut findings);
     drop_pins_to_known_bad_versions(&mut findings, ctx.kb);
     findings.extend(declarations::declaration_problems(doc));
     let suppressed = suppress::apply_suppressions(doc, ctx.kb, &mut findings);

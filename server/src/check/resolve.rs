@@ -151,6 +151,10 @@ fn declared_fact(doc: &Document, ctx: &CheckContext, d: &Declaration) -> Version
         commit,
         editable: false,
         newest,
+        picks_from: match d.spec() {
+            RequirementSpec::Specifiers(s) if newest => Some(s.clone()),
+            _ => None,
+        },
         replaced: None,
     }
 }
@@ -221,4 +225,86 @@ pub fn last_run_versions(
         }
     }
     versions
+}
+
+/// The versions a notebook's last run got from installs that take the newest release, judged
+/// by the day each install cell last ran (its metadata) against the release index: an
+/// unpinned `peft` in a cell that ran on 2024-07-25 got 0.12.0, uploaded the day before.
+///
+/// Cell metadata is copied along with cells, so the days count only when the notebook's
+/// printed versions agree with them: a banner naming a release uploaded after the latest day
+/// means the days are stale, and none is used. Versions a cell's outputs printed win; an
+/// install that something else in its command can constrain (no `--no-deps`) is not judged;
+/// an install on a day a newer candidate was uploaded is not either. The facts are marked
+/// `newest` (the newest release on that day), which is how matching tells them apart.
+pub fn dated_last_run(
+    doc: &Document,
+    declarations: &[Declaration],
+    last_run: &BTreeMap<String, VersionFact>,
+    ctx: &CheckContext,
+) -> BTreeMap<String, VersionFact> {
+    let mut dated = BTreeMap::new();
+    let Some(nb) = &doc.notebook else {
+        return dated;
+    };
+    let Some(latest) = nb.cells.iter().filter_map(|c| c.ran_on.as_deref()).max() else {
+        return dated;
+    };
+    let index = crate::kb::ReleaseIndex::embedded();
+    let contradicted = last_run.values().any(|f| {
+        let earliest = f.version.as_ref().and_then(|v| {
+            index
+                .package(&f.package)
+                .and_then(|p| p.earliest_day(v).map(str::to_string))
+        });
+        earliest.is_some_and(|e| e.as_str() > latest)
+    });
+    if contradicted {
+        return dated;
+    }
+    for d in declarations {
+        let (Some(info), DeclarationSite::Here(range)) = (&d.install, &d.site) else {
+            continue;
+        };
+        let picks_from = match d.spec() {
+            RequirementSpec::Unpinned => None,
+            RequirementSpec::Specifiers(s) if d.spec().exact_version().is_none() => Some(s),
+            _ => continue,
+        };
+        if info.uninstall || info.co_pinned || last_run.contains_key(&d.package) {
+            continue;
+        }
+        let Some(span) = nb.map.span_at(range.start) else {
+            continue;
+        };
+        let Some(day) = nb.cells[span.cell].ran_on.as_deref() else {
+            continue;
+        };
+        let Some(pick) = index
+            .package(&d.package)
+            .and_then(|p| p.install_pick(picks_from, Some(day)))
+        else {
+            continue;
+        };
+        let kept = if info.replaces_installed {
+            ""
+        } else {
+            ", unless an older one was already installed"
+        };
+        let mut fact = VersionFact::known(
+            &d.package,
+            &pick.version.to_string(),
+            EvidenceKind::LastRun,
+            format!(
+                "{} cell {}: `{}` got the newest release on {day}, the day the cell last ran per its metadata{kept}",
+                ctx.display_path,
+                span.cell + 1,
+                d.written
+            ),
+        );
+        fact.newest = true;
+        fact.location = Some(location_in(doc, ctx.path, *range));
+        dated.insert(d.package.clone(), fact);
+    }
+    dated
 }

@@ -110,7 +110,7 @@ pub(super) fn soften_disproved(
 /// The cell (0-based) whose saved output the finding's claim rests on: the output it quotes, or
 /// the latest output that printed a version it names. `None` when any of its evidence is not
 /// from the last run.
-fn evidence_cell(
+pub(super) fn evidence_cell(
     doc: &Document,
     last_run: &BTreeMap<String, VersionFact>,
     f: &Finding,

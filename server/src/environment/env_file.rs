@@ -63,6 +63,7 @@ pub fn parse_env_file(text: &str, source: &str) -> Result<Vec<VersionFact>, Stri
                 commit: git_ref.clone(),
                 editable: false,
                 newest: false,
+                picks_from: None,
                 replaced: None,
             }),
             _ => {}

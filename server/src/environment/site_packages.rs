@@ -231,6 +231,7 @@ fn read_distribution(
         commit: None,
         editable: false,
         newest: false,
+        picks_from: None,
         replaced: None,
     };
     let mut problem = None;

@@ -68,6 +68,9 @@ pub struct VersionFact {
     /// but it is at least as new as every release known today. A local source tree or an
     /// editable install is not.
     pub newest: bool,
+    /// For a [`newest`](Self::newest) install: the range it picks from (`<0.9.0` for
+    /// `trl<0.9.0`); `None` for an unpinned one.
+    pub picks_from: Option<pep440_rs::VersionSpecifiers>,
     /// An earlier install in the same notebook that this one replaces: what it wrote, and where.
     pub replaced: Option<(String, Location)>,
 }
@@ -85,6 +88,7 @@ impl VersionFact {
             commit: None,
             editable: false,
             newest: false,
+            picks_from: None,
             replaced: None,
         }
     }

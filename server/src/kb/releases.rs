@@ -108,6 +108,45 @@ impl PackageReleases {
     pub fn newest(&self) -> Option<&Release> {
         self.releases.iter().rev().find(|r| !r.yanked)
     }
+
+    /// The release pip installs for a requirement that picks from `range` (`None`: any):
+    /// the newest final release in it. Today (`before` is `None`) that is the newest one not
+    /// yanked. On a past day (`before`, `YYYY-MM-DD`) it is the newest uploaded before that day;
+    /// the answer is `None` when a newer candidate's day is that day itself or unknown, or when
+    /// a newer one uploaded before it is now yanked (it may have been installable then).
+    pub fn install_pick(
+        &self,
+        range: Option<&pep440_rs::VersionSpecifiers>,
+        before: Option<&str>,
+    ) -> Option<&Release> {
+        let candidates = self.releases.iter().rev().filter(|r| {
+            !r.version.any_prerelease() && range.is_none_or(|s| s.contains(&r.version))
+        });
+        let Some(day) = before else {
+            return candidates.into_iter().find(|r| !r.yanked);
+        };
+        for r in candidates {
+            match r.uploaded.as_deref() {
+                Some(up) if up < day => return (!r.yanked).then_some(r),
+                Some(up) if up > day => continue,
+                // Uploaded that very day, or on an unknown day: either answer is possible.
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// The earliest day `version` can have been installed: its upload day, or for a version
+    /// newer than every known release, the day after the newest known one was uploaded.
+    pub fn earliest_day(&self, version: &Version) -> Option<&str> {
+        if let Some(r) = self.get(version) {
+            return r.uploaded.as_deref();
+        }
+        let newest = self.releases.last()?;
+        (version.clone().without_local() > newest.version)
+            .then_some(newest.uploaded.as_deref())
+            .flatten()
+    }
 }
 
 /// The item of a list sorted by release that stands for `version`: a local label (`+cu124`)
@@ -178,5 +217,48 @@ impl ReleaseIndex {
                 .filter(|r| r.name == other)
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEFT: &str = r#"
+package = "peft"
+generated = "2026-11-30"
+[[release]]
+version = "0.11.1"
+uploaded = "2024-05-22"
+[[release]]
+version = "0.12.0"
+uploaded = "2024-07-24"
+[[release]]
+version = "0.13.0rc1"
+uploaded = "2024-09-01"
+[[release]]
+version = "0.13.0"
+uploaded = "2024-09-25"
+yanked = true
+"#;
+
+    fn pick(range: Option<&str>, before: Option<&str>) -> Option<String> {
+        let p = PackageReleases::parse(PEFT).unwrap();
+        let range = range.map(|r| pep440_rs::VersionSpecifiers::from_str(r).unwrap());
+        p.install_pick(range.as_ref(), before)
+            .map(|r| r.version.to_string())
+    }
+
+    #[test]
+    fn install_pick_is_the_newest_final_release_pip_would_take() {
+        // Today: the yanked 0.13.0 and the release candidate are skipped.
+        assert_eq!(pick(None, None).as_deref(), Some("0.12.0"));
+        assert_eq!(pick(Some("<0.12"), None).as_deref(), Some("0.11.1"));
+        assert_eq!(pick(None, Some("2024-07-25")).as_deref(), Some("0.12.0"));
+        assert_eq!(pick(None, Some("2024-07-23")).as_deref(), Some("0.11.1"));
+        // Uploaded that very day: either could have been installed.
+        assert_eq!(pick(None, Some("2024-07-24")), None);
+        // 0.13.0 is yanked now, but was it then? Unknown.
+        assert_eq!(pick(None, Some("2024-10-01")), None);
     }
 }

@@ -31,6 +31,8 @@ pub struct CellDoc {
     pub execution_order: Option<i64>,
     /// The saved outputs of the matching cell in the `.ipynb` on disk.
     pub outputs: Vec<OutputText>,
+    /// The day the matching saved cell last ran, per its metadata.
+    pub ran_on: Option<String>,
     /// Facts of this cell's masked text, relative to the cell's start; `None` after an edit.
     pub facts: Option<PythonFacts>,
 }
@@ -50,6 +52,7 @@ pub struct SavedCell {
     pub source: String,
     pub execution_count: Option<i64>,
     pub outputs: Vec<OutputText>,
+    pub ran_on: Option<String>,
 }
 
 impl NotebookDoc {
@@ -67,6 +70,7 @@ impl NotebookDoc {
                 source: c.text.clone(),
                 execution_count: c.execution_order,
                 outputs: c.outputs.clone(),
+                ran_on: c.ran_on.clone(),
             })
             .collect();
         let notebook = Notebook::from_cells(inputs);
@@ -106,11 +110,15 @@ impl NotebookDoc {
             match m {
                 Some(j) => {
                     cell.outputs = saved[j].outputs.clone();
+                    cell.ran_on = saved[j].ran_on.clone();
                     if cell.execution_order.is_none() {
                         cell.execution_order = saved[j].execution_count;
                     }
                 }
-                None => cell.outputs.clear(),
+                None => {
+                    cell.outputs.clear();
+                    cell.ran_on = None;
+                }
             }
         }
     }
@@ -130,6 +138,7 @@ pub fn read_saved_cells(path: &std::path::Path) -> Vec<SavedCell> {
                 source: c.source,
                 execution_count: c.execution_count,
                 outputs: c.outputs,
+                ran_on: c.ran_on,
             })
             .collect(),
         Err(_) => Vec::new(),

@@ -521,6 +521,7 @@ impl Backend {
                         .as_ref()
                         .map(|s| i64::from(s.execution_order)),
                     outputs: Vec::new(),
+                    ran_on: None,
                     facts: None,
                 }
             })
@@ -587,6 +588,7 @@ impl Backend {
                                     .map(|s| i64::from(s.execution_order))
                                     .or(previous.and_then(|p| p.execution_order)),
                                 outputs: previous.map(|p| p.outputs.clone()).unwrap_or_default(),
+                                ran_on: previous.and_then(|p| p.ran_on.clone()),
                                 facts: None,
                             }
                         })

@@ -38,6 +38,11 @@ pub struct CellInput {
     /// The saved `execution_count`, or the editor's execution order.
     pub execution_count: Option<i64>,
     pub outputs: Vec<OutputText>,
+    /// The UTC day the cell last ran, `YYYY-MM-DD`, from the metadata Colab
+    /// (`executionInfo.timestamp`) or JupyterLab and Kaggle (`execution.iopub.execute_input`)
+    /// save with it. Cell metadata is copied along with cells, so this is a claim to be
+    /// checked against the versions the outputs print, not a fact.
+    pub ran_on: Option<String>,
 }
 
 /// Where one code cell sits in the joined text.
@@ -262,6 +267,40 @@ mod typed {
         execution_count: Option<i64>,
         #[serde(default)]
         outputs: Vec<RawOutput>,
+        #[serde(default)]
+        metadata: Option<RawCellMetadata>,
+    }
+
+    /// The run-time records editors keep in a cell's metadata.
+    #[derive(Deserialize)]
+    struct RawCellMetadata {
+        #[serde(rename = "executionInfo", default)]
+        execution_info: Option<ExecutionInfo>,
+        #[serde(default)]
+        execution: Option<Execution>,
+    }
+
+    #[derive(Deserialize)]
+    struct ExecutionInfo {
+        #[serde(default)]
+        timestamp: Option<f64>,
+    }
+
+    #[derive(Deserialize)]
+    struct Execution {
+        #[serde(rename = "iopub.execute_input", default)]
+        execute_input: Option<String>,
+    }
+
+    impl RawCellMetadata {
+        fn ran_on(&self) -> Option<String> {
+            let colab = self.execution_info.as_ref().and_then(|e| e.timestamp);
+            let jupyter = self
+                .execution
+                .as_ref()
+                .and_then(|e| e.execute_input.as_deref());
+            super::run_day(colab, jupyter)
+        }
     }
 
     #[derive(Deserialize)]
@@ -328,6 +367,7 @@ mod typed {
                     source: c.source.0,
                     execution_count: c.execution_count,
                     outputs,
+                    ran_on: c.metadata.as_ref().and_then(RawCellMetadata::ran_on),
                 });
             }
             Some(out)
@@ -417,12 +457,56 @@ fn read_cell(cell: &Value) -> Result<CellInput, String> {
             outputs.extend(list.iter().filter_map(read_output));
         }
     }
+    let metadata = obj.get("metadata");
+    let colab = metadata
+        .and_then(|m| m.get("executionInfo"))
+        .and_then(|e| e.get("timestamp"))
+        .and_then(Value::as_f64);
+    let jupyter = metadata
+        .and_then(|m| m.get("execution"))
+        .and_then(|e| e.get("iopub.execute_input"))
+        .and_then(Value::as_str);
     Ok(CellInput {
         kind,
         source,
         execution_count,
         outputs,
+        ran_on: run_day(colab, jupyter),
     })
+}
+
+/// The UTC day of a cell's run from Colab's millisecond timestamp or Jupyter's ISO 8601 time.
+fn run_day(colab_ms: Option<f64>, jupyter_iso: Option<&str>) -> Option<String> {
+    if let Some(ms) = colab_ms.filter(|ms| ms.is_finite() && *ms > 0.0) {
+        let days = (ms / 86_400_000.0).floor() as i64;
+        let (y, m, d) = civil_from_days(days);
+        return Some(format!("{y:04}-{m:02}-{d:02}"));
+    }
+    let iso = jupyter_iso?;
+    let day = iso.get(..10)?;
+    let b = day.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    shaped.then(|| day.to_string())
+}
+
+/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// nbformat's multiline string: a string, or a list of strings to concatenate.
@@ -520,6 +604,37 @@ pub fn strip_ansi(line: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn run_day_reads_colab_milliseconds_and_jupyter_iso_times() {
+        assert_eq!(
+            run_day(Some(1721901600000.0), None).as_deref(),
+            Some("2024-07-25")
+        );
+        assert_eq!(
+            run_day(Some(951782400000.0), None).as_deref(),
+            Some("2000-02-29")
+        );
+        assert_eq!(
+            run_day(None, Some("2025-03-22T00:48:54.511089Z")).as_deref(),
+            Some("2025-03-22")
+        );
+        assert_eq!(run_day(None, Some("yesterday")), None);
+        assert_eq!(run_day(Some(f64::NAN), None), None);
+    }
+
+    #[test]
+    fn both_readers_take_the_run_day_from_cell_metadata() {
+        let typed = r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "code", "source": "x", "outputs": [], "execution_count": 1,
+             "metadata": {"execution": {"iopub.execute_input": "2024-07-25T10:00:00Z"}}}]}"#;
+        let nb = Notebook::parse_text(typed).unwrap();
+        assert_eq!(nb.cells[0].ran_on.as_deref(), Some("2024-07-25"));
+        // An unknown cell type sends the notebook to the general reader.
+        let general = typed.replace(r#""nbformat": 4,"#, r#""nbformat": 4, "cells_extra": 1,"#);
+        let nb = Notebook::parse_value(general.as_bytes()).unwrap();
+        assert_eq!(nb.cells[0].ran_on.as_deref(), Some("2024-07-25"));
+    }
+
     use super::*;
 
     fn nb(cells: &str) -> String {
