@@ -38,6 +38,9 @@ export const DOCUMENT_SELECTOR = [
   { scheme: 'file', pattern: '**/*-requirements.txt' },
   { scheme: 'file', pattern: '**/requirements/*.{txt,in}' },
   { scheme: 'file', pattern: '**/pyproject.toml' },
+  { scheme: 'file', pattern: '**/{uv.lock,poetry.lock,Pipfile.lock,conda-*.lock}' },
+  { scheme: 'file', pattern: '**/pylock*.toml' },
+  { scheme: 'file', pattern: '**/environment.{yml,yaml}' },
 ];
 
 /**

@@ -9,6 +9,7 @@ mod corpus;
 mod editors;
 mod environments;
 mod invariants;
+mod lock_files;
 mod lsp;
 mod lsp_storm;
 mod notebook_runs;

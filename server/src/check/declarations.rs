@@ -1,7 +1,9 @@
 //! Declarations: every place that says which version of a package the next run gets.
 
 use super::{describe_place, location_in, CheckContext};
-use crate::declared::{parse_pyproject, parse_requirements, parse_toml_dependencies, DeclaredFile};
+use crate::declared::{
+    parse_lock, parse_pyproject, parse_requirements, parse_toml_dependencies, DeclaredFile,
+};
 use crate::evidence::Location;
 use crate::finding::{codes, Finding, Severity};
 use crate::install::{parse_shell_line, InstallAction};
@@ -111,6 +113,7 @@ pub fn collect_declarations(doc: &Document, ctx: &CheckContext) -> Vec<Declarati
         }
         SourceKind::Requirements => push_file(&mut out, &parse_requirements(&doc.text), doc, None),
         SourceKind::Pyproject => push_file(&mut out, &parse_pyproject(&doc.text).0, doc, None),
+        SourceKind::Lock(format) => push_file(&mut out, &parse_lock(format, &doc.text), doc, None),
         SourceKind::TrainingLog => {}
     }
     for file in ctx.project {
@@ -165,10 +168,15 @@ fn push_file(
     _path: Option<&str>,
 ) {
     for d in &declared.requirements {
+        // A lock's range is the version alone; the construct a person reads is the pair.
+        let written = match doc.kind {
+            SourceKind::Lock(_) => format!("{} {}", d.requirement.name, d.range.slice(&doc.text)),
+            _ => d.range.slice(&doc.text).to_string(),
+        };
         out.push(Declaration {
             package: d.requirement.name.clone(),
             requirement: d.requirement.clone(),
-            written: d.range.slice(&doc.text).to_string(),
+            written,
             site: DeclarationSite::Here(d.range),
             source: if doc.kind == SourceKind::Script {
                 format!("script metadata, {}", describe_place(doc, d.range))
@@ -185,6 +193,7 @@ fn push_file(
 pub fn declaration_problems(doc: &Document) -> Vec<Finding> {
     let problems = match doc.kind {
         SourceKind::Requirements => parse_requirements(&doc.text).problems,
+        SourceKind::Lock(format) => parse_lock(format, &doc.text).problems,
         // Problems in [tool.tunelint] are configuration errors, reported when it is loaded.
         SourceKind::Pyproject => parse_pyproject(&doc.text)
             .0

@@ -521,6 +521,7 @@ pub(super) fn build_fixes(
                     template.applicability,
                     declarations,
                     versions,
+                    doc.kind,
                 ));
             }
             FixKind::PinTableMatch => {
@@ -553,6 +554,7 @@ pub(super) fn build_fixes(
                     template.applicability,
                     declarations,
                     versions,
+                    doc.kind,
                 ));
             }
             FixKind::InsertCell {
@@ -839,10 +841,29 @@ fn pin_fix(
     applicability: Applicability,
     declarations: &[Declaration],
     versions: &BTreeMap<String, VersionFact>,
+    doc_kind: SourceKind,
 ) -> Option<Fix> {
+    // A lock file records what a resolver chose; the pin goes in the manifest, and the lock
+    // is then made again.
+    let lock_of = |d: &Declaration| match &d.site {
+        DeclarationSite::Here(_) => match doc_kind {
+            SourceKind::Lock(format) => Some(format),
+            _ => None,
+        },
+        DeclarationSite::Elsewhere(l) => l
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| crate::declared::LockFormat::from_name(&n.to_ascii_lowercase())),
+    };
+    let relock = declarations
+        .iter()
+        .filter(|d| d.package == package)
+        .find_map(lock_of);
     let sites: Vec<&Declaration> = declarations
         .iter()
         .filter(|d| d.package == package && d.install.as_ref().is_none_or(|i| !i.uninstall))
+        .filter(|d| lock_of(d).is_none())
         .filter(|d| {
             versions
                 .get(package)
@@ -881,6 +902,10 @@ fn pin_fix(
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         ),
         EditTarget::ThisDocument => title.to_string(),
+    };
+    let title = match relock {
+        Some(format) => format!("{title}, then {}", format.relock_hint()),
+        None => title,
     };
     Some(Fix {
         title,

@@ -1,12 +1,15 @@
-//! Declared dependencies: requirements files, pyproject.toml and PEP 723 script headers.
+//! Declared dependencies: requirements files, pyproject.toml, PEP 723 script headers and lock
+//! files.
 //!
 //! The readers are pure: they take text and return entries with byte ranges. Following `-r`
 //! includes is IO and happens at the edge ([`crate::workspace`]), which calls back here for
 //! each file it reads.
 
+mod lock;
 mod pyproject;
 mod requirements;
 
+pub use lock::{parse_lock, LockFormat};
 pub use pyproject::{parse_pyproject, parse_toml_dependencies, ToolConfig};
 pub use requirements::parse_requirements;
 

@@ -138,6 +138,13 @@ fn package_at(
                 }
             }
         }
+        crate::source::SourceKind::Lock(format) => {
+            for d in crate::declared::parse_lock(format, &doc.text).requirements {
+                if d.range.start <= offset && offset <= d.range.end {
+                    return Some((d.requirement.name, d.range));
+                }
+            }
+        }
         _ => {}
     }
     let owned;

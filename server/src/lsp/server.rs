@@ -751,6 +751,8 @@ impl LanguageServer for Backend {
                 "**/pyproject.toml",
                 "**/tunelint.toml",
                 "**/*.lock",
+                "**/pylock*.toml",
+                "**/environment.{yml,yaml}",
                 "**/pyvenv.cfg",
             ];
             let opts = DidChangeWatchedFilesRegistrationOptions {
@@ -838,7 +840,10 @@ impl LanguageServer for Backend {
                 };
                 (doc.kind, st.workspace_for(&doc.path))
             };
-            if matches!(kind, SourceKind::Requirements | SourceKind::Pyproject) {
+            if matches!(
+                kind,
+                SourceKind::Requirements | SourceKind::Pyproject | SourceKind::Lock(_)
+            ) {
                 ws.invalidate();
                 self.refresh_all().await;
             } else {

@@ -40,11 +40,14 @@ pub enum SourceKind {
     Requirements,
     Pyproject,
     TrainingLog,
+    /// A lock file: exact versions a resolver chose.
+    Lock(crate::declared::LockFormat),
 }
 
 impl SourceKind {
     /// Classifies a path by name: `.py`, `.ipynb`, `requirements*.txt` (and `*.in`, and files
-    /// under a `requirements/` folder), `pyproject.toml`, `*.log`.
+    /// under a `requirements/` folder), `pyproject.toml`, `*.log`, and lock files (`uv.lock`, `poetry.lock`, `pylock.toml`,
+    /// `Pipfile.lock`, `environment.yml`, `conda-*.lock`).
     pub fn from_path(path: &Path) -> Option<SourceKind> {
         let name = path.file_name()?.to_str()?;
         let lower = name.to_ascii_lowercase();
@@ -56,6 +59,9 @@ impl SourceKind {
         }
         if lower == "pyproject.toml" {
             return Some(SourceKind::Pyproject);
+        }
+        if let Some(format) = crate::declared::LockFormat::from_name(&lower) {
+            return Some(SourceKind::Lock(format));
         }
         if lower.ends_with(".log") {
             return Some(SourceKind::TrainingLog);

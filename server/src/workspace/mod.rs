@@ -2,7 +2,7 @@
 //! environment for each file (an edge module: it does IO, and caches what it read).
 
 use crate::check::{analyze, analyze_with_facts, Analysis, CheckContext, ProjectFile};
-use crate::declared::{parse_pyproject, parse_requirements, ToolConfig};
+use crate::declared::{parse_lock, parse_pyproject, parse_requirements, ToolConfig};
 use crate::environment::{discover, EnvironmentRequest};
 use crate::evidence::Environment;
 use crate::finding::{codes, Finding, Severity};
@@ -250,9 +250,9 @@ impl Workspace {
         env
     }
 
-    /// The dependency files of the project that holds `dir`: the requirements files and
-    /// pyproject.toml of the nearest directory (up to the repository root) that has any, with
-    /// their `-r`/`-c` includes.
+    /// The dependency files of the project that holds `dir`: the lock files, requirements
+    /// files and pyproject.toml of the nearest directory (up to the repository root) that has
+    /// any, with their `-r`/`-c` includes; lock files first.
     pub fn project_files_for(&self, dir: &Path) -> Arc<Vec<ProjectFile>> {
         if let Some(p) = lock(&self.projects).get(dir) {
             return p.clone();
@@ -276,13 +276,22 @@ impl Workspace {
                         .filter(|p| {
                             matches!(
                                 SourceKind::from_path(p),
-                                Some(SourceKind::Requirements) | Some(SourceKind::Pyproject)
+                                Some(
+                                    SourceKind::Requirements
+                                        | SourceKind::Pyproject
+                                        | SourceKind::Lock(_)
+                                )
                             ) && p.is_file()
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            found.sort();
+            // Lock files first: their exact versions win over the manifest's ranges and pins,
+            // which is what installing from the lock does.
+            found.sort_by_key(|p| {
+                let is_lock = matches!(SourceKind::from_path(p), Some(SourceKind::Lock(_)));
+                (!is_lock, p.clone())
+            });
             if !found.is_empty() {
                 let mut out = Vec::new();
                 let mut seen = Vec::new();
@@ -319,6 +328,7 @@ impl Workspace {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let declared = match SourceKind::from_path(path) {
             Some(SourceKind::Pyproject) => parse_pyproject(&text).0,
+            Some(SourceKind::Lock(format)) => parse_lock(format, &text),
             _ => parse_requirements(&text),
         };
         let includes: Vec<PathBuf> = declared
