@@ -630,3 +630,32 @@ async fn cell_numbers_and_the_insert_index_count_markdown_cells() {
     }
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_environment_itself_is_checked_on_its_own_file() {
+    // No open document imports torch or xformers: the pair is still a problem of the
+    // environment, published once on the snapshot's line.
+    let freeze =
+        repo().join("tests/fixtures/environments/snapshot-with-a-known-bad-pair/freeze.txt");
+    let mut c = TestClient::start(
+        vscode_like(),
+        json!({"envFile": freeze.display().to_string()}),
+    )
+    .await;
+    let diagnostics = c.diagnostics(&file_uri(&freeze)).await;
+    let xf: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "XF001")
+        .collect();
+    assert_eq!(xf.len(), 1, "{diagnostics:#?}");
+    assert_eq!(xf[0]["severity"], 1);
+    assert!(
+        xf[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("xformers 0.0.28.post2 (installed"),
+        "{}",
+        xf[0]["message"]
+    );
+    c.shutdown().await;
+}

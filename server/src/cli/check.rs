@@ -437,176 +437,33 @@ fn merge_reports(reports: &mut Vec<FileReport>, more: Vec<FileReport>) {
     }
 }
 
-/// What the environments in use break on their own, whatever the code, placed on the
-/// environment's own files: the snapshot's line for a `--env-file`, the distribution's METADATA
-/// for a site-packages. A problem a checked file already reports with the same versions is not
-/// reported twice. The `python3` found on PATH is not checked: it is where tunelint looked, not
-/// an environment the user chose.
+/// The environments' own problems as reports on their files, leaving out what a checked file
+/// that uses the same environment already reports or silences.
 fn environment_findings_reports(
     envs: &[Arc<Environment>],
     workspace: &Workspace,
     kb: &KnowledgeBase,
     file_reports: &[FileReport],
 ) -> Vec<FileReport> {
-    use crate::evidence::EnvironmentOrigin;
-    let mut out: Vec<FileReport> = Vec::new();
-    // Paths compare component by component; a map keeps thousands of findings cheap to place.
-    let mut report_of: std::collections::HashMap<PathBuf, usize> = Default::default();
-    for env in envs {
-        if matches!(
-            env.origin,
-            EnvironmentOrigin::None | EnvironmentOrigin::SystemPython
-        ) {
-            continue;
-        }
-        let Some(env_path) = env.path.as_deref() else {
-            continue;
-        };
-        let display = workspace.display(env_path);
-        let config = workspace.config_for(parent_dir(env_path));
-        let snapshot = (env.origin == EnvironmentOrigin::EnvFile)
-            .then(|| std::fs::read_to_string(env_path).ok())
-            .flatten();
-        // A checked file that uses this environment and reports the advisory (from its code,
-        // its outputs or these versions), or silenced it, has said enough.
-        let reported: std::collections::HashSet<&str> = file_reports
+    let reported = |env: &Arc<Environment>| -> std::collections::HashSet<String> {
+        file_reports
             .iter()
             .filter(|r| Arc::ptr_eq(&workspace.environment_for(parent_dir(&r.path)), env))
             .flat_map(|r| r.findings.iter().chain(&r.acknowledged))
-            .map(|g| g.code.as_str())
-            .collect();
-        // One finding per problem: the advisory matches once per package line, and the
-        // problem is the combination.
-        let mut problems = std::collections::HashSet::new();
-        // Each distribution's METADATA is read once, however many findings it holds.
-        let mut texts: std::collections::HashMap<PathBuf, String> = Default::default();
-        let mut items = crate::check::environment_findings(env, kb, &display, env_path);
-        items.extend(crate::check::unmet_requirements(env, kb));
-        for item in items {
-            let f = &item.finding;
-            let aliases = kb.get(&f.code).map_or(&[][..], |a| a.aliases.as_slice());
-            if reported.contains(f.code.as_str()) || !config.allows(&f.code, aliases, env_path) {
-                continue;
-            }
-            if !problems.insert((f.problem(), item.line.clone())) {
-                continue;
-            }
-            let path = match &snapshot {
-                Some(_) => env_path.to_path_buf(),
-                None => {
-                    let dist = env
-                        .packages
-                        .get(&item.package)
-                        .map(|fact| PathBuf::from(&fact.source))
-                        .unwrap_or_else(|| env_path.to_path_buf());
-                    let dist = dist
-                        .strip_prefix(".")
-                        .map_or(dist.clone(), Path::to_path_buf);
-                    if dist.is_dir() {
-                        dist.join("METADATA")
-                    } else {
-                        dist
-                    }
-                }
-            };
-            let text = match &snapshot {
-                Some(text) => text,
-                None => texts
-                    .entry(path.clone())
-                    .or_insert_with(|| std::fs::read_to_string(&path).unwrap_or_default()),
-            };
-            let range = item
-                .line
-                .as_deref()
-                .and_then(|wanted| exact_line(text, wanted))
-                .unwrap_or_else(|| snapshot_line(text, &item.package));
-            let mut finding = item.finding;
-            finding.range = range;
-            match report_of.get(&path) {
-                Some(&i) => out[i].findings.push(finding),
-                None => {
-                    report_of.insert(path.clone(), out.len());
-                    out.push(FileReport {
-                        display: workspace.display(&path),
-                        raw: text.clone(),
-                        path,
-                        doc: None,
-                        findings: vec![finding],
-                        acknowledged: Vec::new(),
-                    });
-                }
-            }
-        }
-    }
-    for report in &mut out {
-        report.findings.sort_by_key(|f| f.range.start);
-    }
-    out
-}
-
-/// The range of the first line of `text` that reads `wanted`.
-fn exact_line(text: &str, wanted: &str) -> Option<TextRange> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        if content.trim() == wanted {
-            return Some(TextRange::new(offset, offset + content.len()));
-        }
-        offset += line.len();
-    }
-    None
-}
-
-/// The line of a snapshot (`pip freeze`, `pip list --format=json`) or a METADATA file that
-/// names a package: `peft==0.12.0`, `"name": "peft"`, `Name: peft`. The start when none does.
-fn snapshot_line(text: &str, package: &str) -> TextRange {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim();
-        let name = trimmed
-            .strip_prefix("Name:")
-            .or_else(|| {
-                trimmed
-                    .strip_prefix("\"name\":")
-                    .or_else(|| trimmed.strip_prefix("{\"name\":"))
-            })
-            .map(|rest| {
-                rest.trim()
-                    .trim_matches([',', '"', ' '])
-                    .split('"')
-                    .next()
-                    .unwrap_or("")
-            })
-            .unwrap_or_else(|| {
-                let end = trimmed
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-                    .unwrap_or(trimmed.len());
-                &trimmed[..end]
-            });
-        if !name.is_empty() && crate::requirement::normalize_name(name) == package {
-            let lead = line.len() - line.trim_start().len();
-            return TextRange::new(offset + lead, offset + lead + trimmed.len());
-        }
-        offset += line.len();
-    }
-    // `pip list --format=json` writes one line: find the object that names the package.
-    let mut from = 0;
-    while let Some(i) = text[from..].find("\"name\"") {
-        let start = from + i;
-        let value = text[start + 6..]
-            .trim_start_matches([' ', ':'])
-            .trim_start_matches('"');
-        let name = value.split('"').next().unwrap_or("");
-        if crate::requirement::normalize_name(name) == package {
-            let end = text[start..]
-                .find('}')
-                .map_or(text.len(), |e| start + e + 1);
-            let begin = text[..start].rfind('{').unwrap_or(start);
-            return TextRange::new(begin, end);
-        }
-        from = start + 6;
-    }
-    TextRange::empty(0)
+            .map(|g| g.code.clone())
+            .collect()
+    };
+    crate::workspace::place_environment_findings(envs, workspace, kb, &reported)
+        .into_iter()
+        .map(|placed| FileReport {
+            display: placed.display,
+            raw: placed.text,
+            path: placed.path,
+            doc: None,
+            findings: placed.findings,
+            acknowledged: Vec::new(),
+        })
+        .collect()
 }
 
 /// Broken metadata in the environments used, as findings about the metadata files.

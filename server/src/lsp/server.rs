@@ -72,6 +72,9 @@ pub struct State {
     pub workspaces: HashMap<PathBuf, Arc<Workspace>>,
     pub kb: Arc<KnowledgeBase>,
     pub shut_down: bool,
+    /// The environment files (a snapshot, distributions' METADATA) that hold diagnostics about
+    /// the environment itself, so that a later publish can clear those that are gone.
+    pub environment_files: Vec<Uri>,
 }
 
 impl State {
@@ -326,6 +329,70 @@ impl Backend {
         };
         for uri in uris {
             self.refresh(uri).await;
+        }
+        self.publish_environment_findings().await;
+    }
+
+    /// Publishes what each workspace folder's environment breaks on its own, whatever the
+    /// code (a known-bad pair, a table row, an unmet `Requires-Dist`), on the environment's own
+    /// files: the `pip freeze` snapshot's line, or the distribution's METADATA. One diagnostic
+    /// per problem, however many open files import the packages; files that no longer hold
+    /// one are cleared.
+    async fn publish_environment_findings(&self) {
+        let (jobs, kb, encoding) = {
+            let mut st = self.state();
+            let folders = st.folders.clone();
+            let jobs: Vec<(PathBuf, Arc<Workspace>)> = folders
+                .into_iter()
+                .map(|f| {
+                    let ws = st.workspace_for(&f.join("_"));
+                    (f, ws)
+                })
+                .collect();
+            (jobs, st.kb.clone(), st.encoding)
+        };
+        let publishes = tokio::task::spawn_blocking(move || {
+            let mut out: Vec<(Uri, Vec<Diagnostic>)> = Vec::new();
+            for (dir, workspace) in jobs {
+                let env = workspace.environment_for(&dir);
+                let nothing_reported = |_: &Arc<crate::evidence::Environment>| Default::default();
+                let placed = crate::workspace::place_environment_findings(
+                    &[env],
+                    &workspace,
+                    &kb,
+                    &nothing_reported,
+                );
+                for file in placed {
+                    let Some(uri) = Uri::from_file_path(&file.path) else {
+                        continue;
+                    };
+                    let doc = Document::from_text(SourceKind::Requirements, file.text);
+                    let target = Target {
+                        uri: &uri,
+                        range: crate::text::TextRange::new(0, doc.text.len()),
+                    };
+                    let diagnostics =
+                        to_diagnostics(&doc, &file.findings, &[target], &uri, 0, encoding, &kb);
+                    out.extend(diagnostics);
+                }
+            }
+            out
+        })
+        .await
+        .unwrap_or_default();
+        let stale: Vec<Uri> = {
+            let mut st = self.state();
+            let now: Vec<Uri> = publishes.iter().map(|(u, _)| u.clone()).collect();
+            let before = std::mem::replace(&mut st.environment_files, now.clone());
+            before.into_iter().filter(|u| !now.contains(u)).collect()
+        };
+        for uri in stale {
+            self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        }
+        for (uri, diagnostics) in publishes {
+            self.client
+                .publish_diagnostics(uri, diagnostics, None)
+                .await;
         }
     }
 
@@ -774,6 +841,8 @@ impl LanguageServer for Backend {
             }
         }
         self.pull_configuration().await;
+        // The environment is checked even before any document is opened.
+        self.publish_environment_findings().await;
     }
 
     async fn shutdown(&self) -> Result<()> {

@@ -1,6 +1,10 @@
 //! The workspace: reading files, finding configuration, project dependency files and the
 //! environment for each file (an edge module: it does IO, and caches what it read).
 
+mod environment_findings;
+
+pub use environment_findings::{place_environment_findings, PlacedFile};
+
 use crate::check::{analyze, analyze_with_facts, Analysis, CheckContext, ProjectFile};
 use crate::declared::{parse_lock, parse_pyproject, parse_requirements, ToolConfig};
 use crate::environment::{discover, EnvironmentRequest};
@@ -104,6 +108,9 @@ pub fn load_bytes(kind: SourceKind, bytes: Vec<u8>) -> LoadedFile {
     }
 }
 
+/// An environment cache key: the configuration file (if any) and where discovery starts.
+type EnvironmentKey = (Option<PathBuf>, PathBuf);
+
 /// `[tool.tunelint]` with the directory it applies to.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
@@ -130,7 +137,9 @@ pub struct Overrides {
 pub struct Workspace {
     pub overrides: Overrides,
     configs: Mutex<HashMap<PathBuf, Arc<Config>>>,
-    environments: Mutex<HashMap<Option<PathBuf>, Arc<Environment>>>,
+    /// Keyed by the configuration file and the directory discovery starts from: without a
+    /// configuration, each directory finds its own `.venv` walking up.
+    environments: Mutex<HashMap<EnvironmentKey, Arc<Environment>>>,
     projects: Mutex<HashMap<PathBuf, Arc<Vec<ProjectFile>>>>,
     /// Where relative paths in messages start.
     pub root: PathBuf,
@@ -224,7 +233,12 @@ impl Workspace {
 
     pub fn environment_for(&self, dir: &Path) -> Arc<Environment> {
         let config = self.config_for(dir);
-        let key = config.file.clone();
+        let start = if config.file.is_some() {
+            config.dir.clone()
+        } else {
+            dir.to_path_buf()
+        };
+        let key = (config.file.clone(), start.clone());
         if let Some(env) = lock(&self.environments).get(&key) {
             return env.clone();
         }
@@ -240,13 +254,16 @@ impl Workspace {
             ..Default::default()
         }
         .from_process_env();
-        let start = if config.file.is_some() {
-            config.dir.clone()
-        } else {
-            dir.to_path_buf()
-        };
-        let env = Arc::new(discover(&request, &start));
-        lock(&self.environments).insert(key, env.clone());
+        let found = discover(&request, &start);
+        // Directories that find the same environment share one, so that its problems are
+        // reported once and files that use it can be told apart from files that do not.
+        let mut cache = lock(&self.environments);
+        let env = cache
+            .values()
+            .find(|e| e.origin == found.origin && e.path == found.path && e.path.is_some())
+            .cloned()
+            .unwrap_or_else(|| Arc::new(found));
+        cache.insert(key, env.clone());
         env
     }
 
