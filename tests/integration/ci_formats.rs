@@ -368,3 +368,36 @@ fn a_directory_check_reads_the_training_logs_beside_the_code_unless_ignored() {
         .arg(dir.path()));
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
+
+#[test]
+fn include_reads_logs_whose_names_do_not_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::create_dir(dir.path().join("runs")).unwrap();
+    std::fs::write(dir.path().join("train.py"), "print('train')\n").unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/logs/founding-train.log"),
+        dir.path().join("runs/job-17.out"),
+    )
+    .unwrap();
+    let check = || {
+        run(tunelint()
+            .args(["check", "--format", "concise"])
+            .arg(dir.path()))
+    };
+    // Without `include`, an `.out` file is not one tunelint knows.
+    assert!(!check().stdout.contains("job-17.out"));
+    std::fs::write(
+        dir.path().join("tunelint.toml"),
+        "include = [\"runs/*.out\"]\n",
+    )
+    .unwrap();
+    let out = check();
+    assert!(
+        out.stdout
+            .contains("job-17.out:7:1: UNS001 [warning] log line"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+}

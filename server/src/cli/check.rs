@@ -11,7 +11,7 @@ use crate::render::{
 };
 use crate::source::SourceKind;
 use crate::text::TextRange;
-use crate::workspace::{load_bytes, load_file, Overrides, Workspace};
+use crate::workspace::{load_bytes, load_file_as, Overrides, Workspace};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,7 +81,8 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         }
     }
 
-    let files: Vec<PathBuf> = collect_files(&args.paths)
+    let included = |f: &Path| workspace.config_for(parent_dir(f)).includes(f);
+    let files: Vec<PathBuf> = collect_files(&args.paths, &included)
         .into_iter()
         .filter(|f| !workspace.config_for(parent_dir(f)).excludes(f))
         .collect();
@@ -248,7 +249,7 @@ fn parent_dir(path: &Path) -> &Path {
 /// dependency files and training logs (`*.log`), so that a CI job that keeps its run's log beside
 /// the code checks both with one command. Files named on the command line are checked whatever
 /// their name (a `.log` is read as a training log).
-pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+pub fn collect_files(paths: &[PathBuf], included: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
@@ -265,7 +266,8 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
             .build();
         for entry in walker.filter_map(Result::ok) {
             let p = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_file()) && SourceKind::from_path(p).is_some()
+            if entry.file_type().is_some_and(|t| t.is_file())
+                && (SourceKind::from_path(p).is_some() || included(p))
             {
                 out.push(p.to_path_buf());
             }
@@ -311,7 +313,14 @@ fn largest_first_in_parallel(
 
 pub fn check_file(path: &Path, workspace: &Workspace, kb: &KnowledgeBase) -> FileReport {
     let display = workspace.display(path);
-    match load_file(path) {
+    let kind = SourceKind::from_path(path).unwrap_or_else(|| {
+        if workspace.config_for(parent_dir(path)).includes(path) {
+            SourceKind::TrainingLog
+        } else {
+            SourceKind::Script
+        }
+    });
+    match load_file_as(path, kind) {
         Ok(loaded) => finish(path, display, loaded, workspace, kb),
         Err(e) => FileReport {
             path: path.to_path_buf(),

@@ -19,6 +19,9 @@ pub struct ToolConfig {
     pub ignore: Vec<String>,
     pub fail_level: Option<String>,
     pub exclude: Vec<String>,
+    /// Globs (relative to the configuration's directory) of files to read as training logs
+    /// although their names do not say so (`runs/*.out`).
+    pub include: Vec<String>,
     pub extend_select: Vec<String>,
     /// Glob (relative to the configuration's directory) → codes ignored in matching files.
     pub per_file_ignores: Vec<(String, Vec<String>)>,
@@ -35,6 +38,7 @@ const TOOL_KEYS: &[&str] = &[
     "per-file-ignores",
     "fail-level",
     "exclude",
+    "include",
 ];
 
 /// Reads a pyproject.toml. Invalid TOML is a problem at the place the parser stopped.
@@ -184,6 +188,7 @@ fn read_tool_config(item: &Item, file: &mut DeclaredFile) -> ToolConfig {
             "select" => config.select = as_list(),
             "ignore" => config.ignore = as_list().unwrap_or_default(),
             "exclude" => config.exclude = as_list().unwrap_or_default(),
+            "include" => config.include = as_list().unwrap_or_default(),
             "extend-select" => config.extend_select = as_list().unwrap_or_default(),
             "per-file-ignores" => match value.as_table_like() {
                 Some(t) => {

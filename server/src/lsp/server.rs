@@ -75,6 +75,10 @@ pub struct State {
     /// The environment files (a snapshot, distributions' METADATA) that hold diagnostics about
     /// the environment itself, so that a later publish can clear those that are gone.
     pub environment_files: Vec<Uri>,
+    /// For each open document: its directory and the codes its last analysis reported or
+    /// silenced. An environment problem an open file already reports is not published again
+    /// on the environment's files.
+    pub reported_codes: HashMap<Uri, (PathBuf, std::collections::HashSet<String>)>,
 }
 
 impl State {
@@ -259,7 +263,13 @@ impl Backend {
                         .iter()
                         .map(|(u, r)| Target { uri: u, range: *r })
                         .collect();
-                    Ok(to_diagnostics(
+                    let codes: std::collections::HashSet<String> = analysis
+                        .findings
+                        .iter()
+                        .chain(&analysis.suppressed)
+                        .map(|f| f.code.clone())
+                        .collect();
+                    let diagnostics = to_diagnostics(
                         &doc,
                         &analysis.findings,
                         &t,
@@ -267,13 +277,14 @@ impl Backend {
                         version,
                         encoding,
                         &kb,
-                    ))
+                    );
+                    Ok((diagnostics, codes, path))
                 }
                 Err(p) => Err(panic_message(&*p)),
             }
         })
         .await;
-        let publishes = match result {
+        let (publishes, codes, path) = match result {
             Ok(Ok(p)) => p,
             Ok(Err(message)) => {
                 eprintln!(
@@ -301,6 +312,17 @@ impl Backend {
             self.client
                 .publish_diagnostics(cell_uri, diagnostics, v)
                 .await;
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let changed = {
+            let mut st = self.state();
+            let entry = (dir, codes);
+            let changed = st.reported_codes.get(&uri) != Some(&entry);
+            st.reported_codes.insert(uri, entry);
+            changed
+        };
+        if changed {
+            self.publish_environment_findings().await;
         }
     }
 
@@ -339,8 +361,10 @@ impl Backend {
     /// per problem, however many open files import the packages; files that no longer hold
     /// one are cleared.
     async fn publish_environment_findings(&self) {
-        let (jobs, kb, encoding) = {
+        let (jobs, kb, encoding, open) = {
             let mut st = self.state();
+            let open: Vec<(PathBuf, std::collections::HashSet<String>)> =
+                st.reported_codes.values().cloned().collect();
             let folders = st.folders.clone();
             let jobs: Vec<(PathBuf, Arc<Workspace>)> = folders
                 .into_iter()
@@ -349,18 +373,23 @@ impl Backend {
                     (f, ws)
                 })
                 .collect();
-            (jobs, st.kb.clone(), st.encoding)
+            (jobs, st.kb.clone(), st.encoding, open)
         };
         let publishes = tokio::task::spawn_blocking(move || {
             let mut out: Vec<(Uri, Vec<Diagnostic>)> = Vec::new();
             for (dir, workspace) in jobs {
                 let env = workspace.environment_for(&dir);
-                let nothing_reported = |_: &Arc<crate::evidence::Environment>| Default::default();
+                let reported_by_open_files = |env: &Arc<crate::evidence::Environment>| {
+                    open.iter()
+                        .filter(|(dir, _)| Arc::ptr_eq(&workspace.environment_for(dir), env))
+                        .flat_map(|(_, codes)| codes.iter().cloned())
+                        .collect()
+                };
                 let placed = crate::workspace::place_environment_findings(
                     &[env],
                     &workspace,
                     &kb,
-                    &nothing_reported,
+                    &reported_by_open_files,
                 );
                 for file in placed {
                     let Some(uri) = Uri::from_file_path(&file.path) else {
@@ -925,8 +954,12 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         let removed = self.state().texts.remove(&uri).is_some();
+        let reported = self.state().reported_codes.remove(&uri).is_some();
         if removed {
             self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        }
+        if reported {
+            self.publish_environment_findings().await;
         }
     }
 

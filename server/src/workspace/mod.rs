@@ -31,7 +31,14 @@ pub struct LoadedFile {
 
 /// Reads a file and turns it into a document. Malformed input is a finding, never an error.
 pub fn load_file(path: &Path) -> std::io::Result<LoadedFile> {
-    let kind = SourceKind::from_path(path).unwrap_or(SourceKind::Script);
+    load_file_as(
+        path,
+        SourceKind::from_path(path).unwrap_or(SourceKind::Script),
+    )
+}
+
+/// Reads a file as `kind`, whatever its name says (an `include`d log).
+pub fn load_file_as(path: &Path, kind: SourceKind) -> std::io::Result<LoadedFile> {
     let meta = std::fs::metadata(path)?;
     if meta.len() > MAX_FILE_SIZE {
         let message = format!(
@@ -482,6 +489,16 @@ impl Config {
     }
 
     /// Whether `path` is excluded from checking.
+    /// Whether `include` names `path`: a file read as a training log whatever its name.
+    pub fn includes(&self, path: &Path) -> bool {
+        let rel = path.strip_prefix(&self.dir).unwrap_or(path);
+        self.tool
+            .include
+            .iter()
+            .filter_map(|g| globset::Glob::new(g).ok())
+            .any(|g| g.compile_matcher().is_match(rel))
+    }
+
     pub fn excludes(&self, path: &Path) -> bool {
         let rel = path.strip_prefix(&self.dir).unwrap_or(path);
         self.tool
