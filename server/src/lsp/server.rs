@@ -1011,6 +1011,7 @@ impl LanguageServer for Backend {
 
     async fn notebook_did_close(&self, params: DidCloseNotebookDocumentParams) {
         let uri = params.notebook_document.uri;
+        let reported = self.state().reported_codes.remove(&uri).is_some();
         let cells: Vec<Uri> = {
             let mut st = self.state();
             let cells = st
@@ -1025,6 +1026,10 @@ impl LanguageServer for Backend {
         };
         for c in cells {
             self.client.publish_diagnostics(c, Vec::new(), None).await;
+        }
+        // What the notebook reported may now belong on the environment's files.
+        if reported {
+            self.publish_environment_findings().await;
         }
     }
 
