@@ -89,12 +89,8 @@ impl ConditionFacts<'_> {
         if !fact.newest || !super::matching::lower_bounds_only(range) {
             return Truth::Unknown;
         }
-        let floor = crate::kb::ReleaseIndex::embedded()
-            .package(package)
-            .and_then(|p| p.install_pick(fact.picks_from.as_ref(), None))
-            .map(|r| r.version.clone());
-        match floor {
-            Some(v) if range.contains(&v) => Truth::True,
+        match super::matching::newest_floor(fact) {
+            Some(r) if range.contains(&r.version) => Truth::True,
             _ => Truth::Unknown,
         }
     }

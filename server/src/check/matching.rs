@@ -134,7 +134,7 @@ fn predict_newest(
         return None;
     }
     let releases = crate::kb::ReleaseIndex::embedded().package(&fact.package)?;
-    let floor = releases.install_pick(fact.picks_from.as_ref(), None)?;
+    let floor = newest_floor(fact)?;
     if !range.contains(&floor.version) {
         return None;
     }
@@ -149,6 +149,14 @@ fn predict_newest(
     let mut predicted = fact.clone();
     predicted.written = format!("{} or newer", floor.version);
     Some((predicted, why))
+}
+
+/// The release an install that gets the newest release installs today, at the least: the
+/// newest known final release in the range it picks from.
+pub(super) fn newest_floor(fact: &VersionFact) -> Option<&'static crate::kb::Release> {
+    crate::kb::ReleaseIndex::embedded()
+        .package(&fact.package)?
+        .install_pick(fact.picks_from.as_ref(), None)
 }
 
 /// A range of lower bounds alone (`>=0.12.0`), which every release after one in it is also in.

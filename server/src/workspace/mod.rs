@@ -488,29 +488,30 @@ impl Config {
         true
     }
 
-    /// Whether `path` is excluded from checking.
     /// Whether `include` names `path`: a file read as a training log whatever its name.
     pub fn includes(&self, path: &Path) -> bool {
-        let rel = path.strip_prefix(&self.dir).unwrap_or(path);
-        self.tool
-            .include
-            .iter()
-            .filter_map(|g| globset::Glob::new(g).ok())
-            .any(|g| g.compile_matcher().is_match(rel))
+        self.matches_any(&self.tool.include, path, false)
     }
 
+    /// Whether `path` is excluded from checking: `exclude` names it or a directory above it.
     pub fn excludes(&self, path: &Path) -> bool {
+        self.matches_any(&self.tool.exclude, path, true)
+    }
+
+    /// Whether one of `globs` (relative to the configuration's directory) matches `path`, or
+    /// with `ancestors`, a directory that holds it.
+    fn matches_any(&self, globs: &[String], path: &Path, ancestors: bool) -> bool {
         let rel = path.strip_prefix(&self.dir).unwrap_or(path);
-        self.tool
-            .exclude
+        globs
             .iter()
             .filter_map(|g| globset::Glob::new(g).ok())
             .any(|g| {
                 let m = g.compile_matcher();
                 m.is_match(rel)
-                    || rel
-                        .ancestors()
-                        .any(|a| !a.as_os_str().is_empty() && m.is_match(a))
+                    || (ancestors
+                        && rel
+                            .ancestors()
+                            .any(|a| !a.as_os_str().is_empty() && m.is_match(a)))
             })
     }
 }
