@@ -24,6 +24,9 @@ pub struct Usage<'a> {
     installs: Vec<&'a Declaration>,
     /// For notebooks: each code cell's range, its 0-based index, and when it ran.
     cells: Vec<(TextRange, usize, Option<Run>)>,
+    /// For notebooks: what each cell's saved outputs say its installer removed, `(cell index,
+    /// package, version)`: a replaced version that an earlier cell imported stays loaded.
+    removed: Vec<(usize, String, String)>,
     /// The environment in use: which distribution owns an imported module.
     env: &'a Environment,
 }
@@ -150,6 +153,21 @@ impl<'a> Usage<'a> {
                     .collect()
             })
             .unwrap_or_default();
+        let removed = doc
+            .notebook
+            .as_ref()
+            .map(|nb| {
+                let mut out = Vec::new();
+                for span in &nb.map.spans {
+                    for output in &nb.cells[span.cell].outputs {
+                        for (package, version) in crate::outputs::removed_versions(&output.text) {
+                            out.push((span.cell, package, version));
+                        }
+                    }
+                }
+                out
+            })
+            .unwrap_or_default();
         Usage {
             facts,
             bindings,
@@ -158,6 +176,7 @@ impl<'a> Usage<'a> {
             imports,
             installs,
             cells,
+            removed,
             env,
         }
     }
@@ -165,6 +184,111 @@ impl<'a> Usage<'a> {
     /// The distribution that provides an imported module, by its full path.
     pub fn distribution_of(&self, module: &str) -> Option<String> {
         self.env.distribution_for_module(module)
+    }
+
+    /// Installs that ran after an import of the package they change, in the same kernel
+    /// session: by the install line when it names the package, and by the cell's saved output
+    /// when the installer replaced a package the line does not name (a dependency upgraded).
+    fn installed_after_import(&self) -> Vec<(TextRange, String)> {
+        let mut out = Vec::new();
+        // `(cell, package)` pairs a finding already reports, so an output line adds only what
+        // the install lines do not.
+        let mut reported: Vec<(usize, &str)> = Vec::new();
+        for d in &self.installs {
+            let Some(range) = d.range_here() else {
+                continue;
+            };
+            if d.install.as_ref().is_some_and(|i| i.uninstall) {
+                continue;
+            }
+            let (install_cell, _) = self.cell_of(range.start);
+            let replaced = self.replaced_in(install_cell, &d.package);
+            // `pip install torch` when torch is already there (it was imported) is
+            // "Requirement already satisfied": it changes nothing, so nothing needs a restart,
+            // unless an upgrade flag or a co-installed pin makes it change, or the saved output
+            // shows that it did.
+            let cannot_change = matches!(d.spec(), RequirementSpec::Unpinned)
+                && d.install
+                    .as_ref()
+                    .is_some_and(|i| !i.replaces_installed && !i.co_pinned)
+                && replaced.is_none();
+            if cannot_change {
+                continue;
+            }
+            // An install that runs only when the package is missing does not run once it has
+            // been imported.
+            let missing = d
+                .install
+                .as_ref()
+                .and_then(|i| i.condition.as_ref())
+                .and_then(|g| g.missing.as_deref())
+                .and_then(|m| self.distribution_of(m));
+            if missing.as_deref() == Some(d.package.as_str()) {
+                continue;
+            }
+            if let Some(place) = self.imported_before(range.start, &d.package) {
+                let shown = replaced
+                    .map(|v| format!(" (its saved output shows {} {v} removed)", d.package))
+                    .unwrap_or_default();
+                out.push((
+                    range,
+                    format!("`{}` installed after {place}{shown}", d.written),
+                ));
+                reported.push((install_cell, d.package.as_str()));
+            }
+        }
+        for (cell, package, version) in &self.removed {
+            if reported.contains(&(*cell, package.as_str())) {
+                continue;
+            }
+            // The output belongs to the cell's install line (not to a `pip uninstall`, whose
+            // removal replaces nothing); a cell without one (`%run setup.py`) has nothing to
+            // point at.
+            let Some((install, range)) = self
+                .installs
+                .iter()
+                .filter(|d| d.install.as_ref().is_some_and(|i| !i.uninstall))
+                .filter_map(|d| Some((d, d.range_here()?)))
+                .find(|(_, r)| self.cell_of(r.start).0 == *cell)
+            else {
+                continue;
+            };
+            if let Some(place) = self.imported_before(range.start, package) {
+                out.push((
+                    range,
+                    format!(
+                        "installing `{}` replaced {package} {version} (the cell's saved output shows it) after {place}",
+                        install.written
+                    ),
+                ));
+                reported.push((*cell, package.as_str()));
+            }
+        }
+        out
+    }
+
+    /// The version the saved output of `cell` shows its installer removed for `package`.
+    fn replaced_in(&self, cell: usize, package: &str) -> Option<&str> {
+        self.removed
+            .iter()
+            .find(|(c, p, _)| *c == cell && p == package)
+            .map(|(_, _, v)| v.as_str())
+    }
+
+    /// Where an import of `package` ran before the code at `offset` in the same session, for a
+    /// message: "`peft` in cell 1 imported it".
+    fn imported_before(&self, offset: usize, package: &str) -> Option<String> {
+        let import = self.imports.iter().find(|i| {
+            self.distribution_of(&i.module).as_deref() == Some(package)
+                && self.runs_after(offset, i.range.start)
+        })?;
+        let (cell, _) = self.cell_of(import.range.start);
+        let place = if self.cells.is_empty() {
+            String::new()
+        } else {
+            format!(" in cell {}", cell + 1)
+        };
+        Some(format!("`{}`{place} imported it", import.module))
     }
 
     /// The cell (0-based) and run of an offset; scripts are one cell.
@@ -319,58 +443,7 @@ impl<'a> Usage<'a> {
                     ))
                 })
                 .collect(),
-            Matcher::InstalledAfterImport => {
-                let mut out = Vec::new();
-                for d in &self.installs {
-                    let Some(range) = d.range_here() else {
-                        continue;
-                    };
-                    if d.install.as_ref().is_some_and(|i| i.uninstall) {
-                        continue;
-                    }
-                    // `pip install torch` when torch is already there (it was imported) is
-                    // "Requirement already satisfied": it changes nothing, so nothing needs a
-                    // restart, unless an upgrade flag or a co-installed pin makes it change.
-                    let cannot_change = matches!(d.spec(), RequirementSpec::Unpinned)
-                        && d.install
-                            .as_ref()
-                            .is_some_and(|i| !i.replaces_installed && !i.co_pinned);
-                    if cannot_change {
-                        continue;
-                    }
-                    // An install that runs only when the package is missing does not run once
-                    // it has been imported.
-                    let missing = d
-                        .install
-                        .as_ref()
-                        .and_then(|i| i.condition.as_ref())
-                        .and_then(|g| g.missing.as_deref())
-                        .and_then(|m| self.distribution_of(m));
-                    if missing.as_deref() == Some(d.package.as_str()) {
-                        continue;
-                    }
-                    let earlier = self.imports.iter().find(|i| {
-                        self.distribution_of(&i.module).as_deref() == Some(d.package.as_str())
-                            && self.runs_after(range.start, i.range.start)
-                    });
-                    if let Some(import) = earlier {
-                        let (cell, _) = self.cell_of(import.range.start);
-                        let place = if self.cells.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" in cell {}", cell + 1)
-                        };
-                        out.push((
-                            range,
-                            format!(
-                                "`{}` installed after `{}`{place} imported it",
-                                d.written, import.module
-                            ),
-                        ));
-                    }
-                }
-                out
-            }
+            Matcher::InstalledAfterImport => self.installed_after_import(),
             Matcher::Model { pattern } => self
                 .models
                 .iter()

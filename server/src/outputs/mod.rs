@@ -1,8 +1,9 @@
 //! Saved outputs and log lines: what the last run printed about the versions it used.
 //!
 //! Unsloth's model-load banner (five formats since 2023), its patch summary and warnings, pip's
-//! `Successfully installed` and `Resolved ... to commit`, uv's ` + name==version`, Colab's
-//! restart warning, and error outputs. Each signal keeps the line it came from.
+//! `Successfully installed`, `Requirement already satisfied: ... (version)`, `Successfully
+//! uninstalled` and `Resolved ... to commit`, uv's ` + name==version` and ` - name==version`,
+//! Colab's restart warning, and error outputs. Each signal keeps the line it came from.
 
 use crate::requirement::normalize_name;
 use regex::Regex;
@@ -13,6 +14,14 @@ use std::sync::OnceLock;
 pub enum Signal {
     /// A package version printed by a banner line or an installer.
     Version {
+        package: String,
+        version: String,
+        how: &'static str,
+    },
+    /// An installer removed this version (pip's `Successfully uninstalled peft-0.11.1`, uv's
+    /// ` - peft==0.11.1`): the environment had it before the command ran, and a kernel that
+    /// imported it keeps it loaded.
+    Removed {
         package: String,
         version: String,
         how: &'static str,
@@ -57,6 +66,8 @@ struct Patterns {
     patch: Regex,
     resolved: Regex,
     uv_added: Regex,
+    uv_removed: Regex,
+    already_satisfied: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -76,6 +87,10 @@ fn patterns() -> &'static Patterns {
             patch: re(r"Unsloth (\d\S*) patched (\d+) layers with (\d+) QKV layers, (\d+) O layers and (\d+) MLP layers\."),
             resolved: re(r"Resolved (\S+) to commit ([0-9a-f]{7,40})"),
             uv_added: re(r"^\s*\+ ([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)\s*$"),
+            uv_removed: re(r"^\s*- ([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)\s*$"),
+            // `Requirement already satisfied: numpy>=1.17 in /usr/lib/python3/dist-packages
+            // (from transformers) (1.26.4)`: the version is the last parenthesis.
+            already_satisfied: re(r"^Requirement already satisfied: ([A-Za-z0-9][A-Za-z0-9._-]*).*? in \S.*\(([0-9][^()\s]*)\)\s*$"),
         }
     })
 }
@@ -95,15 +110,18 @@ pub fn output_lines(text: &str) -> impl Iterator<Item = &str> {
 /// tables, generated text) hold none, and one scan of the whole text spares splitting it into
 /// lines and testing each.
 fn may_hold_signals(text: &str) -> bool {
-    const WORDS: [&str; 6] = [
+    const WORDS: [&str; 8] = [
         "Unsloth",
         "CUDA",
         "Xformers = ",
         "Successfully installed ",
+        "Successfully uninstalled ",
+        "Requirement already satisfied: ",
         " to commit ",
         "You must restart the runtime",
     ];
-    WORDS.iter().any(|w| text.contains(w)) || (text.contains("+ ") && text.contains("=="))
+    WORDS.iter().any(|w| text.contains(w))
+        || ((text.contains("+ ") || text.contains("- ")) && text.contains("=="))
 }
 
 /// Reads every signal in one output text.
@@ -190,6 +208,26 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
                 }
             }
         }
+        if let Some(rest) = line.trim_start().strip_prefix("Successfully uninstalled ") {
+            if let Some((name, ver)) = split_name_version(rest.trim()) {
+                push(
+                    Signal::Removed {
+                        package: normalize_name(name),
+                        version: ver.to_string(),
+                        how: "pip's uninstall log",
+                    },
+                    line,
+                );
+            }
+        }
+        if line.starts_with("Requirement already satisfied: ") {
+            if let Some(c) = p.already_satisfied.captures(line) {
+                push(
+                    version(&c[1], &c[2], "pip's \"Requirement already satisfied\""),
+                    line,
+                );
+            }
+        }
         if line.contains(" to commit ") {
             if let Some(c) = p.resolved.captures(line) {
                 let url = c[1].to_string();
@@ -210,6 +248,18 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
                 push(version(&c[1], &c[2], "uv's install log"), line);
             }
         }
+        if line.trim_start().starts_with("- ") {
+            if let Some(c) = p.uv_removed.captures(line) {
+                push(
+                    Signal::Removed {
+                        package: normalize_name(&c[1]),
+                        version: c[2].to_string(),
+                        how: "uv's install log",
+                    },
+                    line,
+                );
+            }
+        }
         if line.starts_with("You must restart the runtime") {
             let packages = previous
                 .trim()
@@ -224,6 +274,24 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
         previous = line;
     }
     out
+}
+
+/// The versions an installer removed in one output text, `(package, version)`: a cheap test
+/// first, since most outputs hold no uninstall line.
+pub fn removed_versions(text: &str) -> Vec<(String, String)> {
+    let uv_removal = text.contains("- ") && text.contains("==");
+    if !(text.contains("Successfully uninstalled ") || uv_removal) {
+        return Vec::new();
+    }
+    read_signals(text)
+        .into_iter()
+        .filter_map(|s| match s.signal {
+            Signal::Removed {
+                package, version, ..
+            } => Some((package, version)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The error signal of an error output's first line.
@@ -350,6 +418,31 @@ mod tests {
             Signal::RestartWarning {
                 packages: vec!["numpy".into(), "peft".into()]
             }
+        );
+    }
+
+    #[test]
+    fn already_satisfied_and_uninstall_lines() {
+        // Lines from the Qwen2.5 Coder tool-calling notebook's saved install output.
+        let text = "Requirement already satisfied: peft in /usr/local/lib/python3.11/dist-packages (0.14.0)\nRequirement already satisfied: numpy>=1.17 in /usr/local/lib/python3.11/dist-packages (from transformers) (1.26.4)\nRequirement already satisfied: unsloth in /usr/local/lib/python3.11/dist-packages\n    Found existing installation: unsloth 2025.4.8\n    Uninstalling unsloth-2025.4.8:\n      Successfully uninstalled unsloth-2025.4.8\n - trl==0.15.2\n + trl==0.19.1\n";
+        assert_eq!(
+            versions(text),
+            [("peft", "0.14.0"), ("numpy", "1.26.4"), ("trl", "0.19.1")]
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        let removed: Vec<_> = read_signals(text)
+            .into_iter()
+            .filter_map(|s| match s.signal {
+                Signal::Removed {
+                    package, version, ..
+                } => Some((package, version)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            removed,
+            [("unsloth", "2025.4.8"), ("trl", "0.15.2")]
+                .map(|(a, b)| (a.to_string(), b.to_string()))
         );
     }
 
