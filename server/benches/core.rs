@@ -75,6 +75,47 @@ fn bench_environment(c: &mut Criterion) {
     });
 }
 
+/// `pip check` of 1,000 distributions whose METADATA declare what real ones do: a dozen
+/// requirements each, half behind extras or Python markers, on packages that are installed.
+fn bench_pip_check(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("lib/python3.11/site-packages");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(dir.path().join("pyvenv.cfg"), "version = 3.11.7\n").unwrap();
+    for i in 0..1000 {
+        let d = site.join(format!("package_{i}-1.{i}.0.dist-info"));
+        std::fs::create_dir(&d).unwrap();
+        let mut metadata = format!("Metadata-Version: 2.1\nName: package-{i}\nVersion: 1.{i}.0\n");
+        for j in 1..=6 {
+            let other = (i + j * 37) % 1000;
+            metadata.push_str(&format!("Requires-Dist: package-{other}>=1.0\n"));
+            metadata.push_str(&format!(
+                "Requires-Dist: package-{other}[extra]<3,>=1.{j} ; extra == \"dev\"\n"
+            ));
+        }
+        metadata.push_str("Requires-Dist: typing-extensions>=4.0 ; python_version < \"3.12\"\n");
+        metadata.push_str("Requires-Dist: peft>=0.12 ; sys_platform == \"linux\"\n\nText.\n");
+        std::fs::write(d.join("METADATA"), metadata).unwrap();
+    }
+    let kb = KnowledgeBase::embedded();
+    c.bench_function("environment: scan and pip-check 1,000 distributions", |b| {
+        b.iter(|| {
+            let env = tunelint::environment::from_prefix(
+                black_box(dir.path()),
+                tunelint::evidence::EnvironmentOrigin::ProjectVenv,
+            );
+            tunelint::check::unmet_requirements(&env, &kb)
+        })
+    });
+    let env = tunelint::environment::from_prefix(
+        dir.path(),
+        tunelint::evidence::EnvironmentOrigin::ProjectVenv,
+    );
+    c.bench_function("environment: pip-check alone, 1,000 distributions", |b| {
+        b.iter(|| tunelint::check::unmet_requirements(black_box(&env), &kb))
+    });
+}
+
 fn bench_matching_and_rendering(c: &mut Criterion) {
     let kb = KnowledgeBase::embedded();
     let path = repo().join("examples/founding-case/gemma2-finetune.ipynb");
@@ -127,6 +168,7 @@ criterion_group!(
     benches,
     bench_sources,
     bench_environment,
+    bench_pip_check,
     bench_matching_and_rendering
 );
 criterion_main!(benches);

@@ -50,6 +50,17 @@ pub fn file_uri(path: &std::path::Path) -> String {
 
 impl TestClient {
     pub async fn start(capabilities: Value, options: Value) -> TestClient {
+        let folder = file_uri(&repo());
+        Self::start_in(
+            capabilities,
+            options,
+            json!([{"uri": folder, "name": "repo"}]),
+        )
+        .await
+    }
+
+    /// Starts a server with these workspace folders (`[]`: a single file opened on its own).
+    pub async fn start_in(capabilities: Value, options: Value, folders: Value) -> TestClient {
         let (service, socket) = tunelint::lsp::service();
         let (client_w, server_r) = duplex(1 << 22);
         let (server_w, client_r) = duplex(1 << 22);
@@ -61,9 +72,8 @@ impl TestClient {
             notifications: vec![],
             initialize_result: Value::Null,
         };
-        let folder = file_uri(&repo());
         c.initialize_result = c
-            .request("initialize", json!({"capabilities": capabilities, "initializationOptions": options, "workspaceFolders": [{"uri": folder, "name": "repo"}]}))
+            .request("initialize", json!({"capabilities": capabilities, "initializationOptions": options, "workspaceFolders": folders}))
             .await;
         c.notify("initialized", json!({})).await;
         c
@@ -628,6 +638,32 @@ async fn cell_numbers_and_the_insert_index_count_markdown_cells() {
             assert_eq!(fix["title"], insert["title"]);
         }
     }
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_workspace_folder_the_open_file_s_environment_is_checked() {
+    // A single file opened on its own: no folder to start from, so the environment of the
+    // open document is the one whose problems are published, once.
+    let freeze =
+        repo().join("tests/fixtures/environments/snapshot-with-a-known-bad-pair/freeze.txt");
+    let mut c = TestClient::start_in(
+        vscode_like(),
+        json!({"envFile": freeze.display().to_string()}),
+        json!(null),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("train.py");
+    std::fs::write(&script, "import json\n").unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": file_uri(&script), "languageId": "python", "version": 1, "text": "import json\n"}}),
+    )
+    .await;
+    let diagnostics = c.diagnostics(&file_uri(&freeze)).await;
+    let xf = diagnostics.iter().filter(|d| d["code"] == "XF001").count();
+    assert_eq!(xf, 1, "{diagnostics:#?}");
     c.shutdown().await;
 }
 

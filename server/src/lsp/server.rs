@@ -355,7 +355,8 @@ impl Backend {
         self.publish_environment_findings().await;
     }
 
-    /// Publishes what each workspace folder's environment breaks on its own, whatever the
+    /// Publishes what each workspace folder's environment (or, without a folder, each open
+    /// document's) breaks on its own, whatever the
     /// code (a known-bad pair, a table row, an unmet `Requires-Dist`), on the environment's own
     /// files: the `pip freeze` snapshot's line, or the distribution's METADATA. One diagnostic
     /// per problem, however many open files import the packages; files that no longer hold
@@ -365,8 +366,17 @@ impl Backend {
             let mut st = self.state();
             let open: Vec<(PathBuf, std::collections::HashSet<String>)> =
                 st.reported_codes.values().cloned().collect();
-            let folders = st.folders.clone();
-            let jobs: Vec<(PathBuf, Arc<Workspace>)> = folders
+            // Without a workspace folder (a single file opened), the environments are those
+            // the open documents use, each once.
+            let mut dirs = st.folders.clone();
+            if dirs.is_empty() {
+                for (dir, _) in &open {
+                    if !dirs.contains(dir) {
+                        dirs.push(dir.clone());
+                    }
+                }
+            }
+            let jobs: Vec<(PathBuf, Arc<Workspace>)> = dirs
                 .into_iter()
                 .map(|f| {
                     let ws = st.workspace_for(&f.join("_"));
@@ -377,8 +387,13 @@ impl Backend {
         };
         let publishes = tokio::task::spawn_blocking(move || {
             let mut out: Vec<(Uri, Vec<Diagnostic>)> = Vec::new();
+            let mut done: Vec<Arc<crate::evidence::Environment>> = Vec::new();
             for (dir, workspace) in jobs {
                 let env = workspace.environment_for(&dir);
+                if done.iter().any(|d| Arc::ptr_eq(d, &env)) {
+                    continue;
+                }
+                done.push(env.clone());
                 let reported_by_open_files = |env: &Arc<crate::evidence::Environment>| {
                     open.iter()
                         .filter(|(dir, _)| Arc::ptr_eq(&workspace.environment_for(dir), env))
