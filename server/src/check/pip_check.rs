@@ -51,7 +51,7 @@ fn may_apply(line: &str, env: &Environment) -> bool {
     // `; extra == "dev"` and `; python_version < "3.12" and extra == "dev"` need an extra; a
     // marker with `or` might hold without one, so it is parsed.
     match line.split_once(';') {
-        Some((_, marker)) => !(marker.contains("extra") && !marker.contains(" or ")),
+        Some((_, marker)) => !marker.contains("extra") || marker.contains(" or "),
         None => true,
     }
 }
@@ -151,4 +151,42 @@ fn unmet_of_one(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_apply;
+    use crate::evidence::{Environment, EvidenceKind, VersionFact};
+
+    #[test]
+    fn lines_that_cannot_apply_are_skipped_unparsed() {
+        let mut env = Environment::empty();
+        for (name, version) in [("transformers", "4.46.3"), ("typing-extensions", "4.12.2")] {
+            env.packages.insert(
+                name.to_string(),
+                VersionFact::known(name, version, EvidenceKind::Installed, String::new()),
+            );
+        }
+        assert!(may_apply("transformers>=4.51.0", &env));
+        assert!(may_apply(
+            "Typing_Extensions>=4.0; python_version < \"3.12\"",
+            &env
+        ));
+        // Not installed: never reported, so never parsed.
+        assert!(!may_apply("deepspeed>=0.14", &env));
+        // Needs an extra the environment does not record.
+        assert!(!may_apply(
+            "transformers[torch]>=4.51; extra == \"dev\"",
+            &env
+        ));
+        assert!(!may_apply(
+            "transformers>=4.51; python_version >= \"3.9\" and extra == \"dev\"",
+            &env
+        ));
+        // `or` might hold without the extra: parsed and judged.
+        assert!(may_apply(
+            "transformers>=4.51; extra == \"dev\" or python_version >= \"3.9\"",
+            &env
+        ));
+    }
 }
