@@ -58,7 +58,7 @@ impl SymptomHits {
             if !output_may_match.1 {
                 continue;
             }
-            for (advisory, symptom) in index.matches(&kb.advisories, line.text) {
+            for (advisory, symptom) in index.matches(&kb.advisories, &line.text) {
                 hits[advisory].per_symptom[symptom].push(i);
             }
         }
@@ -72,7 +72,8 @@ impl SymptomHits {
 
 /// One output line to test, with the place a finding about it goes.
 pub(super) struct Line<'a> {
-    text: &'a str,
+    /// The line as the program printed it: log prefixes and colour codes left out.
+    text: std::borrow::Cow<'a, str>,
     /// The whole output (or log) the line is part of.
     output: &'a str,
     /// For notebooks, the cell (0-based) whose output it is.
@@ -102,12 +103,12 @@ pub(super) fn match_symptoms(
     for (index, symptom) in advisory.symptoms.iter().enumerate() {
         for &line_index in hits.lines(index) {
             let line = &lines[line_index];
-            let Some(mut groups) = symptom.pattern.named_groups(line.text) else {
+            let Some(mut groups) = symptom.pattern.named_groups(&line.text) else {
                 continue;
             };
             if let Some(after) = &symptom.after_line {
                 let Some(before) = previous_line(lines, line_index)
-                    .and_then(|previous| after.named_groups(previous.text))
+                    .and_then(|previous| after.named_groups(&previous.text))
                 else {
                     continue;
                 };
@@ -208,8 +209,7 @@ pub(super) fn match_symptoms(
             }
             let (anchor, call) = anchor_for(symptom, usage, doc, line);
             let verdict = judge(symptom, usage, doc, call, lines);
-            let without_colours = crate::source::strip_ansi(line.text);
-            let quoted = without_colours.trim();
+            let quoted = line.text.trim();
             let (origin, evidence_of_causes) = if line.cell.is_some() {
                 ("saved output", "the code rules out the benign causes")
             } else {
@@ -353,8 +353,9 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
             for output in &cell.outputs {
                 for text in output_lines(&output.text) {
                     if !text.trim().is_empty() {
+                        // Notebook outputs lose their colour codes when they are read.
                         out.push(Line {
-                            text,
+                            text: std::borrow::Cow::Borrowed(text),
                             output: &output.text,
                             cell: Some(span.cell),
                             anchor,
@@ -369,8 +370,15 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
             let text = raw.trim_end_matches(['\n', '\r']);
             let shown = text.rsplit('\r').next().unwrap_or(text);
             let start = offset + (text.len() - shown.len());
+            // A log written by a terminal program keeps its colour codes (`\x1b[31m`).
+            let body = crate::outputs::log_body(shown);
+            let body = if body.contains('\u{1b}') {
+                std::borrow::Cow::Owned(crate::source::strip_ansi(body))
+            } else {
+                std::borrow::Cow::Borrowed(body)
+            };
             out.push(Line {
-                text: shown,
+                text: body,
                 output: &doc.text,
                 cell: None,
                 anchor: TextRange::new(start, start + shown.len()),
@@ -439,7 +447,7 @@ fn judge(
     for benign in &symptom.benign {
         match &benign.kind {
             BenignKind::Output(pattern) => {
-                if lines.iter().any(|l| pattern.is_match(l.text)) {
+                if lines.iter().any(|l| pattern.is_match(&l.text)) {
                     return Verdict::Benign(benign.reason.clone());
                 }
             }

@@ -68,6 +68,7 @@ struct Patterns {
     uv_added: Regex,
     uv_removed: Regex,
     already_satisfied: Regex,
+    log_prefix: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -90,20 +91,58 @@ fn patterns() -> &'static Patterns {
             uv_removed: re(r"^\s*- ([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)\s*$"),
             // `Requirement already satisfied: numpy>=1.17 in /usr/lib/python3/dist-packages
             // (from transformers) (1.26.4)`: the version is the last parenthesis.
+            log_prefix: re(concat!(
+                r"^(?:",
+                // torchrun and accelerate: `[rank0]: `, `[rank3]:`.
+                r"\[rank\d+\]:\s?",
+                // ISO-like timestamps, bracketed or not, with an optional ` - ` or `| ` after.
+                r"|\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?(?:\s+(?:stdout|stderr) [FP])?(?:\s*[-|]\s+|\s+)",
+                // journald and syslog: `Mar  4 12:34:56 host unit[123]: `.
+                r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2} \S+ [^\s:\[]+(?:\[\d+\])?: ",
+                r")",
+            )),
             already_satisfied: re(r"^Requirement already satisfied: ([A-Za-z0-9][A-Za-z0-9._-]*).*? in \S.*\(([0-9][^()\s]*)\)\s*$"),
         }
     })
 }
 
 /// The lines of an output text as a terminal would show them: `\r` progress updates keep only
-/// their last state.
+/// their last state, and the prefixes a launcher or a log collector adds are left out
+/// ([`log_body`]).
 pub fn output_lines(text: &str) -> impl Iterator<Item = &str> {
     text.split('\n').map(|line| {
-        line.trim_end_matches('\r')
-            .rsplit('\r')
-            .next()
-            .unwrap_or("")
+        log_body(
+            line.trim_end_matches('\r')
+                .rsplit('\r')
+                .next()
+                .unwrap_or(""),
+        )
     })
+}
+
+/// A log line without the prefixes that launchers and log collectors put before what the
+/// program printed, so that a pattern anchored at the start (`^ERROR: Cannot install`) still
+/// matches: torchrun's `[rank0]: `, a timestamp (`2025-03-04 12:34:56,789 - `,
+/// `[2025-03-04T12:34:56Z] `, a container runtime's `2025-03-04T12:34:56.1Z stdout F `), and
+/// journald's `Mar 04 12:34:56 host unit[123]: `. Prefixes can be stacked; each is removed.
+/// A level word (`ERROR: `) is kept: pip's own lines start with one.
+pub fn log_body(line: &str) -> &str {
+    // Every prefix starts with `[`, a digit or a month's capital: other lines are returned
+    // without running a pattern.
+    let mut body = line;
+    for _ in 0..4 {
+        let Some(first) = body.as_bytes().first() else {
+            return body;
+        };
+        if !(*first == b'[' || first.is_ascii_digit() || first.is_ascii_uppercase()) {
+            return body;
+        }
+        match patterns().log_prefix.find(body) {
+            Some(m) if m.end() > 0 && m.end() < body.len() => body = &body[m.end()..],
+            _ => return body,
+        }
+    }
+    body
 }
 
 /// Whether `text` holds a word that every signal line has: most outputs (progress bars, loss
@@ -444,6 +483,34 @@ mod tests {
             [("unsloth", "2025.4.8"), ("trl", "0.15.2")]
                 .map(|(a, b)| (a.to_string(), b.to_string()))
         );
+    }
+
+    #[test]
+    fn log_prefixes_are_left_out() {
+        use super::log_body;
+        let body = "ERROR: No matching distribution found for xformers==0.0.22";
+        for line in [
+            format!("[rank0]: {body}"),
+            format!("2025-03-04 12:34:56,789 - {body}"),
+            format!("[2025-03-04T12:34:56.120Z] {body}"),
+            format!("2025-03-04T12:34:56.123456789Z stdout F {body}"),
+            format!("Mar  4 12:34:56 gpu-box train.sh[4242]: {body}"),
+            format!("Mar 04 12:34:56 gpu-box python[4242]: [rank1]: {body}"),
+        ] {
+            assert_eq!(log_body(&line), body, "{line}");
+        }
+        // What a program prints itself stays as it is.
+        for line in [
+            body,
+            "[2024-07-25] a date in a message",
+            "TypeError: SFTTrainer.__init__() got an unexpected keyword argument 'tokenizer'",
+            "12 layers patched",
+            "[rank0]:",
+        ] {
+            assert_eq!(log_body(line), line);
+        }
+        let lines: Vec<_> = output_lines("[rank0]: Successfully installed peft-0.12.0\n").collect();
+        assert_eq!(lines[0], "Successfully installed peft-0.12.0");
     }
 
     #[test]
