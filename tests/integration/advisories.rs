@@ -526,7 +526,8 @@ fn the_runtime_copy_is_the_advisory_without_examples() {
 }
 
 /// Every package whose version an advisory tests (in `versions` or a case) names the primary
-/// source of its boundary, except the packages of a table, whose rows carry their sources.
+/// source of its boundary, except the packages of a table, whose rows carry their sources, and
+/// those of a `requires-dist` check, whose source is each release's own metadata.
 #[test]
 fn every_boundary_names_its_source() {
     let kb = KnowledgeBase::embedded_with_examples();
@@ -536,6 +537,9 @@ fn every_boundary_names_its_source() {
         let sourced = |p: &str| {
             a.provenance.iter().any(|s| s.package == p)
                 || table.is_some_and(|t| t.key == p || t.other == p)
+                || a.requires_dist
+                    .as_ref()
+                    .is_some_and(|(package, on)| package == p || on == p)
         };
         let tested = a
             .versions

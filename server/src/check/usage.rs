@@ -400,10 +400,17 @@ impl<'a> Usage<'a> {
                     .map(|b| (b.range, format!("a subclass of `{}`", b.name)));
                 calls.chain(subclasses).collect()
             }
-            Matcher::Call { call } => self
+            Matcher::Call { call, before } => self
                 .calls
                 .iter()
                 .filter(|(q, _)| call.matches(q))
+                .filter(|(_, c)| {
+                    before.is_empty()
+                        || self.calls.iter().any(|(q, later)| {
+                            before.iter().any(|b| b.matches(q))
+                                && self.runs_after(later.callee_range.start, c.callee_range.start)
+                        })
+                })
                 .map(|(_, c)| (c.callee_range, format!("`{}(...)`", c.callee)))
                 .collect(),
             Matcher::Keyword { call, name, values } => self

@@ -72,8 +72,11 @@ pub enum Matcher {
         after: Vec<String>,
         before: Vec<String>,
     },
+    /// A call; with `before`, only one that runs before a call of one of those patterns
+    /// (`for_inference` before `get_peft_model`).
     Call {
         call: CallPattern,
+        before: Vec<CallPattern>,
     },
     /// A keyword argument of a call, optionally only with one of some literal values.
     Keyword {
@@ -82,9 +85,7 @@ pub enum Matcher {
         values: Option<Vec<String>>,
     },
     /// A model name passed to a loader.
-    Model {
-        pattern: Pattern,
-    },
+    Model { pattern: Pattern },
     /// One of these packages installed by bare name (no version) in an install command, only
     /// in `--no-deps` commands when `no_deps`.
     UnpinnedInstall {
@@ -95,9 +96,7 @@ pub enum Matcher {
     InstalledAfterImport,
     /// A name a release removed: its import (which fails at import time), or else its calls
     /// and the classes that subclass it.
-    Removed {
-        name: CallPattern,
-    },
+    Removed { name: CallPattern },
 }
 
 #[derive(Clone, Debug)]
@@ -144,7 +143,18 @@ impl Matcher {
     pub fn describe(&self) -> String {
         match self {
             Matcher::Import { module, .. } => format!("imports {module}"),
-            Matcher::Call { call } => format!("calls {}", call.written),
+            Matcher::Call { call, before } if before.is_empty() => {
+                format!("calls {}", call.written)
+            }
+            Matcher::Call { call, before } => format!(
+                "calls {} before {}",
+                call.written,
+                before
+                    .iter()
+                    .map(|b| b.written.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
             Matcher::Keyword { call, name, .. } => {
                 format!("passes `{name}=` to {}", call.written)
             }
@@ -911,8 +921,11 @@ fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
             before: m.before.clone().unwrap_or_default(),
         });
     }
-    if m.after.is_some() || m.before.is_some() {
-        return Err("`after` and `before` only go with `import`".into());
+    if m.after.is_some() {
+        return Err("`after` only goes with `import`".into());
+    }
+    if m.before.is_some() && (m.call.is_none() || m.keyword.is_some()) {
+        return Err("`before` goes with `import`, or with `call` alone".into());
     }
     if let Some(name) = &m.keyword {
         let call = m.call.as_deref().ok_or("`keyword` needs `call`")?;
@@ -928,6 +941,12 @@ fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
     if let Some(call) = &m.call {
         return Ok(Matcher::Call {
             call: CallPattern::new(call)?,
+            before: m
+                .before
+                .iter()
+                .flatten()
+                .map(|b| CallPattern::new(b))
+                .collect::<Result<_, _>>()?,
         });
     }
     let pattern = m.model.as_deref().unwrap_or_default();

@@ -208,9 +208,15 @@ impl KnowledgeBase {
                         .chain(a.cases.iter().flat_map(|c| &c.require))
                     {
                         match m {
-                            Matcher::Call { call }
-                            | Matcher::Keyword { call, .. }
-                            | Matcher::Removed { name: call } => add_call(&call.written),
+                            Matcher::Call { call, before } => {
+                                add_call(&call.written);
+                                for b in before {
+                                    add_call(&b.written);
+                                }
+                            }
+                            Matcher::Keyword { call, .. } | Matcher::Removed { name: call } => {
+                                add_call(&call.written)
+                            }
                             _ => {}
                         }
                     }

@@ -172,7 +172,9 @@ pub(super) struct MatcherToml {
     pub model: Option<String>,
     /// With `import`: only an import that comes after an import of one of these modules.
     pub after: Option<Vec<String>>,
-    /// With `import`: only an import that comes before every import of these modules.
+    /// With `import`: only an import that comes before every import of these modules. With
+    /// `call` (and no `keyword`): only a call that runs before a call of one of these (dotted
+    /// callee patterns, as `call`).
     pub before: Option<Vec<String>>,
     /// These packages installed without a version.
     pub unpinned_install: Option<Vec<String>>,
