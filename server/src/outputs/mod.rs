@@ -469,15 +469,7 @@ mod tests {
             [("peft", "0.14.0"), ("numpy", "1.26.4"), ("trl", "0.19.1")]
                 .map(|(a, b)| (a.to_string(), b.to_string()))
         );
-        let removed: Vec<_> = read_signals(text)
-            .into_iter()
-            .filter_map(|s| match s.signal {
-                Signal::Removed {
-                    package, version, ..
-                } => Some((package, version)),
-                _ => None,
-            })
-            .collect();
+        let removed = removed_versions(text);
         assert_eq!(
             removed,
             [("unsloth", "2025.4.8"), ("trl", "0.15.2")]
