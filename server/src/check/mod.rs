@@ -152,7 +152,8 @@ struct SecondRound {
     /// Variables a loader call takes its model name from; any mention counts, since the
     /// assignment may sit anywhere.
     variables: Vec<String>,
-    /// Local aliases of imported names that contain a needle, called in code.
+    /// Local aliases of imported names that contain a needle, and names imported from a
+    /// module a pattern matches every member of, called in code.
     aliases: Option<CodeNeedles>,
 }
 
@@ -180,12 +181,16 @@ impl SecondRound {
                         i.binding != i.module.split('.').next().unwrap_or(&i.module),
                     ),
                 };
-                (renamed
+                let from_wildcard_module = i.name.is_some()
+                    && i.binding != "*"
+                    && needles.matches_every_member_of(&i.module);
+                ((renamed
                     && needles
                         .needles()
                         .iter()
                         .any(|n| n.matches_identifier(original)))
-                .then(|| Needle::identifier(&i.binding))
+                    || from_wildcard_module)
+                    .then(|| Needle::identifier(&i.binding))
             })
             .collect();
         SecondRound {
@@ -628,27 +633,64 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_call_pattern_no_word_can_find_makes_every_statement_parsed() {
+    /// A knowledge base with the embedded advisories and one more whose call pattern is
+    /// `call`: whether it still parses only part of a file, and whether each of `sources` is
+    /// flagged under trl 0.8.6 (the first one, under trl 0.9.6, must not be).
+    fn flagged_with_call_pattern(call: &str, sources: &[&str]) -> (bool, Vec<bool>) {
         let mut kb = crate::kb::KnowledgeBase::embedded();
         assert!(kb.code_needles().is_some());
-        let example = |name: &str, expect: &str, trl: &str| {
-            format!(
-                "[[examples]]\nname = \"{name}\"\nexpect = \"{expect}\"\npath = \"a.py\"\nsource = \"import trl\\n\\ntrl.setup()\\n\"\nenvironment = {{ trl = \"{trl}\" }}\n"
-            )
-        };
+        let examples: String = sources
+            .iter()
+            .enumerate()
+            .map(|(i, source)| {
+                format!(
+                    "[[examples]]\nname = \"e{i}\"\nexpect = \"trigger\"\npath = \"a.py\"\nsource = {source:?}\nenvironment = {{ trl = \"0.8.6\" }}\n"
+                )
+            })
+            .chain(std::iter::once(format!(
+                "[[examples]]\nname = \"clean\"\nexpect = \"clean\"\npath = \"a.py\"\nsource = {:?}\nenvironment = {{ trl = \"0.9.6\" }}\n",
+                sources[0]
+            )))
+            .collect();
         let advisory = format!(
-            "```toml\nschema = 2\nid = \"ORG002\"\ntitle = \"Any trl call\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{{ call = \"trl.*\" }}]\n[versions]\ntrl = \"==0.8.6\"\n{}{}```\n\n# ORG002\n",
-            example("t", "trigger", "0.8.6"),
-            example("c", "clean", "0.9.6"),
+            "```toml\nschema = 2\nid = \"ORG002\"\ntitle = \"Any trl call\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{{ call = \"{call}\" }}]\n[versions]\ntrl = \"==0.8.6\"\n{examples}```\n\n# ORG002\n",
         );
         kb.extend_from(&[("ORG002.md".into(), advisory)]).unwrap();
-        assert!(kb.code_needles().is_none());
+        let parses_a_part = kb.code_needles().is_some();
         let org = kb.get("ORG002").unwrap();
-        for spec in &org.examples {
-            let found = crate::advisory_examples::run_example(org, spec, &kb).unwrap();
-            let flagged = found.iter().any(|f| f.code == "ORG002");
-            assert_eq!(flagged, spec.name == "t", "example {}", spec.name);
-        }
+        let flagged = org
+            .examples
+            .iter()
+            .filter(|spec| spec.name != "clean")
+            .map(|spec| {
+                // The example runner checks what the example expects.
+                crate::advisory_examples::run_example(org, spec, &kb).is_ok()
+            })
+            .collect();
+        (parses_a_part, flagged)
+    }
+
+    #[test]
+    fn a_call_pattern_no_word_can_find_makes_every_statement_parsed() {
+        let (parses_a_part, flagged) =
+            flagged_with_call_pattern("*.*", &["import trl\n\ntrl.setup()\n"]);
+        assert!(!parses_a_part);
+        assert_eq!(flagged, vec![true]);
+    }
+
+    #[test]
+    fn a_call_pattern_ending_in_a_wildcard_finds_every_name_taken_from_its_module() {
+        let (parses_a_part, flagged) = flagged_with_call_pattern(
+            "trl.commands.*",
+            &[
+                "import trl\n\ntrl.commands.setup()\n",
+                "from trl.commands import setup\n\nsetup()\n",
+                "from trl.commands import setup as s\n\ns()\n",
+                "import trl.commands as c\n\nc.setup()\n",
+                "from trl import commands\n\ncommands.setup()\n",
+            ],
+        );
+        assert!(parses_a_part);
+        assert_eq!(flagged, vec![true; 5]);
     }
 }

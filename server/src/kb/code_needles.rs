@@ -83,6 +83,10 @@ pub struct CodeNeedles {
     /// For each needle, the other needles it starts with: found at the same place, they are
     /// hidden behind the longer one.
     prefixes: Vec<Vec<usize>>,
+    /// Modules a call pattern matches every member of (`trl.commands.cli_utils` for
+    /// `trl.commands.cli_utils.*`): any name imported from one of them is called under a name
+    /// no needle contains, so the names such imports bind are looked for as well.
+    wildcard_modules: Vec<String>,
 }
 
 impl CodeNeedles {
@@ -106,7 +110,22 @@ impl CodeNeedles {
             needles,
             automaton,
             prefixes,
+            wildcard_modules: Vec::new(),
         }
+    }
+
+    /// The same needles, with modules whose every member a call pattern matches.
+    pub fn with_wildcard_modules(mut self, mut modules: Vec<String>) -> CodeNeedles {
+        modules.sort();
+        modules.dedup();
+        self.wildcard_modules = modules;
+        self
+    }
+
+    /// Whether a pattern matches every member of `module` (a `*` stays within one segment,
+    /// so members of its submodules are not included).
+    pub fn matches_every_member_of(&self, module: &str) -> bool {
+        self.wildcard_modules.iter().any(|m| m == module)
     }
 
     pub fn needles(&self) -> &[Needle] {

@@ -192,12 +192,26 @@ impl KnowledgeBase {
                         ends_identifier: true,
                     },
                 ];
+                let mut wildcard_modules = Vec::new();
                 let mut every_call_has_one = true;
                 let mut add_call = |written: &str| {
-                    let last = written.rsplit('.').next().unwrap_or(written);
-                    match Needle::from_call_segment(last) {
-                        Some(needle) => needles.push(needle),
-                        None => every_call_has_one = false,
+                    let (module, last) = written.rsplit_once('.').unwrap_or(("", written));
+                    if let Some(needle) = Needle::from_call_segment(last) {
+                        needles.push(needle);
+                        return;
+                    }
+                    // A pattern such as `trl.commands.cli_utils.*` matches anything its module
+                    // holds: a statement names the module's last segment (`cli_utils.load()`)
+                    // or a name imported from it, which the second round looks for.
+                    let module_needle = module.rsplit('.').next().and_then(|segment| {
+                        (!segment.contains('*')).then(|| Needle::identifier(segment))
+                    });
+                    match module_needle {
+                        Some(needle) if !module.contains('*') => {
+                            needles.push(needle);
+                            wildcard_modules.push(module.to_string());
+                        }
+                        _ => every_call_has_one = false,
                     }
                 };
                 for a in &self.advisories {
@@ -233,7 +247,8 @@ impl KnowledgeBase {
                         }
                     }
                 }
-                every_call_has_one.then(|| CodeNeedles::new(needles))
+                every_call_has_one
+                    .then(|| CodeNeedles::new(needles).with_wildcard_modules(wildcard_modules))
             })
             .as_ref()
     }
