@@ -91,7 +91,9 @@ export function statusText(env: EnvironmentReport | undefined, findings: number)
   const parts: string[] = [];
   if (env) {
     const py = shortPython(env.python);
-    parts.push(py ? `tunelint: ${env.name} · Python ${py}` : `tunelint: ${env.name}`);
+    // A system interpreter's name says its Python already: `system Python 3.11 (/usr/bin/python3)`.
+    const named = env.name.includes('Python');
+    parts.push(py && !named ? `tunelint: ${env.name} · Python ${py}` : `tunelint: ${env.name}`);
   } else {
     parts.push('tunelint');
   }

@@ -28,6 +28,9 @@ import { checkVersion, runFailureMessage } from './version';
 
 const RELOAD = 'tunelint.reloadEnvironment';
 const ENVIRONMENT_REQUEST = 'tunelint/environment';
+/** Advisory pages: a diagnostic's code links to `tunelint-rule:UNS001.md`, served by `tunelint/rule`. */
+const RULE_REQUEST = 'tunelint/rule';
+const RULE_SCHEME = 'tunelint-rule';
 
 /** The documents tunelint checks. Notebook cells are synced as whole notebooks by the server. */
 export const DOCUMENT_SELECTOR = [
@@ -82,6 +85,9 @@ class Tunelint implements vscode.Disposable {
         }),
       ),
       cmd(RESTART_KERNEL, (arg) => restartKernel(arg)),
+      vscode.workspace.registerTextDocumentContentProvider(RULE_SCHEME, {
+        provideTextDocumentContent: (uri) => this.rulePage(uri),
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('tunelint.enable') || e.affectsConfiguration('tunelint.path')) {
           void this.restart();
@@ -173,6 +179,7 @@ class Tunelint implements vscode.Disposable {
         ...this.settings.server,
         insertCellCommand: true,
         terminalCommands: vscode.workspace.isTrusted,
+        ruleDocuments: true,
       },
       middleware: {
         // While the client stops (restart, window closing), VS Code may still ask; answer nothing
@@ -265,6 +272,19 @@ class Tunelint implements vscode.Disposable {
     if (doc && (doc.scheme === 'file' || doc.scheme === 'vscode-notebook-cell')) return doc.toString();
     const nb = vscode.window.activeNotebookEditor?.notebook.uri;
     return nb ? nb.toString() : null;
+  }
+
+  /** The text of an advisory's page, asked of the server. */
+  private async rulePage(uri: vscode.Uri): Promise<string> {
+    const client = this.running();
+    if (!client) return 'tunelint is not running.';
+    try {
+      const answer: unknown = await client.sendRequest(RULE_REQUEST, { uri: uri.toString() });
+      const text = typeof answer === 'object' && answer !== null ? (answer as { text?: unknown }).text : undefined;
+      return typeof text === 'string' ? text : 'The server answered tunelint/rule with something unexpected.';
+    } catch (e) {
+      return `No advisory page: ${e instanceof Error ? e.message : String(e)}`;
+    }
   }
 
   private async fetchEnvironment(): Promise<{ env?: EnvironmentReport; note?: string } | undefined> {

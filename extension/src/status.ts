@@ -26,7 +26,8 @@ export class StatusBar implements vscode.Disposable {
   static findings(): number {
     let n = 0;
     for (const [, diagnostics] of vscode.languages.getDiagnostics()) {
-      n += diagnostics.filter((d) => d.source === 'tunelint').length;
+      // Hints are advice nobody asked for: they are not counted, as they are not squiggled.
+      n += diagnostics.filter((d) => d.source === 'tunelint' && d.severity !== vscode.DiagnosticSeverity.Hint).length;
     }
     return n;
   }

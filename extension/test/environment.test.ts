@@ -45,6 +45,12 @@ test('status bar text: environment, Python major.minor, findings', () => {
   assert.equal(statusText(env, 1), 'tunelint: .venv · Python 3.11 · 1 finding');
   assert.equal(statusText(env, 0), 'tunelint: .venv · Python 3.11 · 0 findings');
   assert.equal(statusText({ ...env!, python: null }, 3), 'tunelint: .venv · 3 findings');
+  // The system interpreter and a snapshot are named as the server names them, never `usr`.
+  assert.equal(
+    statusText({ ...env!, name: 'system Python 3.11 (/usr/bin/python3)', python: '3.11.2' }, 2),
+    'tunelint: system Python 3.11 (/usr/bin/python3) · 2 findings',
+  );
+  assert.equal(statusText({ ...env!, name: 'pip-list.json', python: null }, 2), 'tunelint: pip-list.json · 2 findings');
   // A server without the request: degrade to the findings count.
   assert.equal(statusText(undefined, 2), 'tunelint · 2 findings');
   assert.equal(shortPython('3.12'), '3.12');

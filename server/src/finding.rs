@@ -45,6 +45,8 @@ pub struct Finding {
     pub evidence: Vec<EvidenceItem>,
     /// What the finding was read from: the code, or a saved output or log line.
     pub origin: Origin,
+    /// What the problem does to a run, for findings of an advisory.
+    pub effect: Option<crate::vocabulary::Effect>,
 }
 
 /// What a finding was read from.
@@ -80,6 +82,7 @@ impl Finding {
             fixes: vec![],
             evidence: vec![],
             origin: Origin::Code,
+            effect: None,
         }
     }
 }

@@ -64,6 +64,7 @@ const VALID: &str = r#"```toml
 schema = 2
 id = "AB001"
 title = "t"
+effect = "fails"
 severity = "error"
 summary = "s"
 references = ["https://github.com/huggingface/trl/releases/tag/v0.12.0"]
@@ -117,19 +118,22 @@ fn invalid_advisories_are_rejected_with_a_reason() {
         ("no schema", "schema = 2\n", "", "line 2: missing field `schema`"),
         ("old schema", "schema = 2", "schema = 1", "line 2: `schema = 1`"),
         ("bad id", "id = \"AB001\"", "id = \"x\"", "line 3: id `x` must be"),
-        ("unknown key", "summary = \"s\"", "summary = \"s\"\ncolour = 1", "line 7: unknown field `colour`"),
-        ("unknown severity", "severity = \"error\"", "severity = \"fatal\"", "line 5: AB001: unknown severity `fatal`"),
-        ("bad range", "trl = \">=0.12\"", "trl = \"~~1\"", "line 10: AB001: `~~1` is not a PEP 440 specifier"),
-        ("bad pattern", "trl (?P<trl>\\\\S+) broke", "trl (", "line 13: AB001: symptom pattern"),
-        ("symptom group", "message = \"m\"", "message = \"m\"\nversions = { peft = \">=1\" }", "line 13: AB001: symptom constrains peft"),
+        ("unknown key", "summary = \"s\"", "summary = \"s\"\ncolour = 1", "line 8: unknown field `colour`"),
+        ("unknown effect", "effect = \"fails\"", "effect = \"bad\"", "line 5: AB001: unknown effect `bad`"),
+        ("severity above its effect", "effect = \"fails\"", "effect = \"slower\"", "AB001: severity `error` is above what effect `slower` gives (`warning`)"),
+        ("severity below its effect, unexplained", "severity = \"error\"", "severity = \"warning\"", "AB001: severity `warning` is below what effect `fails` gives (`error`): say why in `lowered`"),
+        ("unknown severity", "severity = \"error\"", "severity = \"fatal\"", "line 6: AB001: unknown severity `fatal`"),
+        ("bad range", "trl = \">=0.12\"", "trl = \"~~1\"", "line 11: AB001: `~~1` is not a PEP 440 specifier"),
+        ("bad pattern", "trl (?P<trl>\\\\S+) broke", "trl (", "line 14: AB001: symptom pattern"),
+        ("symptom group", "message = \"m\"", "message = \"m\"\nversions = { peft = \">=1\" }", "line 14: AB001: symptom constrains peft"),
         ("fix key of another kind", "specifier = \"<0.12\"", "specifier = \"<0.12\"\ncommand = \"x\"", "unknown field `command`"),
         ("unknown fix kind", "kind = \"pin\"", "kind = \"upgrade\"", "unknown variant `upgrade`"),
-        ("bad fix range", "specifier = \"<0.12\"", "specifier = \"<<0.12\"", "line 17: AB001:"),
-        ("unknown applicability", "applicability = \"unsafe\"", "applicability = \"maybe\"", "line 17: AB001: unknown applicability `maybe`"),
-        ("boundary role", "boundary = \"first-bad\"", "boundary = \"worst\"", "line 23: AB001: provenance of trl 0.12.0: unknown boundary `worst`"),
-        ("boundary version", "version = \"0.12.0\"", "version = \"zero\"", "line 23: AB001: provenance of trl: `zero` is not a PEP 440 version"),
-        ("moving source", "source = \"https://github.com/huggingface/trl/releases/tag/v0.12.0\"", "source = \"https://github.com/huggingface/trl/blob/main/trl/__init__.py\"", "line 23: AB001: provenance of trl 0.12.0: `https://github.com/huggingface/trl/blob/main/trl/__init__.py` points at a moving branch"),
-        ("moving reference", "references = [\"https://github.com/huggingface/trl/releases/tag/v0.12.0\"]", "references = [\"https://github.com/huggingface/trl/tree/main/docs\"]", "line 7: AB001: reference `https://github.com/huggingface/trl/tree/main/docs` points at a moving branch"),
+        ("bad fix range", "specifier = \"<0.12\"", "specifier = \"<<0.12\"", "line 18: AB001:"),
+        ("unknown applicability", "applicability = \"unsafe\"", "applicability = \"maybe\"", "line 18: AB001: unknown applicability `maybe`"),
+        ("boundary role", "boundary = \"first-bad\"", "boundary = \"worst\"", "line 24: AB001: provenance of trl 0.12.0: unknown boundary `worst`"),
+        ("boundary version", "version = \"0.12.0\"", "version = \"zero\"", "line 24: AB001: provenance of trl: `zero` is not a PEP 440 version"),
+        ("moving source", "source = \"https://github.com/huggingface/trl/releases/tag/v0.12.0\"", "source = \"https://github.com/huggingface/trl/blob/main/trl/__init__.py\"", "line 24: AB001: provenance of trl 0.12.0: `https://github.com/huggingface/trl/blob/main/trl/__init__.py` points at a moving branch"),
+        ("moving reference", "references = [\"https://github.com/huggingface/trl/releases/tag/v0.12.0\"]", "references = [\"https://github.com/huggingface/trl/tree/main/docs\"]", "line 8: AB001: reference `https://github.com/huggingface/trl/tree/main/docs` points at a moving branch"),
         ("no clean example", "expect = \"clean\"", "expect = \"trigger\"", "AB001: needs at least one `trigger` and one `clean` example"),
         ("matches nothing", "flag = [{ import = \"trl\" }]\n\n[versions]\ntrl = \">=0.12\"\n\n[[symptoms]]\npattern = \"trl (?P<trl>\\\\S+) broke\"\nmessage = \"m\"\n", "", "AB001: matches nothing"),
     ];
@@ -161,13 +165,21 @@ fn retired_codes_still_suppress_and_configure_their_advisory() {
     let check = |file: &str, text: &str| {
         std::fs::write(dir.path().join(file), text).unwrap();
         let out = run(tunelint()
-            .args(["check", "--format", "concise", "--env-file"])
+            // TL005 is advice (the retired code still works): asked for here.
+            .args([
+                "check",
+                "--format",
+                "concise",
+                "--extend-select",
+                "TL005",
+                "--env-file",
+            ])
             .arg(dir.path().join("freeze.txt"))
             .arg(dir.path().join(file)));
         out.stdout
     };
     let plain = check("train.py", "import xformers\n");
-    assert!(plain.contains("XF001 [error]"), "{plain}");
+    assert!(plain.contains("XF001 [warning]"), "{plain}");
     assert!(
         plain.contains("xformers 0.0.28.post2 declares torch ==2.5.0"),
         "the message names the table's row: {plain}"
@@ -181,7 +193,7 @@ fn retired_codes_still_suppress_and_configure_their_advisory() {
         "{suppressed}"
     );
     let out = run(tunelint()
-        .args(["check", "--fix", "--env-file"])
+        .args(["check", "--fix", "--extend-select", "TL005", "--env-file"])
         .arg(dir.path().join("freeze.txt"))
         .arg(dir.path().join("train.py")));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -444,7 +456,7 @@ fn condition_trees_decide_on_versions_code_and_platform_facts() {
         )
     };
     let text = format!(
-        "```toml\nschema = 2\nid = \"ORG003\"\ntitle = \"t\"\nseverity = \"warning\"\nsummary = \"s\"\nflag = [{{ import = \"unsloth\" }}]\n[versions]\nunsloth = \">=2025.1\"\nwhen = {{ all = [{{ any = [{{ gpu = \"T4|V100\" }}, {{ compute-capability = \"<7.0\" }}] }}, {{ not = {{ platform = \"Windows\" }} }}, {{ cuda = \">=12\" }}, {{ torch-build = \"^cu12\" }}, {{ code = {{ import = \"unsloth\" }} }}] }}\n{}{}{}{}```\n\n# ORG003\n",
+        "```toml\nschema = 2\nid = \"ORG003\"\ntitle = \"t\"\neffect = \"fails-sometimes\"\nseverity = \"warning\"\nsummary = \"s\"\nflag = [{{ import = \"unsloth\" }}]\n[versions]\nunsloth = \">=2025.1\"\nwhen = {{ all = [{{ any = [{{ gpu = \"T4|V100\" }}, {{ compute-capability = \"<7.0\" }}] }}, {{ not = {{ platform = \"Windows\" }} }}, {{ cuda = \">=12\" }}, {{ torch-build = \"^cu12\" }}, {{ code = {{ import = \"unsloth\" }} }}] }}\n{}{}{}{}```\n\n# ORG003\n",
         example("a T4", "trigger", Some(banner("Tesla T4", "7.5"))),
         example("a P100 by its capability", "trigger", Some(banner("Tesla P100-PCIE-16GB", "6.0"))),
         example("an L4", "clean", Some(banner("NVIDIA L4", "8.9"))),
@@ -468,7 +480,7 @@ fn captured_versions_pick_cases_and_decide_conditions() {
         format!("[[examples]]\nname = \"{name}\"\nexpect = \"{expect}\"\n{severity}path = \"train.log\"\nsource = \"{line}\\n\"\n")
     };
     let text = format!(
-        "```toml\nschema = 2\nid = \"ORG004\"\ntitle = \"t\"\nseverity = \"warning\"\nsummary = \"s\"\n\n[[cases]]\nseverity = \"error\"\nversions = {{ unsloth = \"<2025\" }}\nnote = \"an old unsloth stops here\"\n\n[[symptoms]]\npattern = \"Unsloth (?P<unsloth>[0-9.]+) broke\"\nmessage = \"it broke\"\nwhen = {{ not = {{ versions = {{ unsloth = \"==2024.1\" }} }} }}\n\n{}{}{}```\n\n# ORG004\n",
+        "```toml\nschema = 2\nid = \"ORG004\"\ntitle = \"t\"\neffect = \"fails-sometimes\"\nseverity = \"warning\"\nsummary = \"s\"\n\n[[cases]]\neffect = \"fails\"\nseverity = \"error\"\nversions = {{ unsloth = \"<2025\" }}\nnote = \"an old unsloth stops here\"\n\n[[symptoms]]\npattern = \"Unsloth (?P<unsloth>[0-9.]+) broke\"\nmessage = \"it broke\"\nwhen = {{ not = {{ versions = {{ unsloth = \"==2024.1\" }} }} }}\n\n{}{}{}```\n\n# ORG004\n",
         example("an old unsloth: the case", "trigger", "severity = \"error\"\n", "Unsloth 2024.5 broke"),
         example("a new unsloth: the base severity", "trigger", "severity = \"warning\"\n", "Unsloth 2025.2 broke"),
         example("the symptom's condition rules it out", "clean", "", "Unsloth 2024.1 broke"),

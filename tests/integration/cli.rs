@@ -251,7 +251,7 @@ fn user_advisories_are_loaded_and_validated() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("ORG001.md"),
-        "```toml\nschema = 2\nid = \"ORG001\"\ntitle = \"Our cluster cannot run trl 0.8.6\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{ import = \"trl\" }]\n[versions]\ntrl = \"==0.8.6\"\n[[examples]]\nname = \"t\"\nexpect = \"trigger\"\npath = \"a.py\"\nsource = \"import trl\\n\"\nenvironment = { trl = \"0.8.6\" }\n[[examples]]\nname = \"c\"\nexpect = \"clean\"\npath = \"a.py\"\nsource = \"import trl\\n\"\nenvironment = { trl = \"0.9.6\" }\n```\n\n# ORG001: banned\n",
+        "```toml\nschema = 2\nid = \"ORG001\"\ntitle = \"Our cluster cannot run trl 0.8.6\"\neffect = \"fails-sometimes\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{ import = \"trl\" }]\n[versions]\ntrl = \"==0.8.6\"\n[[examples]]\nname = \"t\"\nexpect = \"trigger\"\npath = \"a.py\"\nsource = \"import trl\\n\"\nenvironment = { trl = \"0.8.6\" }\n[[examples]]\nname = \"c\"\nexpect = \"clean\"\npath = \"a.py\"\nsource = \"import trl\\n\"\nenvironment = { trl = \"0.9.6\" }\n```\n\n# ORG001: banned\n",
     )
     .unwrap();
     let out = run(tunelint()

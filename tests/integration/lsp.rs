@@ -695,3 +695,67 @@ async fn the_environment_itself_is_checked_on_its_own_file() {
     );
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn advice_is_a_hint_with_its_page_and_selected_advice_is_information() {
+    // Unsloth (imported first) renames trl's old `tokenizer=` for the code: it works, so the
+    // finding is advice about a deprecated argument, not a problem to squiggle.
+    let dir = tempfile::tempdir().unwrap();
+    let freeze = dir.path().join("freeze.txt");
+    std::fs::write(&freeze, "unsloth==2025.3.19\ntrl==0.15.2\npeft==0.14.0\n").unwrap();
+    let script = dir.path().join("train.py");
+    let text = "from unsloth import FastLanguageModel\nfrom trl import SFTTrainer\n\ntrainer = SFTTrainer(model=model, tokenizer=tokenizer, train_dataset=ds)\n";
+    std::fs::write(&script, text).unwrap();
+    let open = json!({"textDocument": {"uri": file_uri(&script), "languageId": "python", "version": 1, "text": text}});
+    let options = json!({"envFile": freeze.display().to_string(), "ruleDocuments": true});
+    let folders = json!([{"uri": file_uri(dir.path()), "name": "t"}]);
+
+    let mut c = TestClient::start_in(vscode_like(), options.clone(), folders.clone()).await;
+    c.notify("textDocument/didOpen", open.clone()).await;
+    let diagnostics = c.diagnostics(&file_uri(&script)).await;
+    let trl: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "TRL001")
+        .collect();
+    assert_eq!(trl.len(), 1, "{diagnostics:#?}");
+    let hint = trl[0];
+    assert_eq!(hint["severity"], 4, "advice is a hint: {hint:#}");
+    assert_eq!(
+        hint["tags"],
+        json!([2]),
+        "a deprecated argument is struck through"
+    );
+    assert_eq!(hint["range"]["start"]["line"], 3);
+    let href = hint["codeDescription"]["href"].as_str().unwrap();
+    assert_eq!(href, "tunelint-rule:TRL001.md");
+    let page = c.request("tunelint/rule", json!({"uri": href})).await;
+    let page = page["text"].as_str().unwrap();
+    assert!(page.starts_with("TRL001: "), "{page}");
+    assert!(page.contains("Severity: error (the run fails)"), "{page}");
+    // The quick-fix menu still offers the hint's fixes.
+    let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": file_uri(&script)}, "range": hint["range"], "context": {"diagnostics": [hint]}})).await;
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t.contains("processing_class")),
+        "{titles:?}"
+    );
+    c.shutdown().await;
+
+    // Selected, the same advice is information, squiggled.
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.tunelint]\nextend-select = [\"TRL001\"]\n",
+    )
+    .unwrap();
+    let mut c = TestClient::start_in(vscode_like(), options, folders).await;
+    c.notify("textDocument/didOpen", open).await;
+    let diagnostics = c.diagnostics(&file_uri(&script)).await;
+    let selected = diagnostics.iter().find(|d| d["code"] == "TRL001").unwrap();
+    assert_eq!(selected["severity"], 3, "{selected:#}");
+    c.shutdown().await;
+}

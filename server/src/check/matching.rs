@@ -316,6 +316,7 @@ pub(super) fn match_advisory(
         return;
     }
     let mut severity = advisory.severity;
+    let mut effect = advisory.effect;
     let mut note = None;
     let mut offered: Option<&[String]> = None;
     for case in &advisory.cases {
@@ -326,6 +327,7 @@ pub(super) fn match_advisory(
         let when_holds = conditions.allow(case.when.as_ref());
         if versions_hold && when_holds && case.require.iter().all(|m| !usage.find(m).is_empty()) {
             severity = case.severity;
+            effect = case.effect;
             note = case.note.clone();
             offered = case.fixes.as_deref();
             break;
@@ -430,6 +432,7 @@ pub(super) fn match_advisory(
             format!("{what}: {facts_text}: {tail}")
         };
         let mut finding = Finding::new(&advisory.id, severity, message, range);
+        finding.effect = Some(effect);
         finding.evidence = evidence.clone();
         finding.related = related
             .iter()
@@ -529,7 +532,7 @@ pub(super) fn build_fixes(
                     template.applicability,
                     declarations,
                     versions,
-                    doc.kind,
+                    doc,
                 ));
             }
             FixKind::PinTableMatch => {
@@ -562,7 +565,7 @@ pub(super) fn build_fixes(
                     template.applicability,
                     declarations,
                     versions,
-                    doc.kind,
+                    doc,
                 ));
             }
             FixKind::InsertCell {
@@ -849,8 +852,9 @@ fn pin_fix(
     applicability: Applicability,
     declarations: &[Declaration],
     versions: &BTreeMap<String, VersionFact>,
-    doc_kind: SourceKind,
+    doc: &Document,
 ) -> Option<Fix> {
+    let doc_kind = doc.kind;
     // A lock file records what a resolver chose; the pin goes in the manifest, and the lock
     // is then made again.
     let lock_of = |d: &Declaration| match &d.site {
@@ -881,16 +885,25 @@ fn pin_fix(
         .collect();
     let here: Vec<&&Declaration> = sites.iter().filter(|d| d.range_here().is_some()).collect();
     let mut edits = Vec::new();
+    // Where each edit goes, as a person finds it: "requirements.txt line 4", "cell 2".
+    let mut places = Vec::new();
     if !here.is_empty() {
         for d in here {
-            edits.push(Edit::here(
-                d.range_here().expect("filtered"),
-                pinned_text(d, specifier),
-            ));
+            let range = d.range_here().expect("filtered");
+            places.push(place_here(doc, range.start));
+            edits.push(Edit::here(range, pinned_text(d, specifier)));
         }
     } else {
         for d in &sites {
             if let DeclarationSite::Elsewhere(l) = &d.site {
+                let name = l
+                    .path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                places.push(match l.cell {
+                    Some(cell) => format!("{name} cell {cell}"),
+                    None => format!("{name} line {}", l.line),
+                });
                 edits.push(Edit {
                     target: EditTarget::File(l.path.clone()),
                     range: l.range,
@@ -902,14 +915,10 @@ fn pin_fix(
     if edits.is_empty() {
         return None;
     }
-    let title = match &edits[0].target {
-        EditTarget::File(p) => format!(
-            "{} in {}",
-            title,
-            p.file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        ),
-        EditTarget::ThisDocument => title.to_string(),
+    let title = match places.len() {
+        1 => format!("{title} in {}", places[0]),
+        2 => format!("{title} in {} and 1 more place", places[0]),
+        n => format!("{title} in {} and {} more places", places[0], n - 1),
     };
     let title = match relock {
         Some(format) => format!("{title}, then {}", format.relock_hint()),
@@ -921,6 +930,20 @@ fn pin_fix(
         edits,
         action: None,
     })
+}
+
+/// A place in the document being checked: its cell in a notebook, its line elsewhere.
+fn place_here(doc: &Document, offset: usize) -> String {
+    if let Some(nb) = &doc.notebook {
+        if let Some(span) = nb.map.span_at(offset) {
+            return format!("cell {}", span.cell + 1);
+        }
+    }
+    let line = doc.text[..offset.min(doc.text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count();
+    format!("line {}", line + 1)
 }
 
 fn move_import_first(

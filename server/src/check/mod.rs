@@ -653,7 +653,7 @@ mod tests {
             )))
             .collect();
         let advisory = format!(
-            "```toml\nschema = 2\nid = \"ORG002\"\ntitle = \"Any trl call\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{{ call = \"{call}\" }}]\n[versions]\ntrl = \"==0.8.6\"\n{examples}```\n\n# ORG002\n",
+            "```toml\nschema = 2\nid = \"ORG002\"\ntitle = \"Any trl call\"\neffect = \"fails-sometimes\"\nseverity = \"warning\"\nsummary = \"trl 0.8.6 is banned here\"\nreferences = [\"https://example.org\"]\nflag = [{{ call = \"{call}\" }}]\n[versions]\ntrl = \"==0.8.6\"\n{examples}```\n\n# ORG002\n",
         );
         kb.extend_from(&[("ORG002.md".into(), advisory)]).unwrap();
         let parses_a_part = kb.code_needles().is_some();

@@ -11,7 +11,7 @@ use crate::render::{
 };
 use crate::source::SourceKind;
 use crate::text::TextRange;
-use crate::workspace::{load_bytes, load_file_as, Overrides, Workspace};
+use crate::workspace::{load_bytes, load_file_as, parent_dir, Overrides, Workspace};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +30,9 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         site_packages: args.env.site_packages.clone(),
         env_file: args.env.env_file.clone(),
         isolated: args.env.isolated,
+        select: args.select.select.clone(),
+        extend_select: args.select.extend_select.clone(),
+        ignore: args.select.ignore.clone(),
     };
     for (flag, path) in [
         ("--site-packages", &overrides.site_packages),
@@ -171,7 +174,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
 
     let environments = used_environments(&files, &workspace);
     let from_environments = environment_findings_reports(&environments, &workspace, &kb, &reports);
-    reports.extend(environment_reports(&environments, &workspace));
+    reports.extend(environment_reports(&environments, &workspace, &kb));
     merge_reports(&mut reports, from_environments);
     reports.sort_by(|a, b| a.display.cmp(&b.display));
 
@@ -187,7 +190,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     let color = !args.no_color && to_terminal && std::env::var_os("NO_COLOR").is_none();
     // JUnit lists every file checked; the other formats list the files with findings.
     let junit = (args.format == OutputFormat::Junit).then(|| render_junit(&reports));
-    reports.retain(|r| !r.findings.is_empty());
+    reports.retain(|r| !r.findings.is_empty() || !r.advice.is_empty());
     let mut text = match args.format {
         OutputFormat::Full => render_full(&reports, color) + &summary_line(&reports) + "\n",
         OutputFormat::Concise => render_concise(&reports) + &summary_line(&reports) + "\n",
@@ -237,12 +240,6 @@ fn configured_fail_level(workspace: &Workspace, dirs: &[PathBuf]) -> Option<Fail
             _ => None,
         },
     )
-}
-
-fn parent_dir(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
 }
 
 /// Every checkable file under the given paths, `.gitignore` respected: scripts, notebooks,
@@ -334,6 +331,7 @@ pub fn check_file(path: &Path, workspace: &Workspace, kb: &KnowledgeBase) -> Fil
                 TextRange::empty(0),
             )],
             acknowledged: Vec::new(),
+            advice: Vec::new(),
         },
     }
 }
@@ -367,20 +365,16 @@ fn finish(
         findings.extend(analysis.findings);
         acknowledged.extend(analysis.suppressed);
     }
-    let config = workspace.config_for(parent_dir(path));
-    let (kept, ignored): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| {
-        let aliases = kb.get(&f.code).map_or(&[][..], |a| a.aliases.as_slice());
-        config.allows(&f.code, aliases, path)
-    });
-    let findings = kept;
-    acknowledged.extend(ignored);
+    let sorted = workspace.sort_by_visibility(path, findings, kb);
+    acknowledged.extend(sorted.ignored);
     FileReport {
         path: path.to_path_buf(),
         display,
         raw: loaded.raw,
         doc: loaded.doc,
-        findings,
+        findings: sorted.shown,
         acknowledged,
+        advice: sorted.advice,
     }
 }
 
@@ -458,7 +452,7 @@ fn environment_findings_reports(
         file_reports
             .iter()
             .filter(|r| Arc::ptr_eq(&workspace.environment_for(parent_dir(&r.path)), env))
-            .flat_map(|r| r.findings.iter().chain(&r.acknowledged))
+            .flat_map(|r| r.findings.iter().chain(&r.acknowledged).chain(&r.advice))
             .map(|g| g.code.clone())
             .collect()
     };
@@ -471,27 +465,35 @@ fn environment_findings_reports(
             doc: None,
             findings: placed.findings,
             acknowledged: Vec::new(),
+            advice: placed.advice,
         })
         .collect()
 }
 
 /// Broken metadata in the environments used, as findings about the metadata files.
-fn environment_reports(envs: &[Arc<Environment>], workspace: &Workspace) -> Vec<FileReport> {
+fn environment_reports(
+    envs: &[Arc<Environment>],
+    workspace: &Workspace,
+    kb: &KnowledgeBase,
+) -> Vec<FileReport> {
     let mut out = Vec::new();
     for env in envs {
         for p in &env.problems {
+            let finding = Finding::new(
+                codes::BROKEN_METADATA,
+                Severity::Info,
+                p.message.clone(),
+                TextRange::empty(0),
+            );
+            let sorted = workspace.sort_by_visibility(&p.path, vec![finding], kb);
             out.push(FileReport {
                 path: p.path.clone(),
                 display: workspace.display(&p.path),
                 raw: String::new(),
                 doc: None,
-                findings: vec![Finding::new(
-                    codes::BROKEN_METADATA,
-                    Severity::Info,
-                    p.message.clone(),
-                    TextRange::empty(0),
-                )],
-                acknowledged: Vec::new(),
+                findings: sorted.shown,
+                acknowledged: sorted.ignored,
+                advice: sorted.advice,
             });
         }
     }

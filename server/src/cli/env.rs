@@ -13,6 +13,7 @@ pub fn run(args: EnvArgs) -> Result<u8, String> {
         site_packages: args.env.site_packages,
         env_file: args.env.env_file,
         isolated: args.env.isolated,
+        ..Default::default()
     };
     let workspace = Workspace::new(root, overrides);
     let dir = if args.path.is_file() {

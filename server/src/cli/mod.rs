@@ -97,6 +97,22 @@ pub struct EnvSelection {
     pub config: Option<PathBuf>,
 }
 
+/// Which codes are reported, as in the configuration's `select`, `extend-select` and
+/// `ignore`: codes, prefixes (`TRL`) or `ALL`, comma-separated.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SelectionArgs {
+    /// Report only these codes (replaces the configuration's `select`). Advice (infos) is
+    /// reported when its code is named here.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Option<Vec<String>>,
+    /// Report these codes as well, advice included (`--extend-select ALL` shows all advice).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_select: Vec<String>,
+    /// Do not report these codes.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Files or directories to check.
@@ -108,6 +124,8 @@ pub struct CheckArgs {
     pub env: EnvSelection,
     #[command(flatten)]
     pub kb: KbArgs,
+    #[command(flatten)]
+    pub select: SelectionArgs,
     /// Apply safe fixes.
     #[arg(long)]
     pub fix: bool,

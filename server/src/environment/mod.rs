@@ -155,18 +155,6 @@ pub fn from_prefix(prefix: &Path, origin: EnvironmentOrigin) -> Environment {
     let mut env = Environment::empty();
     env.origin = origin;
     env.path = Some(prefix.to_path_buf());
-    env.name = match origin {
-        EnvironmentOrigin::Conda => format!(
-            "conda: {}",
-            prefix
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        ),
-        _ => prefix.file_name().map_or_else(
-            || prefix.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        ),
-    };
     env.python_version = pyvenv_version(prefix);
     let dirs = site_packages_dirs(prefix);
     if env.python_version.is_none() {
@@ -185,7 +173,44 @@ pub fn from_prefix(prefix: &Path, origin: EnvironmentOrigin) -> Environment {
         });
     }
     read_into(&mut env, &dirs);
+    env.name = prefix_name(prefix, env.python_version.as_deref(), None);
     env
+}
+
+/// The name a person recognises an environment rooted at `prefix` by: a virtual environment's
+/// directory (`.venv`), a conda environment's name (`conda: base` for the installation itself),
+/// and for anything else (`/usr`, `/usr/local`, a Python built into `/opt`) the system Python
+/// and its interpreter, never the bare directory name (`usr`).
+fn prefix_name(prefix: &Path, python_version: Option<&str>, interpreter: Option<&Path>) -> String {
+    let last = prefix.file_name().map(|n| n.to_string_lossy().into_owned());
+    if prefix.join("conda-meta").is_dir() {
+        let inside_envs = prefix
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "envs");
+        return match (inside_envs, last) {
+            (true, Some(name)) => format!("conda: {name}"),
+            _ => "conda: base".to_string(),
+        };
+    }
+    if prefix.join("pyvenv.cfg").is_file() {
+        return last.unwrap_or_else(|| prefix.display().to_string());
+    }
+    let interpreter = interpreter.map(Path::to_path_buf).or_else(|| {
+        ["python3", "python"]
+            .iter()
+            .map(|name| prefix.join("bin").join(name))
+            .find(|p| p.exists())
+    });
+    let version = python_version.map_or_else(String::new, |v| {
+        // `3.11.4` reads as `3.11`, as the version a person would name.
+        let short: Vec<&str> = v.split('.').take(2).collect();
+        format!(" {}", short.join("."))
+    });
+    match interpreter {
+        Some(python) => format!("system Python{version} ({})", python.display()),
+        None => format!("system Python{version} ({})", prefix.display()),
+    }
 }
 
 fn read_into(env: &mut Environment, dirs: &[PathBuf]) {
@@ -228,10 +253,7 @@ fn from_interpreter(python: &Path, origin: EnvironmentOrigin, may_run: bool) -> 
             || !site_packages_dirs(prefix).is_empty()
         {
             let mut env = from_prefix(prefix, origin);
-            env.name = prefix.file_name().map_or_else(
-                || prefix.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
+            env.name = prefix_name(prefix, env.python_version.as_deref(), Some(python));
             return env;
         }
     }
@@ -319,5 +341,45 @@ mod tests {
         assert_eq!(env.origin, EnvironmentOrigin::ProjectVenv);
         assert_eq!(env.python_version.as_deref(), Some("3.11.7"));
         assert_eq!(env.get("peft").unwrap().written, "0.12.0");
+    }
+
+    #[test]
+    fn environments_are_named_as_a_person_knows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        // A system prefix such as /usr: no pyvenv.cfg, an interpreter in bin/.
+        let usr = dir.path().join("usr");
+        std::fs::create_dir_all(usr.join("lib/python3.11/site-packages")).unwrap();
+        std::fs::create_dir_all(usr.join("bin")).unwrap();
+        std::fs::write(usr.join("bin/python3"), "").unwrap();
+        let system = from_prefix(&usr, EnvironmentOrigin::SystemPython);
+        assert_eq!(
+            system.name,
+            format!("system Python 3.11 ({})", usr.join("bin/python3").display())
+        );
+        let venv = dir.path().join(".venv");
+        std::fs::create_dir_all(venv.join("lib/python3.12/site-packages")).unwrap();
+        std::fs::write(venv.join("pyvenv.cfg"), "version = 3.12.1\n").unwrap();
+        assert_eq!(
+            from_prefix(&venv, EnvironmentOrigin::ProjectVenv).name,
+            ".venv"
+        );
+        let conda = dir.path().join("miniconda3/envs/train");
+        std::fs::create_dir_all(conda.join("conda-meta")).unwrap();
+        assert_eq!(
+            from_prefix(&conda, EnvironmentOrigin::Conda).name,
+            "conda: train"
+        );
+        let base = dir.path().join("miniconda3");
+        std::fs::create_dir_all(base.join("conda-meta")).unwrap();
+        assert_eq!(
+            from_prefix(&base, EnvironmentOrigin::Conda).name,
+            "conda: base"
+        );
+        let snapshot = dir.path().join("pip-list.json");
+        std::fs::write(&snapshot, "[]").unwrap();
+        assert_eq!(
+            from_env_file(&snapshot, EnvironmentOrigin::EnvFile).name,
+            "pip-list.json"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use super::pattern::Pattern;
 use super::schema::{AdvisoryToml, BenignToml, ExampleSpec, FixToml, MatcherToml};
 use crate::requirement::normalize_name;
-use crate::vocabulary::{Applicability, Severity};
+use crate::vocabulary::{Applicability, Effect, Severity};
 use pep440_rs::VersionSpecifiers;
 use std::str::FromStr;
 
@@ -111,6 +111,7 @@ pub struct GitPlacement {
 
 #[derive(Clone, Debug)]
 pub struct Case {
+    pub effect: Effect,
     pub severity: Severity,
     /// The titles of the fixes offered in this case; `None` offers every fix.
     pub fixes: Option<Vec<String>>,
@@ -344,7 +345,10 @@ pub struct Advisory {
     /// `(package, on)`: the advisory checks `package`'s own `Requires-Dist` on `on`.
     pub requires_dist: Option<(String, String)>,
     pub title: String,
+    pub effect: Effect,
     pub severity: Severity,
+    /// Why the severity is lower than the effect's, when it is.
+    pub lowered: Option<String>,
     pub summary: String,
     pub date: Option<String>,
     pub references: Vec<String>,
@@ -435,8 +439,12 @@ impl Advisory {
             key: Some(key),
             message: format!("{id}: {what}"),
         };
+        let effect = Effect::parse(&raw.effect)
+            .ok_or_else(|| ctx("effect", &format!("unknown effect `{}`", raw.effect)))?;
         let severity = Severity::parse(&raw.severity)
             .ok_or_else(|| ctx("severity", &format!("unknown severity `{}`", raw.severity)))?;
+        severity_follows_policy(effect, severity, raw.lowered.as_deref())
+            .map_err(|e| ctx("severity", &e))?;
         let versions = compile_versions(&raw.versions).map_err(|e| ctx("versions", &e))?;
         let mut git = Vec::new();
         for (package, g) in &raw.git {
@@ -459,9 +467,18 @@ impl Advisory {
         }
         let mut cases = Vec::new();
         for c in &raw.cases {
+            let case_effect = match &c.effect {
+                Some(e) => Effect::parse(e)
+                    .ok_or_else(|| ctx("cases", &format!("unknown effect `{e}`")))?,
+                None => effect,
+            };
+            let case_severity = Severity::parse(&c.severity)
+                .ok_or_else(|| ctx("cases", &format!("unknown severity `{}`", c.severity)))?;
+            severity_follows_policy(case_effect, case_severity, c.lowered.as_deref())
+                .map_err(|e| ctx("cases", &e))?;
             cases.push(Case {
-                severity: Severity::parse(&c.severity)
-                    .ok_or_else(|| ctx("cases", &format!("unknown severity `{}`", c.severity)))?,
+                effect: case_effect,
+                severity: case_severity,
                 versions: compile_versions(&c.versions).map_err(|e| ctx("cases", &e))?,
                 require: c
                     .require
@@ -647,7 +664,9 @@ impl Advisory {
                 .map(|r| (normalize_name(&r.package), normalize_name(&r.on))),
             id: raw.id,
             title: raw.title,
+            effect,
             severity,
+            lowered: raw.lowered,
             summary: raw.summary,
             date: raw.date,
             references: raw.references,
@@ -1051,4 +1070,59 @@ fn compile_fix(f: &FixToml) -> Result<FixTemplate, String> {
         title,
         applicability,
     })
+}
+
+/// The severity policy: a severity is the one its effect gives, or lower with a reason; never
+/// higher, and never lowered without saying why.
+fn severity_follows_policy(
+    effect: Effect,
+    severity: Severity,
+    lowered: Option<&str>,
+) -> Result<(), String> {
+    let policy = effect.severity();
+    let reason = lowered.map(str::trim).filter(|r| !r.is_empty());
+    match (severity.cmp(&policy), reason) {
+        (std::cmp::Ordering::Equal, None) => Ok(()),
+        (std::cmp::Ordering::Equal, Some(_)) => Err(format!(
+            "`lowered` is given, but severity `{}` is what effect `{}` gives",
+            severity.as_str(),
+            effect.as_str()
+        )),
+        (std::cmp::Ordering::Greater, _) => Err(format!(
+            "severity `{}` is above what effect `{}` gives (`{}`)",
+            severity.as_str(),
+            effect.as_str(),
+            policy.as_str()
+        )),
+        (std::cmp::Ordering::Less, None) => Err(format!(
+            "severity `{}` is below what effect `{}` gives (`{}`): say why in `lowered`",
+            severity.as_str(),
+            effect.as_str(),
+            policy.as_str()
+        )),
+        (std::cmp::Ordering::Less, Some(_)) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_severity_is_its_effect_s_or_lower_with_a_reason() {
+        assert!(severity_follows_policy(Effect::Fails, Severity::Error, None).is_ok());
+        assert!(severity_follows_policy(Effect::Slower, Severity::Warning, None).is_ok());
+        assert!(severity_follows_policy(Effect::Deprecated, Severity::Info, None).is_ok());
+        let unexplained = severity_follows_policy(Effect::Fails, Severity::Warning, None);
+        assert!(unexplained.unwrap_err().contains("say why in `lowered`"));
+        let blank = severity_follows_policy(Effect::Fails, Severity::Info, Some("  "));
+        assert!(blank.is_err());
+        assert!(
+            severity_follows_policy(Effect::Fails, Severity::Warning, Some("one report")).is_ok()
+        );
+        let above = severity_follows_policy(Effect::Advice, Severity::Warning, Some("x"));
+        assert!(above.unwrap_err().contains("above"));
+        let needless = severity_follows_policy(Effect::Slower, Severity::Warning, Some("x"));
+        assert!(needless.unwrap_err().contains("is what effect"));
+    }
 }

@@ -12,7 +12,13 @@ pub(super) struct AdvisoryToml {
     pub schema: u32,
     pub id: String,
     pub title: String,
+    /// What the problem does to a run (`fails`, `trains-wrongly`, `slower`, `more-memory`,
+    /// `fails-sometimes`, `deprecated`, `advice`); the severity follows from it.
+    pub effect: String,
     pub severity: String,
+    /// Why `severity` is lower than the effect's (an unproven boundary, a single report).
+    #[serde(default)]
+    pub lowered: Option<String>,
     pub summary: String,
     #[serde(default)]
     pub date: Option<String>,
@@ -114,7 +120,13 @@ fn info() -> String {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct CaseToml {
+    /// What the problem does in this case; the advisory's effect when absent.
+    #[serde(default)]
+    pub effect: Option<String>,
     pub severity: String,
+    /// Why `severity` is lower than the effect's.
+    #[serde(default)]
+    pub lowered: Option<String>,
     /// A condition tree that must hold, beside `versions` and `require`.
     #[serde(default)]
     pub when: Option<ConditionToml>,

@@ -3,14 +3,15 @@
 
 use super::to_lsp;
 use super::Encoding;
-use crate::finding::{Finding, RelatedLocation};
+use crate::finding::RelatedLocation;
 use crate::fix::{EditTarget, Fix, FixAction};
 use crate::source::Document;
 use crate::text::{LineIndex, TextRange};
+use crate::workspace::SortedFindings;
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::{
-    CodeDescription, Diagnostic, DiagnosticRelatedInformation, Location, NumberOrString, Position,
-    Range, Uri,
+    CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag,
+    Location, NumberOrString, Position, Range, Uri,
 };
 
 /// A fix as it travels in a diagnostic's `data`: byte offsets into the document text of the
@@ -101,6 +102,32 @@ pub fn fix_data(fix: &Fix) -> FixData {
     data
 }
 
+/// What a publish needs beside the findings: the document's identity and version, the
+/// negotiated encoding, and how the client opens an advisory's page.
+#[derive(Clone, Copy)]
+pub struct Publish<'a> {
+    pub doc_uri: &'a Uri,
+    pub version: i32,
+    pub encoding: Encoding,
+    pub kb: &'a crate::kb::KnowledgeBase,
+    /// The client shows `tunelint-rule:` documents (the VS Code extension asks the server for
+    /// them); other clients get the advisory's first reference as the code's link.
+    pub rule_documents: bool,
+}
+
+/// The link a diagnostic's code opens: the advisory's page where the client can show it,
+/// otherwise its first reference.
+pub fn code_link(code: &str, publish: &Publish) -> Option<Uri> {
+    let advisory = publish.kb.get(code)?;
+    if publish.rule_documents {
+        return format!("{RULE_SCHEME}:{}.md", advisory.id).parse().ok();
+    }
+    advisory.references.first()?.parse().ok()
+}
+
+/// The URI scheme of advisory pages served by `tunelint/rule`.
+pub const RULE_SCHEME: &str = "tunelint-rule";
+
 /// Where each part of the document lives for the editor: the whole text, or one cell.
 pub struct Target<'a> {
     pub uri: &'a Uri,
@@ -109,16 +136,21 @@ pub struct Target<'a> {
 }
 
 /// Converts findings into diagnostics for each target (a file has one target, a notebook one
-/// per code cell). Every target gets an entry, so empty lists clear stale squiggles.
+/// per code cell). Every target gets an entry, so empty lists clear stale squiggles. Advice the
+/// configuration does not ask for arrives as a hint: no squiggle, still on hover and in the
+/// quick-fix menu. Ignored findings are left out.
 pub fn to_diagnostics(
     doc: &Document,
-    findings: &[Finding],
+    sorted: &SortedFindings,
     targets: &[Target],
-    doc_uri: &Uri,
-    version: i32,
-    encoding: Encoding,
-    kb: &crate::kb::KnowledgeBase,
+    publish: &Publish,
 ) -> Vec<(Uri, Vec<Diagnostic>)> {
+    let Publish {
+        doc_uri,
+        version,
+        encoding,
+        ..
+    } = *publish;
     let indexes: Vec<LineIndex> = targets
         .iter()
         .map(|t| LineIndex::new(t.range.slice(&doc.text)))
@@ -133,7 +165,12 @@ pub fn to_diagnostics(
             .checked_sub(1)?;
         Some(i)
     };
-    for f in findings {
+    let findings = sorted
+        .shown
+        .iter()
+        .map(|f| (f, false))
+        .chain(sorted.advice.iter().map(|f| (f, true)));
+    for (f, advice) in findings {
         let Some(i) = locate(f.range.start) else {
             continue;
         };
@@ -198,19 +235,22 @@ pub fn to_diagnostics(
             end: f.range.end,
             fixes: f.fixes.iter().map(fix_data).collect(),
         };
-        let href = kb
-            .get(&f.code)
-            .and_then(|a| a.references.first())
-            .and_then(|r| r.parse::<Uri>().ok());
+        let href = code_link(&f.code, publish);
         out[i].1.push(Diagnostic {
             range,
-            severity: Some(to_lsp::severity(f.severity)),
+            severity: Some(if advice {
+                DiagnosticSeverity::HINT
+            } else {
+                to_lsp::severity(f.severity)
+            }),
             code: Some(NumberOrString::String(f.code.clone())),
             code_description: href.map(|href| CodeDescription { href }),
             source: Some("tunelint".into()),
             message: f.message.clone(),
             related_information: (!related.is_empty()).then_some(related),
-            tags: None,
+            // A deprecated argument that still works is struck through.
+            tags: (f.effect == Some(crate::vocabulary::Effect::Deprecated))
+                .then(|| vec![DiagnosticTag::DEPRECATED]),
             data: serde_json::to_value(&data).ok(),
         });
     }

@@ -21,6 +21,7 @@ use tower_lsp_server::{ClientSocket, LspService, Server};
 pub fn service() -> (LspService<Backend>, ClientSocket) {
     LspService::build(Backend::new)
         .custom_method("tunelint/environment", Backend::environment)
+        .custom_method("tunelint/rule", Backend::rule)
         .finish()
 }
 

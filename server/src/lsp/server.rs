@@ -6,7 +6,7 @@
 //! is caught, logged to stderr and the client, and the server keeps running.
 
 use super::code_actions;
-use super::diagnostics::{to_diagnostics, Target};
+use super::diagnostics::{to_diagnostics, Publish, Target};
 use super::documents::{read_saved_cells, CellDoc, NotebookDoc, TextDoc};
 use super::from_lsp::apply_change;
 use super::hover;
@@ -57,6 +57,8 @@ pub struct ClientFeatures {
     pub document_changes: bool,
     pub configuration: bool,
     pub watch_files: bool,
+    /// Opens `tunelint-rule:` links by asking `tunelint/rule`.
+    pub rule_documents: bool,
 }
 
 #[derive(Default)]
@@ -251,8 +253,10 @@ impl Backend {
             workspace,
             kb,
             encoding,
+            features,
             ..
         } = job;
+        let rule_documents = features.rule_documents;
         let result = tokio::task::spawn_blocking(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 workspace.analyze(&path, &doc, facts, &kb)
@@ -269,15 +273,15 @@ impl Backend {
                         .chain(&analysis.suppressed)
                         .map(|f| f.code.clone())
                         .collect();
-                    let diagnostics = to_diagnostics(
-                        &doc,
-                        &analysis.findings,
-                        &t,
-                        &doc_uri,
+                    let sorted = workspace.sort_by_visibility(&path, analysis.findings, &kb);
+                    let publish = Publish {
+                        doc_uri: &doc_uri,
                         version,
                         encoding,
-                        &kb,
-                    );
+                        kb: &kb,
+                        rule_documents,
+                    };
+                    let diagnostics = to_diagnostics(&doc, &sorted, &t, &publish);
                     Ok((diagnostics, codes, path))
                 }
                 Err(p) => Err(panic_message(&*p)),
@@ -362,7 +366,7 @@ impl Backend {
     /// per problem, however many open files import the packages; files that no longer hold
     /// one are cleared.
     async fn publish_environment_findings(&self) {
-        let (jobs, kb, encoding, open) = {
+        let (jobs, kb, encoding, open, rule_documents) = {
             let mut st = self.state();
             let open: Vec<(PathBuf, std::collections::HashSet<String>)> =
                 st.reported_codes.values().cloned().collect();
@@ -383,7 +387,13 @@ impl Backend {
                     (f, ws)
                 })
                 .collect();
-            (jobs, st.kb.clone(), st.encoding, open)
+            (
+                jobs,
+                st.kb.clone(),
+                st.encoding,
+                open,
+                st.features.rule_documents,
+            )
         };
         let publishes = tokio::task::spawn_blocking(move || {
             let mut out: Vec<(Uri, Vec<Diagnostic>)> = Vec::new();
@@ -415,8 +425,19 @@ impl Backend {
                         uri: &uri,
                         range: crate::text::TextRange::new(0, doc.text.len()),
                     };
-                    let diagnostics =
-                        to_diagnostics(&doc, &file.findings, &[target], &uri, 0, encoding, &kb);
+                    let sorted = crate::workspace::SortedFindings {
+                        shown: file.findings,
+                        advice: file.advice,
+                        ignored: Vec::new(),
+                    };
+                    let publish = Publish {
+                        doc_uri: &uri,
+                        version: 0,
+                        encoding,
+                        kb: &kb,
+                        rule_documents,
+                    };
+                    let diagnostics = to_diagnostics(&doc, &sorted, &[target], &publish);
                     out.extend(diagnostics);
                 }
             }
@@ -563,6 +584,41 @@ impl Backend {
                 data: None,
             })?;
             Ok(value)
+        })
+        .await
+    }
+
+    /// `tunelint/rule`: an advisory's page (as `tunelint rule` prints it) for a code or a
+    /// `tunelint-rule:CODE.md` URI, so that a diagnostic's code link opens it.
+    pub async fn rule(&self, params: Value) -> Result<Value> {
+        self.guarded_request("tunelint/rule", async {
+            let asked = params
+                .get("code")
+                .or_else(|| params.get("uri"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let code = asked
+                .strip_prefix(super::diagnostics::RULE_SCHEME)
+                .map(|rest| rest.trim_start_matches([':', '/']))
+                .unwrap_or(asked)
+                .trim_end_matches(".md")
+                .to_string();
+            let kb = self.state().kb.clone();
+            let (advisory, retired) = match kb.get(&code) {
+                Some(a) => (a, None),
+                None => match kb.alias_target(&code) {
+                    Some(a) => (a, Some(code.as_str())),
+                    None => {
+                        return Err(Error {
+                            code: ErrorCode::InvalidParams,
+                            message: format!("no advisory `{code}`").into(),
+                            data: None,
+                        })
+                    }
+                },
+            };
+            let text = crate::render::rule_page(advisory, retired, &kb);
+            Ok(serde_json::json!({ "code": advisory.id, "text": text }))
         })
         .await
     }
@@ -762,6 +818,10 @@ impl LanguageServer for Backend {
                 .unwrap_or(false),
             terminal_commands: options
                 .get("terminalCommands")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            rule_documents: options
+                .get("ruleDocuments")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             document_changes: workspace_caps

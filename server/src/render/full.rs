@@ -133,8 +133,16 @@ pub fn summary_line(reports: &[FileReport]) -> String {
         }
     }
     let total = e + w + i;
+    let advice: usize = reports.iter().map(|r| r.advice.len()).sum();
+    let advice_note = match advice {
+        0 => String::new(),
+        1 => " (1 piece of advice is off by default; `--extend-select ALL` shows it)".to_string(),
+        n => {
+            format!(" ({n} pieces of advice are off by default; `--extend-select ALL` shows them)")
+        }
+    };
     if total == 0 {
-        return "All checks passed!".into();
+        return format!("All checks passed!{advice_note}");
     }
     let plural = |n: usize, word: &str| {
         if n == 1 {
@@ -157,5 +165,6 @@ pub fn summary_line(reports: &[FileReport]) -> String {
         line.push_str(&format!("; {unsafe_} fixable with --fix --unsafe-fixes"));
     }
     line.push('.');
+    line.push_str(&advice_note);
     line
 }

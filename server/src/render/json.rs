@@ -55,6 +55,7 @@ pub fn render_json(reports: &[FileReport], environments: &[&Environment]) -> Str
             findings.push(json!({
                 "code": f.code,
                 "severity": f.severity,
+                "effect": f.effect,
                 "message": f.message,
                 "path": report.display,
                 "cell": cell,

@@ -6,10 +6,12 @@
 mod ci;
 mod full;
 mod json;
+mod rule_page;
 
 pub use ci::{raw_position, render_github, render_junit, render_sarif, render_statistics};
 pub use full::{render_concise, render_full, summary_line};
 pub use json::{environment_json, render_json};
+pub use rule_page::rule_page;
 
 use crate::finding::Finding;
 use crate::source::Document;
@@ -27,6 +29,9 @@ pub struct FileReport {
     /// Findings the configuration or a suppression comment silenced in this file: problems
     /// the user has acknowledged, which a report about the environment does not repeat.
     pub acknowledged: Vec<Finding>,
+    /// Advice the configuration does not ask for (infos off by default): counted in the
+    /// summary, not listed.
+    pub advice: Vec<Finding>,
 }
 
 /// A 1-based position as shown to people.

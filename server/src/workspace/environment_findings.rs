@@ -20,6 +20,8 @@ pub struct PlacedFile {
     /// The file's text, which the findings' ranges index.
     pub text: String,
     pub findings: Vec<Finding>,
+    /// Advice the configuration does not ask for.
+    pub advice: Vec<Finding>,
 }
 
 /// What the environments in use break on their own, whatever the code, placed on the
@@ -70,7 +72,11 @@ pub fn place_environment_findings(
         for item in items {
             let f = &item.finding;
             let aliases = kb.get(&f.code).map_or(&[][..], |a| a.aliases.as_slice());
-            if reported.contains(&f.code) || !config.allows(&f.code, aliases, env_path) {
+            if reported.contains(&f.code) {
+                continue;
+            }
+            let visibility = config.visibility(&f.code, f.severity, aliases, env_path);
+            if visibility == super::Visibility::Ignored {
                 continue;
             }
             if !problems.insert((f.problem(), item.line.clone())) {
@@ -107,22 +113,25 @@ pub fn place_environment_findings(
                 .unwrap_or_else(|| snapshot_line(text, &item.package));
             let mut finding = item.finding;
             finding.range = range;
-            match report_of.get(&path) {
-                Some(&i) => out[i].findings.push(finding),
-                None => {
-                    report_of.insert(path.clone(), out.len());
-                    out.push(PlacedFile {
-                        display: workspace.display(&path),
-                        text: text.clone(),
-                        path,
-                        findings: vec![finding],
-                    });
-                }
+            let i = *report_of.entry(path.clone()).or_insert_with(|| {
+                out.push(PlacedFile {
+                    display: workspace.display(&path),
+                    text: text.clone(),
+                    path,
+                    findings: Vec::new(),
+                    advice: Vec::new(),
+                });
+                out.len() - 1
+            });
+            match visibility {
+                super::Visibility::Advice => out[i].advice.push(finding),
+                _ => out[i].findings.push(finding),
             }
         }
     }
     for report in &mut out {
         report.findings.sort_by_key(|f| f.range.start);
+        report.advice.sort_by_key(|f| f.range.start);
     }
     out
 }

@@ -137,6 +137,11 @@ pub struct Overrides {
     pub site_packages: Option<PathBuf>,
     pub env_file: Option<PathBuf>,
     pub isolated: bool,
+    /// `--select`: replaces the configuration's `select`.
+    pub select: Option<Vec<String>>,
+    /// `--extend-select` and `--ignore`: added to the configuration's lists.
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
 }
 
 /// Caches shared by every file of a run (and by the language server between edits).
@@ -192,14 +197,22 @@ impl Workspace {
         if let Some(c) = lock(&self.configs).get(dir) {
             return c.clone();
         }
-        let config = Arc::new(if self.overrides.isolated {
+        let mut config = if self.overrides.isolated {
             Config {
                 dir: dir.to_path_buf(),
                 ..Default::default()
             }
         } else {
             find_config(dir)
-        });
+        };
+        if let Some(select) = &self.overrides.select {
+            config.tool.select = Some(select.clone());
+        }
+        let tool = &mut config.tool;
+        tool.extend_select
+            .extend(self.overrides.extend_select.iter().cloned());
+        tool.ignore.extend(self.overrides.ignore.iter().cloned());
+        let config = Arc::new(config);
         lock(&self.configs).insert(dir.to_path_buf(), config.clone());
         config
     }
@@ -217,10 +230,7 @@ impl Workspace {
         facts: Option<PythonFacts>,
         kb: &KnowledgeBase,
     ) -> Analysis {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = parent_dir(path);
         let env = self.environment_for(dir);
         let project = self.project_files_for(dir);
         let display = self.display(path);
@@ -236,6 +246,27 @@ impl Workspace {
             Some(facts) => analyze_with_facts(doc, facts, &ctx),
             None => analyze(doc, &ctx),
         }
+    }
+
+    /// `findings` for `path`, sorted by how the configuration that governs `path` reports
+    /// them.
+    pub fn sort_by_visibility(
+        &self,
+        path: &Path,
+        findings: Vec<Finding>,
+        kb: &KnowledgeBase,
+    ) -> SortedFindings {
+        let config = self.config_for(parent_dir(path));
+        let mut sorted = SortedFindings::default();
+        for f in findings {
+            let aliases = kb.get(&f.code).map_or(&[][..], |a| a.aliases.as_slice());
+            match config.visibility(&f.code, f.severity, aliases, path) {
+                Visibility::Shown => sorted.shown.push(f),
+                Visibility::Advice => sorted.advice.push(f),
+                Visibility::Ignored => sorted.ignored.push(f),
+            }
+        }
+        sorted
     }
 
     pub fn environment_for(&self, dir: &Path) -> Arc<Environment> {
@@ -453,7 +484,61 @@ pub fn read_config(path: &Path) -> std::io::Result<Config> {
     })
 }
 
+/// A file's findings by how they are reported.
+#[derive(Debug, Default)]
+pub struct SortedFindings {
+    pub shown: Vec<Finding>,
+    pub advice: Vec<Finding>,
+    pub ignored: Vec<Finding>,
+}
+
+/// The directory whose configuration governs `path`.
+pub fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// How a finding is reported under a configuration. Errors and warnings are the default set;
+/// advice (an info) holds for many files of a kind (an unpinned install, a working shim), so it
+/// is reported only where `select` or `extend-select` names its code, a prefix of it or `ALL`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// Left out by `ignore`, `per-file-ignores` or a `select` that does not name it.
+    Ignored,
+    /// Advice nobody asked for: left out of the CLI's and CI formats' reports, a hint (no
+    /// squiggle) in the editor.
+    Advice,
+    Shown,
+}
+
 impl Config {
+    /// How a finding with `code` and `severity` is reported for `path`.
+    pub fn visibility(
+        &self,
+        code: &str,
+        severity: Severity,
+        aliases: &[String],
+        path: &Path,
+    ) -> Visibility {
+        if !self.allows(code, aliases, path) {
+            return Visibility::Ignored;
+        }
+        if severity > Severity::Info {
+            return Visibility::Shown;
+        }
+        let named = |prefix: &String| {
+            prefix == "ALL" || code.starts_with(prefix.as_str()) || aliases.contains(prefix)
+        };
+        let asked_for = self.tool.select.iter().flatten().any(named)
+            || self.tool.extend_select.iter().any(named);
+        if asked_for {
+            Visibility::Shown
+        } else {
+            Visibility::Advice
+        }
+    }
+
     /// Whether findings with `code` are reported for `path` under this configuration. A retired
     /// code among the advisory's `aliases`, written out in full, still selects or ignores it.
     pub fn allows(&self, code: &str, aliases: &[String], path: &Path) -> bool {
