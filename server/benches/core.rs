@@ -156,6 +156,7 @@ fn bench_matching_and_rendering(c: &mut Criterion) {
                     doc: Some(doc.clone()),
                     findings: findings.clone(),
                     acknowledged: Vec::new(),
+                    advice: Vec::new(),
                 }]
             },
             |reports| render_full(&reports, false),

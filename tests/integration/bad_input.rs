@@ -13,7 +13,15 @@ struct Outcome {
 /// Runs `tunelint check --format json` on `path` with a deadline.
 fn check(path: &Path, extra: &[&str]) -> Outcome {
     let mut child = tunelint()
-        .args(["check", "--isolated", "--format", "json"])
+        // Every finding, advice included: these tests are about reading bad input.
+        .args([
+            "check",
+            "--isolated",
+            "--extend-select",
+            "ALL",
+            "--format",
+            "json",
+        ])
         .args(extra)
         .arg(path)
         .stdout(std::process::Stdio::piped())
@@ -237,7 +245,7 @@ fn broken_environments() {
     std::fs::write(dir.path().join("train.py"), "import unsloth\nimport trl\n").unwrap();
     let out = crate::support::run(
         tunelint()
-            .args(["check", "--format", "json"])
+            .args(["check", "--extend-select", "ALL", "--format", "json"])
             .arg(dir.path()),
     );
     assert!(out.code == 0 || out.code == 1, "{}", out.stderr);

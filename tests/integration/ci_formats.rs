@@ -111,7 +111,8 @@ fn junit_has_a_case_per_file_and_a_failure_per_finding() {
         "{}",
         out.stdout
     );
-    assert_eq!(out.stdout.matches("<failure ").count(), 7, "{}", out.stdout);
+    // The default set: the example's advice is not reported.
+    assert_eq!(out.stdout.matches("<failure ").count(), 5, "{}", out.stdout);
 }
 
 #[test]
@@ -147,8 +148,22 @@ fn fail_levels() {
     // The benign notebook only has info findings.
     let nb = "tests/fixtures/notebooks/benign-dropout-zero-all.ipynb";
     assert_eq!(run(tunelint().args(["check", nb, "--isolated"])).code, 0);
+    // Advice nobody selected is not reported, so it fails nothing; selected, it does.
     assert_eq!(
         run(tunelint().args(["check", nb, "--isolated", "--fail-level", "info"])).code,
+        0
+    );
+    assert_eq!(
+        run(tunelint().args([
+            "check",
+            nb,
+            "--isolated",
+            "--fail-level",
+            "info",
+            "--extend-select",
+            "ALL"
+        ]))
+        .code,
         1
     );
     // The founding case is a warning (training runs, slower and with more memory): it fails
@@ -263,6 +278,8 @@ fn training_logs_from_files_and_stdin() {
             "train.log",
             "--format",
             "concise",
+            "--extend-select",
+            "ALL",
         ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

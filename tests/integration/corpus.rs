@@ -115,7 +115,19 @@ fn parsing_only_what_advisories_name_finds_what_a_whole_parse_finds() {
         let facts = tunelint::check::python_facts(&doc);
         let expected = whole.analyze(&path, &doc, Some(facts), &kb).findings;
         let got = selective.analyze(&path, &doc, None, &kb).findings;
-        assert_eq!(got, expected, "{}", path.display());
+        if got != expected {
+            let brief = |fs: &[tunelint::finding::Finding]| -> Vec<String> {
+                fs.iter()
+                    .map(|f| format!("{} {:?} {:?} {}", f.code, f.severity, f.range, f.message))
+                    .collect()
+            };
+            panic!(
+                "{}: parsing a part found\n{:#?}\nparsing all found\n{:#?}",
+                path.display(),
+                brief(&got),
+                brief(&expected)
+            );
+        }
         compared += 1;
         found += got.len();
     }

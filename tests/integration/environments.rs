@@ -66,6 +66,8 @@ fn broken_metadata_is_reported_not_fatal() {
         "tests/fixtures/envs/broken-metadata/train.py",
         "--format",
         "concise",
+        "--extend-select",
+        "ALL",
     ]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("TL002"), "{}", out.stdout);
@@ -158,7 +160,7 @@ fn a_snapshot_with_a_known_bad_pair_is_a_finding_on_its_line_in_every_format() {
     assert!(
         concise
             .stdout
-            .starts_with("freeze.txt:2:1: XF001 [error] `torch==2.6.0` installed: xformers 0.0.28.post2 (installed, freeze.txt line 3) with torch 2.6.0 (installed, freeze.txt line 2)"),
+            .starts_with("freeze.txt:2:1: XF001 [warning] `torch==2.6.0` installed: xformers 0.0.28.post2 (installed, freeze.txt line 3) with torch 2.6.0 (installed, freeze.txt line 2)"),
         "{}",
         concise.stdout
     );
@@ -173,7 +175,7 @@ fn a_snapshot_with_a_known_bad_pair_is_a_finding_on_its_line_in_every_format() {
     assert!(
         github
             .stdout
-            .contains("::error file=freeze.txt,line=2,col=1,endLine=2,endColumn=13,title=XF001::"),
+            .contains("::warning file=freeze.txt,line=2,col=1,endLine=2,endColumn=13,title=XF001::"),
         "{}",
         github.stdout
     );
@@ -243,6 +245,8 @@ fn pip_check_is_built_in_and_weighed_by_the_stack() {
         "tests/fixtures/envs/pip-check/train.py",
         "--format",
         "concise",
+        "--extend-select",
+        "ALL",
     ]));
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", out.stdout);
@@ -253,4 +257,19 @@ fn pip_check_is_built_in_and_weighed_by_the_stack() {
         "tests/fixtures/envs/pip-check/.venv/lib/python3.11/site-packages/trl-0.19.0.dist-info/METADATA:25:1: TL006 [warning] trl 0.19.0 requires transformers>=4.51.0, but transformers 4.46.3 is installed"
     ), "{}", out.stdout);
     assert_eq!(out.code, 1);
+    // By default the advice outside the stack is counted, not listed.
+    let default = run(tunelint().args([
+        "check",
+        "tests/fixtures/envs/pip-check/train.py",
+        "--format",
+        "concise",
+    ]));
+    assert!(!default.stdout.contains("urllib3"), "{}", default.stdout);
+    assert!(
+        default
+            .stdout
+            .contains("(1 piece of advice is off by default; `--extend-select ALL` shows it)"),
+        "{}",
+        default.stdout
+    );
 }

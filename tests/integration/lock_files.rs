@@ -75,7 +75,7 @@ fn the_lock_wins_over_the_manifest_and_fixes_edit_the_manifest() {
     ]));
     assert!(
         full.stdout
-            .contains("Pin peft to <0.12 in pyproject.toml, then re-lock (`uv lock`)"),
+            .contains("Pin peft to <0.12 in pyproject.toml line 4, then re-lock (`uv lock`)"),
         "{}",
         full.stdout
     );

@@ -335,7 +335,7 @@ async fn the_founding_notebook_publishes_on_every_cell() {
     let list = actions.as_array().unwrap();
     let pin = list
         .iter()
-        .find(|a| a["title"] == "Pin peft to <0.12")
+        .find(|a| a["title"] == "Pin peft to <0.12 in cell 2")
         .expect("the pin");
     let change = &pin["edit"]["documentChanges"][0];
     assert_eq!(
@@ -684,7 +684,8 @@ async fn the_environment_itself_is_checked_on_its_own_file() {
         .filter(|d| d["code"] == "XF001")
         .collect();
     assert_eq!(xf.len(), 1, "{diagnostics:#?}");
-    assert_eq!(xf[0]["severity"], 1);
+    // A warning: without Unsloth, only code that calls xformers' attention fails.
+    assert_eq!(xf[0]["severity"], 2);
     assert!(
         xf[0]["message"]
             .as_str()

@@ -20,7 +20,17 @@ struct Seen {
 
 fn check(fixture: &str) -> Vec<Seen> {
     let path = format!("tests/fixtures/notebook-runs/{fixture}.ipynb");
-    let out = run(tunelint().args(["check", &path, "--isolated", "--format", "json"]));
+    // Every finding, advice included: these fixtures are about what the analysis concludes,
+    // not about which of its conclusions are shown by default.
+    let out = run(tunelint().args([
+        "check",
+        &path,
+        "--isolated",
+        "--format",
+        "json",
+        "--extend-select",
+        "ALL",
+    ]));
     assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
     let value: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
     value["findings"]

@@ -124,15 +124,24 @@ pub fn python_facts_where(
             parsed.push(chunk);
         }
     }
-    extract_chunks(doc, &parsed, memo, &mut facts);
-    for range in import_statements_found {
+    // A run of nearby parsed chunks is parsed as one text, with the chunks between them: those
+    // have given their facts already and are not parsed again.
+    let covered = extract_chunks(doc, &parsed, memo, &mut facts);
+    let uncovered = |range: &TextRange| {
+        !covered
+            .iter()
+            .any(|run| run.start <= range.start && range.end <= run.end)
+    };
+    for range in import_statements_found.into_iter().filter(uncovered) {
         facts.extend(facts_of(range.slice(&doc.python), memo).offset(range.start));
     }
     facts.sort_by_position();
 
     let second_round = SecondRound::new(&facts, needles);
     if !second_round.is_empty() {
-        let names_one = |chunk: &PythonChunk| second_round.named_by(chunk.range.slice(&doc.python));
+        let names_one = |chunk: &PythonChunk| {
+            uncovered(&chunk.range) && second_round.named_by(chunk.range.slice(&doc.python))
+        };
         let naming: Vec<PythonChunk> = skipped.into_iter().filter(names_one).collect();
         extract_chunks(doc, &naming, memo, &mut facts);
         // An import-only chunk gave its imports already; its calls and assignments are new.
@@ -142,8 +151,8 @@ pub fn python_facts_where(
         facts.calls.extend(more.calls);
         facts.assignments.extend(more.assignments);
         facts.has_syntax_error |= more.has_syntax_error;
-        facts.sort_by_position();
     }
+    facts.sort_and_drop_repeats();
     facts
 }
 
@@ -217,12 +226,14 @@ impl SecondRound {
 const JOIN_GAP: usize = 512;
 
 /// Parses `chunks` (in order) and adds their facts, joining nearby statements of one part.
+/// Returns the texts parsed, which hold every statement between the chunks they join.
 fn extract_chunks(
     doc: &Document,
     chunks: &[PythonChunk],
     memo: Option<&FactsMemo>,
     facts: &mut PythonFacts,
-) {
+) -> Vec<TextRange> {
+    let mut runs = Vec::new();
     let mut i = 0;
     while i < chunks.len() {
         let part = chunks[i].part;
@@ -236,7 +247,9 @@ fn extract_chunks(
             i += 1;
         }
         facts.extend(facts_of(run.slice(&doc.python), memo).offset(run.start));
+        runs.push(run);
     }
+    runs
 }
 
 /// The facts of one Python text, from `memo` when there is one.
@@ -590,6 +603,18 @@ mod tests {
             callees(&facts),
             vec!["plot", "FastLanguageModel.from_pretrained"]
         );
+    }
+
+    #[test]
+    fn an_import_between_two_parsed_statements_is_one_import() {
+        // The two trainer lines are parsed as one text that holds the import between them,
+        // which names nothing but `import`.
+        let text = "from trl import SFTTrainer\nfrom unsloth import is_bf16_supported\n\nt = SFTTrainer(m)\n";
+        let doc = Document::from_text(SourceKind::Script, text.into());
+        let facts = python_facts_where(&doc, Some(&needles()), None);
+        assert_eq!(facts, python_facts(&doc));
+        let modules: Vec<&str> = facts.imports.iter().map(|i| i.module.as_str()).collect();
+        assert_eq!(modules, vec!["trl", "unsloth"]);
     }
 
     fn callees(facts: &PythonFacts) -> Vec<&str> {

@@ -190,6 +190,16 @@ impl PythonFacts {
         self.class_bases.sort_by_key(|b| b.range.start);
     }
 
+    /// Sorts the facts by position and keeps one of each: a statement between two parsed
+    /// chunks can be parsed again on its own, and gives the same facts twice.
+    pub fn sort_and_drop_repeats(&mut self) {
+        self.sort_by_position();
+        drop_repeats(&mut self.imports, |i| i.range.start);
+        drop_repeats(&mut self.calls, |c| c.range.start);
+        drop_repeats(&mut self.assignments, |a| a.range.start);
+        drop_repeats(&mut self.class_bases, |b| b.range.start);
+    }
+
     pub fn extend(&mut self, other: PythonFacts) {
         self.imports.extend(other.imports);
         self.calls.extend(other.calls);
@@ -197,6 +207,23 @@ impl PythonFacts {
         self.class_bases.extend(other.class_bases);
         self.has_syntax_error |= other.has_syntax_error;
     }
+}
+
+/// Removes later copies of equal items from `items`, sorted by `start`: equal items start at
+/// the same place, so only items of one start are compared.
+fn drop_repeats<T: PartialEq>(items: &mut Vec<T>, start: impl Fn(&T) -> usize) {
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        let repeated = kept
+            .iter()
+            .rev()
+            .take_while(|k| start(k) == start(&item))
+            .any(|k| *k == item);
+        if !repeated {
+            kept.push(item);
+        }
+    }
+    *items = kept;
 }
 
 fn language() -> Language {

@@ -217,7 +217,6 @@ impl Workspace {
         config
     }
 
-    /// The environment for files in `dir`.
     /// Analyses `doc`, read from `path`, with the environment, project files and display name
     /// that path has in this workspace: the one place the CLI and the language server build a
     /// check's context. `facts` are the document's syntax facts when the caller holds them
