@@ -167,6 +167,13 @@ writeFileSync(
   ),
 );
 
+// 2c. No project environment: the interpreter the Python extension reports is the system one.
+const wsSystem = join(tmp, 'system-python-ws');
+mkdirSync(join(wsSystem, '.git'), { recursive: true });
+mkdirSync(join(wsSystem, '.vscode'));
+writeFileSync(join(wsSystem, 'train.py'), 'from unsloth import FastLanguageModel\n');
+writeFileSync(join(wsSystem, '.vscode', 'settings.json'), JSON.stringify({ 'pythonStub.activeInterpreter': '/usr/bin/python3' }, null, 2));
+
 // 3. The same project, opened untrusted, with settings only a trusted workspace may use.
 const fakeTunelint = join(tmp, 'fake-tunelint-0.2.0');
 writeFileSync(fakeTunelint, '#!/bin/sh\necho "tunelint 0.2.0"\n');
@@ -534,7 +541,8 @@ try {
   await command(page, 'Notifications: Clear All Notifications');
 
   // The status bar names the environment; clicking it lists it.
-  const status = await waitForStatus(page, /^tunelint: .+ · \d+ findings?$/);
+  // The example's environment is the env file beside it.
+  const status = await waitForStatus(page, /^tunelint: pip-list\.json · \d+ findings?$/);
   ok(`status bar: "${status}"`);
   await page.locator('.statusbar-item', { hasText: /^tunelint/ }).first().click();
   const pickRow = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'peft' }).first();
@@ -625,6 +633,13 @@ try {
   if (existsSync(pyExtRecord)) fail(`an environment's interpreter was run: ${readFileSync(pyExtRecord, 'utf8')}`);
   ok(`Python extension: switching the interpreter re-checks, UNS001 gone, status bar "${fstatus}"`);
   phase('python extension scenario');
+
+  // 2c. The system Python, named as a person knows it (not `usr`).
+  await openFolder(page, wsSystem, true);
+  await openFromExplorer(page, 'train.py');
+  const systemStatus = await waitForStatus(page, /^tunelint: system Python 3\.\d+ \(\/usr\/bin\/python3\) · \d+ findings?$/, 60_000);
+  ok(`system Python: status bar "${systemStatus}"`);
+  phase('system python scenario');
 
   // 3. The same project, untrusted.
   await openFolder(page, wsUntrusted, false);

@@ -137,6 +137,73 @@ fn parsing_only_what_advisories_name_finds_what_a_whole_parse_finds() {
     );
 }
 
+/// What a user sees on the current official notebooks (`nb__*` and `original_template__*`, the
+/// ones `bench/default_set.py` measures): the default set lists each finding, the widened set
+/// (`--extend-select ALL`) counts them by code and severity. A change to either is a change of
+/// what the README says users see, and shows up here for review.
+#[test]
+fn the_default_and_widened_sets_on_official_notebooks() {
+    let Some(dir) = corpus() else {
+        eprintln!("skipping: ../shared/corpus is not there");
+        return;
+    };
+    let notebooks = dir.join("notebooks");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&notebooks)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            (name.starts_with("nb__") || name.starts_with("original_template__"))
+                && name.ends_with(".ipynb")
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() > 50, "{} official notebooks", files.len());
+    let findings = |widen: bool| -> Vec<serde_json::Value> {
+        let mut cmd = tunelint();
+        cmd.current_dir(&notebooks).args([
+            "check",
+            "--isolated",
+            "--exit-zero",
+            "--format",
+            "json",
+        ]);
+        if widen {
+            cmd.args(["--extend-select", "ALL"]);
+        }
+        cmd.args(files.iter().map(|f| f.file_name().unwrap()));
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON output");
+        v["findings"].as_array().unwrap().clone()
+    };
+    let mut shown = format!("{} notebooks\n\nshown by default:\n", files.len());
+    for f in findings(false) {
+        shown += &format!(
+            "  {} [{}] {} cell {} line {}\n",
+            f["code"].as_str().unwrap(),
+            f["severity"].as_str().unwrap(),
+            f["path"].as_str().unwrap(),
+            f["cell"],
+            f["start"]["line"]
+        );
+    }
+    let mut widened = std::collections::BTreeMap::new();
+    for f in findings(true) {
+        let key = format!(
+            "{} [{}]",
+            f["code"].as_str().unwrap(),
+            f["severity"].as_str().unwrap()
+        );
+        *widened.entry(key).or_insert(0) += 1;
+    }
+    shown += "\nwidened (--extend-select ALL), by code:\n";
+    for (key, count) in widened {
+        shown += &format!("  {key}: {count}\n");
+    }
+    insta::assert_snapshot!("official_notebooks_default_and_widened", shown);
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

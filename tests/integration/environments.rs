@@ -173,9 +173,9 @@ fn a_snapshot_with_a_known_bad_pair_is_a_finding_on_its_line_in_every_format() {
     );
     let github = check("github");
     assert!(
-        github
-            .stdout
-            .contains("::warning file=freeze.txt,line=2,col=1,endLine=2,endColumn=13,title=XF001::"),
+        github.stdout.contains(
+            "::warning file=freeze.txt,line=2,col=1,endLine=2,endColumn=13,title=XF001::"
+        ),
         "{}",
         github.stdout
     );

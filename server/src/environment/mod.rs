@@ -166,6 +166,17 @@ pub fn from_prefix(prefix: &Path, origin: EnvironmentOrigin) -> Environment {
                 .map(str::to_string)
         });
     }
+    if env
+        .python_version
+        .as_deref()
+        .is_none_or(|v| !v.contains('.'))
+    {
+        // Debian's `/usr/lib/python3/dist-packages` names no minor version; the interpreter's
+        // link does (`bin/python3 -> python3.11`), and reading a link runs nothing.
+        if let Some(version) = linked_interpreter_version(prefix) {
+            env.python_version = Some(version);
+        }
+    }
     if dirs.is_empty() {
         env.problems.push(EnvironmentProblem {
             path: prefix.to_path_buf(),
@@ -175,6 +186,18 @@ pub fn from_prefix(prefix: &Path, origin: EnvironmentOrigin) -> Environment {
     read_into(&mut env, &dirs);
     env.name = prefix_name(prefix, env.python_version.as_deref(), None);
     env
+}
+
+/// The `3.11` of `prefix/bin/python3 -> python3.11`, when the interpreter is such a link.
+fn linked_interpreter_version(prefix: &Path) -> Option<String> {
+    ["python3", "python"].iter().find_map(|name| {
+        let target = std::fs::read_link(prefix.join("bin").join(name)).ok()?;
+        let version = target.file_name()?.to_str()?.strip_prefix("python")?;
+        let mut parts = version.split('.');
+        let (major, minor) = (parts.next()?, parts.next()?);
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        (digits(major) && digits(minor) && parts.next().is_none()).then(|| version.to_string())
+    })
 }
 
 /// The name a person recognises an environment rooted at `prefix` by: a virtual environment's
@@ -356,6 +379,23 @@ mod tests {
             system.name,
             format!("system Python 3.11 ({})", usr.join("bin/python3").display())
         );
+        // Debian's layout: `lib/python3/dist-packages` and `bin/python3 -> python3.11`.
+        #[cfg(unix)]
+        {
+            let debian = dir.path().join("debian/usr");
+            std::fs::create_dir_all(debian.join("lib/python3/dist-packages")).unwrap();
+            std::fs::create_dir_all(debian.join("bin")).unwrap();
+            std::fs::write(debian.join("bin/python3.11"), "").unwrap();
+            std::os::unix::fs::symlink("python3.11", debian.join("bin/python3")).unwrap();
+            let system = from_prefix(&debian, EnvironmentOrigin::SystemPython);
+            assert_eq!(
+                system.name,
+                format!(
+                    "system Python 3.11 ({})",
+                    debian.join("bin/python3").display()
+                )
+            );
+        }
         let venv = dir.path().join(".venv");
         std::fs::create_dir_all(venv.join("lib/python3.12/site-packages")).unwrap();
         std::fs::write(venv.join("pyvenv.cfg"), "version = 3.12.1\n").unwrap();
