@@ -101,6 +101,8 @@ pub mod codes {
     pub const RETIRED_CODE: &str = "TL005";
     /// An installed distribution's `Requires-Dist` that the installed versions do not meet.
     pub const UNMET_REQUIREMENT: &str = "TL006";
+    /// A suppression comment that suppresses nothing in this run.
+    pub const UNUSED_SUPPRESSION: &str = "TL007";
 
     /// Each code with what it means, for rule lists (SARIF, `tunelint rule`).
     pub const DESCRIPTIONS: &[(&str, &str)] = &[
@@ -110,5 +112,6 @@ pub mod codes {
         (UNKNOWN_SUPPRESSION, "A suppression comment naming a code tunelint does not have"),
         (RETIRED_CODE, "A suppression comment naming a retired code, which still works as an alias of the advisory it was merged into"),
         (UNMET_REQUIREMENT, "An installed distribution requires a version that is not installed (what `pip check` reports); a warning when the fine-tuning stack is involved"),
+        (UNUSED_SUPPRESSION, "A suppression comment that suppresses nothing in this run (with these versions), shown faded in the editor; advice"),
     ];
 }

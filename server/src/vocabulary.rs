@@ -52,10 +52,12 @@ pub enum Effect {
     Deprecated,
     /// Good practice; nothing is broken by itself.
     Advice,
+    /// Text that does nothing (a suppression comment no finding needs): it can go.
+    Unnecessary,
 }
 
 impl Effect {
-    pub const ALL: [Effect; 7] = [
+    pub const ALL: [Effect; 8] = [
         Effect::Fails,
         Effect::TrainsWrongly,
         Effect::Slower,
@@ -63,6 +65,7 @@ impl Effect {
         Effect::FailsSometimes,
         Effect::Deprecated,
         Effect::Advice,
+        Effect::Unnecessary,
     ];
 
     pub fn parse(s: &str) -> Option<Effect> {
@@ -78,6 +81,7 @@ impl Effect {
             Effect::FailsSometimes => "fails-sometimes",
             Effect::Deprecated => "deprecated",
             Effect::Advice => "advice",
+            Effect::Unnecessary => "unnecessary",
         }
     }
 
@@ -91,6 +95,7 @@ impl Effect {
             Effect::FailsSometimes => "fails in some configurations",
             Effect::Deprecated => "works today and breaks on a later upgrade",
             Effect::Advice => "is not broken by this; it is advice",
+            Effect::Unnecessary => "is not changed by this text, which can go",
         }
     }
 
@@ -101,7 +106,7 @@ impl Effect {
         match self {
             Effect::Fails | Effect::TrainsWrongly => Severity::Error,
             Effect::Slower | Effect::MoreMemory | Effect::FailsSometimes => Severity::Warning,
-            Effect::Deprecated | Effect::Advice => Severity::Info,
+            Effect::Deprecated | Effect::Advice | Effect::Unnecessary => Severity::Info,
         }
     }
 }

@@ -256,6 +256,51 @@ fn suppressions_on_a_line_and_for_a_file() {
 }
 
 #[test]
+fn a_suppression_that_suppresses_nothing_is_advice_with_a_removal() {
+    let dir = project("[project]\nname = \"x\"\n");
+    let train = dir.path().join("train.py");
+    // UNS001 fires on the import (the project's environment has the founding pair); nothing
+    // here is TRL001, and nothing on the `os` line at all.
+    std::fs::write(
+        &train,
+        "from unsloth import FastLanguageModel  # tunelint: ignore[TRL001, UNS001]\nimport os  # tunelint: ignore\nmodel = FastLanguageModel.get_peft_model(None, r=16)\n",
+    )
+    .unwrap();
+    let check = |extra: &[&str]| {
+        run(tunelint()
+            .args(["check", "--format", "concise"])
+            .args(extra)
+            .arg(&train))
+    };
+    // Advice: off by default, counted in the summary.
+    let default = check(&[]);
+    assert!(!default.stdout.contains("TL007"), "{}", default.stdout);
+    let out = check(&["--extend-select", "TL007"]);
+    let lines: Vec<&str> = out.stdout.lines().filter(|l| l.contains("TL007")).collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[0].ends_with(
+            "train.py:1:59: TL007 [info] suppression of `TRL001` suppresses nothing on this line with these versions"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines[1].ends_with(
+            "train.py:2:12: TL007 [info] suppression of every code suppresses nothing on this line with these versions"
+        ),
+        "{}",
+        out.stdout
+    );
+    let fixed = check(&["--extend-select", "TL007", "--fix", "--unsafe-fixes"]);
+    assert_eq!(fixed.code, 1, "UNS001 remains: {}", fixed.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&train).unwrap(),
+        "from unsloth import FastLanguageModel  # tunelint: ignore[UNS001]\nimport os\nmodel = FastLanguageModel.get_peft_model(None, r=16)\n"
+    );
+}
+
+#[test]
 fn training_logs_from_files_and_stdin() {
     let out = run(tunelint().args([
         "check",

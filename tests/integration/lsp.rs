@@ -705,7 +705,7 @@ async fn advice_is_a_hint_with_its_page_and_selected_advice_is_information() {
     let freeze = dir.path().join("freeze.txt");
     std::fs::write(&freeze, "unsloth==2025.3.19\ntrl==0.15.2\npeft==0.14.0\n").unwrap();
     let script = dir.path().join("train.py");
-    let text = "from unsloth import FastLanguageModel\nfrom trl import SFTTrainer\n\ntrainer = SFTTrainer(model=model, tokenizer=tokenizer, train_dataset=ds)\n";
+    let text = "from unsloth import FastLanguageModel\nfrom trl import SFTTrainer\n\ntrainer = SFTTrainer(model=model, tokenizer=tokenizer, train_dataset=ds)\nimport os  # tunelint: ignore\n";
     std::fs::write(&script, text).unwrap();
     let open = json!({"textDocument": {"uri": file_uri(&script), "languageId": "python", "version": 1, "text": text}});
     let options = json!({"envFile": freeze.display().to_string(), "ruleDocuments": true});
@@ -727,6 +727,21 @@ async fn advice_is_a_hint_with_its_page_and_selected_advice_is_information() {
         "a deprecated argument is struck through"
     );
     assert_eq!(hint["range"]["start"]["line"], 3);
+    // A suppression that suppresses nothing is faded, not squiggled.
+    let unused = diagnostics
+        .iter()
+        .find(|d| d["code"] == "TL007")
+        .unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    assert_eq!(unused["severity"], 4);
+    assert_eq!(unused["tags"], json!([1]), "Unnecessary: {unused:#}");
+    // The other half of the finding: the env file's line that gave trl's version.
+    let related = hint["relatedInformation"].as_array().expect("related");
+    let trl_line = related
+        .iter()
+        .find(|r| r["message"] == "trl 0.15.2 comes from here")
+        .unwrap_or_else(|| panic!("{related:#?}"));
+    assert_eq!(trl_line["location"]["uri"], json!(file_uri(&freeze)));
+    assert_eq!(trl_line["location"]["range"]["start"]["line"], 1);
     let href = hint["codeDescription"]["href"].as_str().unwrap();
     assert_eq!(href, "tunelint-rule:TRL001.md");
     let page = c.request("tunelint/rule", json!({"uri": href})).await;

@@ -474,11 +474,24 @@ pub(super) fn fact_related(fact: &VersionFact) -> Related {
             .as_ref()
             .map_or_else(|| fact.written.clone(), |v| v.to_string())
     );
+    // A source without a location is a file, or a line of one (`freeze.txt line 2`, an env
+    // file's package line): the line is where the editor should go.
     let location = match &fact.location {
         Some(l) => RelatedLocation::Elsewhere(l.clone()),
-        None => RelatedLocation::File(std::path::PathBuf::from(
-            fact.source.split(" line ").next().unwrap_or(&fact.source),
-        )),
+        None => match fact.source.rsplit_once(" line ") {
+            Some((path, line)) if line.parse::<usize>().is_ok_and(|n| n > 0) => {
+                RelatedLocation::Elsewhere(crate::evidence::Location {
+                    path: std::path::PathBuf::from(path),
+                    range: crate::text::TextRange::default(),
+                    line: line.parse().unwrap_or(1),
+                    column: 1,
+                    cell: None,
+                })
+            }
+            _ => RelatedLocation::File(std::path::PathBuf::from(
+                fact.source.split(" line ").next().unwrap_or(&fact.source),
+            )),
+        },
     };
     Related { location, message }
 }

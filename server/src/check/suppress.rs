@@ -1,5 +1,7 @@
 //! Suppression comments: `# tunelint: ignore[CODE, ...]` at the end of a line, and
 //! `# tunelint: ignore-file[CODE, ...]` anywhere in a file (or the first cell of a notebook).
+//! A comment that suppresses nothing is reported (TL007, advice), as ruff reports an unused
+//! `noqa`: it hides the next real finding on that line from whoever reads the code.
 
 use crate::finding::{codes, Finding, Severity};
 use crate::fix::{Applicability, Edit, Fix};
@@ -10,6 +12,8 @@ use crate::text::TextRange;
 struct Suppression {
     line: usize,
     file_wide: bool,
+    /// The comment from `#` to its end (`]`, or the `ignore` keyword).
+    comment: TextRange,
     /// Empty means every code.
     codes: Vec<(String, TextRange)>,
 }
@@ -38,10 +42,12 @@ fn parse(doc: &Document) -> Vec<Suppression> {
         };
         let after_offset = offset + (rest_trim.len() - after.len());
         let mut codes = Vec::new();
+        let mut comment_end = after_offset;
         if let Some(list) = after.strip_prefix('[') {
             let Some(close) = list.find(']') else {
                 continue;
             };
+            comment_end = after_offset + 1 + close + 1;
             let mut pos = after_offset + 1;
             for part in list[..close].split(',') {
                 let code = part.trim();
@@ -63,13 +69,13 @@ fn parse(doc: &Document) -> Vec<Suppression> {
         out.push(Suppression {
             line: doc.lines().line_of(at),
             file_wide,
+            comment: TextRange::new(before.len() - 1, comment_end),
             codes,
         });
     }
     out
 }
 
-/// Drops suppressed findings and reports suppressions that name unknown codes.
 /// Removes the suppressed findings (and returns them), and reports suppressions that name
 /// unknown or retired codes.
 pub(super) fn apply_suppressions(
@@ -97,12 +103,31 @@ pub(super) fn apply_suppressions(
                 .any(|s| (s.file_wide || s.line == line) && matches(s, &f.code))
         });
     *findings = kept;
+    let used_by = |s: &Suppression, code: Option<&str>| {
+        suppressed.iter().any(|f| {
+            (s.file_wide || s.line == doc.lines().line_of(f.range.start))
+                && code.is_none_or(|c| {
+                    let one = Suppression {
+                        line: s.line,
+                        file_wide: s.file_wide,
+                        comment: s.comment,
+                        codes: vec![(c.to_string(), TextRange::default())],
+                    };
+                    matches(&one, &f.code)
+                })
+        })
+    };
+    for s in &suppressions {
+        unused_suppression(doc, s, kb, &used_by, findings);
+    }
     let internal = [
         codes::MALFORMED_FILE,
         codes::BROKEN_METADATA,
         codes::FILE_TOO_LARGE,
         codes::UNKNOWN_SUPPRESSION,
         codes::RETIRED_CODE,
+        codes::UNMET_REQUIREMENT,
+        codes::UNUSED_SUPPRESSION,
     ];
     for s in &suppressions {
         for (code, range) in &s.codes {
@@ -139,4 +164,85 @@ pub(super) fn apply_suppressions(
         }
     }
     suppressed
+}
+
+/// Reports what part of `s` suppressed nothing: the whole comment when no code in it (or its
+/// blanket form) did, else each unused code. Codes tunelint does not know are TL004's.
+fn unused_suppression(
+    doc: &Document,
+    s: &Suppression,
+    kb: &KnowledgeBase,
+    used_by: &dyn Fn(&Suppression, Option<&str>) -> bool,
+    findings: &mut Vec<Finding>,
+) {
+    let known = |code: &str| kb.get(code).is_some() || kb.alias_target(code).is_some();
+    let unused: Vec<&(String, TextRange)> = s
+        .codes
+        .iter()
+        .filter(|(code, _)| known(code) && !used_by(s, Some(code)))
+        .collect();
+    let all_unused = if s.codes.is_empty() {
+        !used_by(s, None)
+    } else {
+        unused.len() == s.codes.len()
+    };
+    let scope = if s.file_wide {
+        "in this file"
+    } else {
+        "on this line"
+    };
+    if all_unused {
+        // The comment goes with the spaces before it; a comment alone on its line leaves an
+        // empty line, as deleting it by hand would.
+        let start = doc.text[..s.comment.start].trim_end_matches(' ').len();
+        let named = if s.codes.is_empty() {
+            "every code".to_string()
+        } else {
+            s.codes
+                .iter()
+                .map(|(c, _)| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        findings.push(unnecessary(
+            format!("suppression of {named} suppresses nothing {scope} with these versions"),
+            s.comment,
+            "Remove the unused suppression comment".to_string(),
+            TextRange::new(start, s.comment.end),
+        ));
+        return;
+    }
+    for (code, range) in unused {
+        // `A, B`: the code goes with the separator on one side of it.
+        let after = &doc.text[range.end..];
+        let removal = if let Some(rest) = after.strip_prefix(',') {
+            TextRange::new(
+                range.start,
+                range.end + 1 + (rest.len() - rest.trim_start().len()),
+            )
+        } else {
+            let before = doc.text[..range.start].trim_end();
+            let start = before.strip_suffix(',').map_or(range.start, str::len);
+            TextRange::new(start, range.end)
+        };
+        findings.push(unnecessary(
+            format!("suppression of `{code}` suppresses nothing {scope} with these versions"),
+            *range,
+            format!("Remove `{code}` from the suppression comment"),
+            removal,
+        ));
+    }
+}
+
+fn unnecessary(message: String, range: TextRange, title: String, removal: TextRange) -> Finding {
+    let mut note = Finding::new(codes::UNUSED_SUPPRESSION, Severity::Info, message, range);
+    note.effect = Some(crate::vocabulary::Effect::Unnecessary);
+    note.fixes.push(Fix {
+        title,
+        // Another environment may need the comment: removing it is the user's call.
+        applicability: Applicability::Unsafe,
+        edits: vec![Edit::here(removal, String::new())],
+        action: None,
+    });
+    note
 }

@@ -380,7 +380,9 @@ impl<'a> Usage<'a> {
                     .map(|i| {
                         (
                             i.range,
-                            format!("importing `{}` (it fails at import)", i.qualified()),
+                            // The message's tail says what importing it does with these
+                            // versions: on a release that only deprecates the name, it works.
+                            format!("importing `{}`", i.qualified()),
                         )
                     })
                     .collect();

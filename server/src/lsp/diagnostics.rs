@@ -249,8 +249,15 @@ pub fn to_diagnostics(
             message: f.message.clone(),
             related_information: (!related.is_empty()).then_some(related),
             // A deprecated argument that still works is struck through.
-            tags: (f.effect == Some(crate::vocabulary::Effect::Deprecated))
-                .then(|| vec![DiagnosticTag::DEPRECATED]),
+            tags: match f.effect {
+                Some(crate::vocabulary::Effect::Deprecated) => {
+                    Some(vec![DiagnosticTag::DEPRECATED])
+                }
+                Some(crate::vocabulary::Effect::Unnecessary) => {
+                    Some(vec![DiagnosticTag::UNNECESSARY])
+                }
+                _ => None,
+            },
             data: serde_json::to_value(&data).ok(),
         });
     }
