@@ -478,20 +478,24 @@ pub(super) fn fact_related(fact: &VersionFact) -> Related {
     // file's package line): the line is where the editor should go.
     let location = match &fact.location {
         Some(l) => RelatedLocation::Elsewhere(l.clone()),
-        None => match fact.source.rsplit_once(" line ") {
-            Some((path, line)) if line.parse::<usize>().is_ok_and(|n| n > 0) => {
-                RelatedLocation::Elsewhere(crate::evidence::Location {
+        None => {
+            let (path, line) = fact
+                .source
+                .rsplit_once(" line ")
+                .map_or((fact.source.as_str(), None), |(path, line)| {
+                    (path, line.parse::<usize>().ok().filter(|&n| n > 0))
+                });
+            match line {
+                Some(line) => RelatedLocation::Elsewhere(crate::evidence::Location {
                     path: std::path::PathBuf::from(path),
                     range: crate::text::TextRange::default(),
-                    line: line.parse().unwrap_or(1),
+                    line,
                     column: 1,
                     cell: None,
-                })
+                }),
+                None => RelatedLocation::File(std::path::PathBuf::from(path)),
             }
-            _ => RelatedLocation::File(std::path::PathBuf::from(
-                fact.source.split(" line ").next().unwrap_or(&fact.source),
-            )),
-        },
+        }
     };
     Related { location, message }
 }

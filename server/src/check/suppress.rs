@@ -88,12 +88,13 @@ pub(super) fn apply_suppressions(
         return Vec::new();
     }
     // A retired code still suppresses the advisory it was merged into.
-    let matches = |s: &Suppression, code: &str| {
+    let names = |written: &str, code: &str| {
         let aliases = kb.get(code).map_or(&[][..], |a| a.aliases.as_slice());
-        s.codes.is_empty()
-            || s.codes.iter().any(|(c, _)| {
-                c.eq_ignore_ascii_case(code) || aliases.iter().any(|a| a.eq_ignore_ascii_case(c))
-            })
+        written.eq_ignore_ascii_case(code)
+            || aliases.iter().any(|a| a.eq_ignore_ascii_case(written))
+    };
+    let matches = |s: &Suppression, code: &str| {
+        s.codes.is_empty() || s.codes.iter().any(|(c, _)| names(c, code))
     };
     let (suppressed, kept): (Vec<Finding>, Vec<Finding>) =
         std::mem::take(findings).into_iter().partition(|f| {
@@ -106,29 +107,12 @@ pub(super) fn apply_suppressions(
     let used_by = |s: &Suppression, code: Option<&str>| {
         suppressed.iter().any(|f| {
             (s.file_wide || s.line == doc.lines().line_of(f.range.start))
-                && code.is_none_or(|c| {
-                    let one = Suppression {
-                        line: s.line,
-                        file_wide: s.file_wide,
-                        comment: s.comment,
-                        codes: vec![(c.to_string(), TextRange::default())],
-                    };
-                    matches(&one, &f.code)
-                })
+                && code.map_or_else(|| matches(s, &f.code), |c| names(c, &f.code))
         })
     };
     for s in &suppressions {
         unused_suppression(doc, s, kb, &used_by, findings);
     }
-    let internal = [
-        codes::MALFORMED_FILE,
-        codes::BROKEN_METADATA,
-        codes::FILE_TOO_LARGE,
-        codes::UNKNOWN_SUPPRESSION,
-        codes::RETIRED_CODE,
-        codes::UNMET_REQUIREMENT,
-        codes::UNUSED_SUPPRESSION,
-    ];
     for s in &suppressions {
         for (code, range) in &s.codes {
             if kb.get(code).is_some() {
@@ -153,7 +137,11 @@ pub(super) fn apply_suppressions(
                 findings.push(note);
                 continue;
             }
-            if !internal.iter().any(|c| c.eq_ignore_ascii_case(code)) {
+            // tunelint's own codes are the ones it describes.
+            let internal = codes::DESCRIPTIONS
+                .iter()
+                .any(|(c, _)| c.eq_ignore_ascii_case(code));
+            if !internal {
                 findings.push(Finding::new(
                     codes::UNKNOWN_SUPPRESSION,
                     Severity::Warning,
