@@ -12,6 +12,10 @@ use tunelint::kb::KnowledgeBase;
 use tunelint::render::{render_full, FileReport};
 use tunelint::source::{Document, Notebook};
 
+/// The allocator the `tunelint` binary uses, so that a stage costs here what it costs a user.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -4,13 +4,13 @@
 //! (`--python`, `tunelint.python`) may be asked once for its paths, and only when its prefix
 //! cannot be worked out from files.
 
+mod dir_handle;
 mod env_file;
 mod site_packages;
 
 pub use env_file::parse_env_file;
 pub use site_packages::{
-    parse_direct_url, parse_metadata_headers, read_module_owners, read_site_packages,
-    site_packages_dirs, DirectUrl,
+    parse_direct_url, parse_metadata_headers, read_site_packages, site_packages_dirs, DirectUrl,
 };
 
 use crate::evidence::{Environment, EnvironmentOrigin, EnvironmentProblem};
@@ -246,7 +246,7 @@ fn read_into(env: &mut Environment, dirs: &[PathBuf]) {
         for (package, requires) in read.requires {
             env.requires.entry(package).or_insert(requires);
         }
-        for (module, dist) in read_module_owners(dir) {
+        for (module, dist) in read.modules {
             env.modules.entry(module).or_insert(dist);
         }
     }

@@ -1,10 +1,10 @@
 //! `*.dist-info` and `*.egg-info` in a site-packages directory, with PEP 610 `direct_url.json`.
 
+use super::dir_handle::DirHandle;
 use crate::evidence::{EnvironmentProblem, EvidenceKind, VersionFact};
 use crate::requirement::normalize_name;
 use pep440_rs::Version;
 use serde_json::Value;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -42,134 +42,132 @@ pub fn site_packages_dirs(prefix: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Reads every distribution in one directory. Broken metadata is a problem, not an error.
+/// Reads every distribution in one directory, and which modules each provides. Broken metadata
+/// is a problem, not an error.
 pub fn read_site_packages(dir: &Path) -> SitePackages {
-    let mut facts = Vec::new();
-    let mut problems = Vec::new();
-    let mut requires = Vec::new();
+    let mut out = SitePackages::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
-        problems.push(EnvironmentProblem {
+        out.problems.push(EnvironmentProblem {
             path: dir.to_path_buf(),
             message: "cannot read this directory".into(),
         });
-        return SitePackages {
-            facts,
-            problems,
-            requires,
-        };
+        return out;
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    paths.sort();
-    // Reading a distribution is two or three system calls that wait on the file system; a
-    // runtime's 1,000 distributions are read on every core (in order, so the result is the
-    // same as one thread's).
-    use rayon::prelude::*;
-    let read: Vec<_> = paths
-        .par_iter()
-        .filter_map(|path| {
-            let name = path.file_name().and_then(|n| n.to_str())?;
-            let (metadata_file, stem) = if let Some(stem) = name.strip_suffix(".dist-info") {
-                (path.join("METADATA"), stem)
-            } else if let Some(stem) = name.strip_suffix(".egg-info") {
-                if path.is_dir() {
-                    (path.join("PKG-INFO"), stem)
-                } else {
-                    (path.clone(), stem)
-                }
-            } else {
-                return None;
-            };
-            let result = read_distribution(path, &metadata_file, stem, dir);
-            Some((metadata_file, result))
-        })
+    // Names, not paths: a path sort compares component by component, and every name here
+    // shares the directory's components.
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".dist-info") || n.ends_with(".egg-info"))
         .collect();
-    for (metadata_file, result) in read {
-        match result {
+    names.sort_unstable();
+    let site = DirHandle::open(dir);
+    // Reading a distribution is a few system calls that wait on the file system; a runtime's
+    // 1,000 distributions are read on every core (in order, so the result is the same as one
+    // thread's).
+    use rayon::prelude::*;
+    let read: Vec<DistributionRead> = names
+        .par_iter()
+        .map(|name| read_entry(&site, name))
+        .collect();
+    for entry in read {
+        match entry.result {
             Ok((fact, declared)) => {
                 if !declared.is_empty() {
-                    requires.push((fact.package.clone(), declared));
+                    out.requires.push((fact.package.clone(), declared));
                 }
-                facts.push(fact);
+                out.facts.push(fact);
             }
             Err((fact, message)) => {
-                problems.push(EnvironmentProblem {
-                    path: metadata_file,
+                out.problems.push(EnvironmentProblem {
+                    path: site.path(&entry.metadata_file),
                     message,
                 });
                 if let Some(fact) = fact {
-                    facts.push(*fact);
+                    out.facts.push(*fact);
                 }
             }
         }
+        out.modules
+            .extend(entry.modules.into_iter().map(|m| (m, entry.owner.clone())));
     }
-    SitePackages {
-        facts,
-        problems,
-        requires,
-    }
+    out
 }
 
 /// What one site-packages directory holds.
+#[derive(Default)]
 pub struct SitePackages {
     pub facts: Vec<VersionFact>,
     pub problems: Vec<EnvironmentProblem>,
     /// Each distribution's `Requires-Dist` lines, as written.
     pub requires: Vec<(String, Vec<String>)>,
+    /// Which distribution owns each importable module path (`peft`, `google.protobuf`), first
+    /// by directory name order.
+    pub modules: Vec<(String, String)>,
 }
 
-/// Which distribution owns each importable module path in a site-packages directory: a regular
-/// package or module at the top (`peft/__init__.py`, `six.py`) is owned by name; under a
-/// namespace directory without `__init__.py` (`google/`, `nvidia/`) the owned path is one level
-/// deeper (`google.protobuf`). Read from each dist-info's RECORD, or an egg-info's
-/// `top_level.txt`.
-pub fn read_module_owners(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let Some(stem) = name
-            .strip_suffix(".dist-info")
-            .or_else(|| name.strip_suffix(".egg-info"))
-        else {
-            continue;
-        };
-        // The directory name starts with the project name as the wheel spells it.
-        let dist = normalize_name(stem.split_once('-').map_or(stem, |(n, _)| n));
-        // `top_level.txt` is small; a name in it that is a regular package (it has an
-        // `__init__.py`) or a module is owned as it is. A namespace directory, or a
-        // distribution without the file, needs the RECORD, which can be large (torch's lists
-        // some 10,000 files).
-        let top_level = std::fs::read_to_string(path.join("top_level.txt")).ok();
-        let regular = |top: &str| {
-            dir.join(top).join("__init__.py").is_file()
-                || dir.join(format!("{top}.py")).is_file()
-                || !dir.join(top).is_dir()
-        };
-        let modules = match top_level {
-            Some(text)
-                if text
-                    .lines()
-                    .map(str::trim)
-                    .all(|t| t.is_empty() || regular(t)) =>
-            {
-                text.lines()
-                    .map(|l| l.trim().replace('/', "."))
-                    .filter(|l| !l.is_empty())
-                    .collect()
+/// One `*.dist-info` or `*.egg-info` entry, read.
+struct DistributionRead {
+    /// The metadata file, relative to the site-packages directory.
+    metadata_file: String,
+    result: Result<(VersionFact, Vec<String>), ReadError>,
+    /// The project name the directory is spelled with, normalized.
+    owner: String,
+    modules: Vec<String>,
+}
+
+fn read_entry(site: &DirHandle, name: &str) -> DistributionRead {
+    let (stem, metadata_file) = match name.strip_suffix(".dist-info") {
+        Some(stem) => (stem, format!("{name}/METADATA")),
+        None => {
+            let stem = name.strip_suffix(".egg-info").unwrap_or(name);
+            // An egg-info is a directory with PKG-INFO, or that file itself.
+            if site.is_dir(name) {
+                (stem, format!("{name}/PKG-INFO"))
+            } else {
+                (stem, name.to_string())
             }
-            _ => match std::fs::read_to_string(path.join("RECORD")) {
-                Ok(record) => modules_of_record(&record),
-                Err(_) => Vec::new(),
-            },
-        };
-        out.extend(modules.into_iter().map(|m| (m, dist.clone())));
+        }
+    };
+    let result = read_distribution(site, name, &metadata_file, stem);
+    DistributionRead {
+        metadata_file,
+        result,
+        // The directory name starts with the project name as the wheel spells it.
+        owner: normalize_name(stem.split_once('-').map_or(stem, |(n, _)| n)),
+        modules: modules_of_distribution(site, name),
     }
-    out
+}
+
+/// The module paths one distribution provides: a regular package or module at the top
+/// (`peft/__init__.py`, `six.py`) by name; under a namespace directory without `__init__.py`
+/// (`google/`, `nvidia/`) one level deeper (`google.protobuf`). Read from an egg-info's or
+/// dist-info's `top_level.txt` when every name in it is regular, else from the RECORD.
+fn modules_of_distribution(site: &DirHandle, name: &str) -> Vec<String> {
+    // `top_level.txt` is small; the RECORD can be large (torch's lists some 10,000 files).
+    let top_level = site.read_to_string(&format!("{name}/top_level.txt")).ok();
+    let regular = |top: &str| {
+        site.is_file(&format!("{top}/__init__.py"))
+            || site.is_file(&format!("{top}.py"))
+            || !site.is_dir(top)
+    };
+    match top_level {
+        Some(text)
+            if text
+                .lines()
+                .map(str::trim)
+                .all(|t| t.is_empty() || regular(t)) =>
+        {
+            text.lines()
+                .map(|l| l.trim().replace('/', "."))
+                .filter(|l| !l.is_empty())
+                .collect()
+        }
+        _ => match site.read_to_string(&format!("{name}/RECORD")) {
+            Ok(record) => modules_of_record(&record),
+            Err(_) => Vec::new(),
+        },
+    }
 }
 
 /// The module paths a RECORD's Python files provide.
@@ -206,13 +204,16 @@ fn modules_of_record(record: &str) -> Vec<String> {
 type ReadError = (Option<Box<VersionFact>>, String);
 
 fn read_distribution(
-    dist: &Path,
-    metadata_file: &Path,
+    site: &DirHandle,
+    entry: &str,
+    metadata_file: &str,
     stem: &str,
-    site: &Path,
 ) -> Result<(VersionFact, Vec<String>), ReadError> {
-    let headers =
-        read_headers(metadata_file).map_err(|e| (None, format!("cannot read metadata: {e}")))?;
+    // Headers come first; the long description after them can be large and is not needed.
+    let headers = site
+        .read_start(metadata_file, 64 * 1024)
+        .map(|bytes| parse_metadata_headers(&bytes))
+        .map_err(|e| (None, format!("cannot read metadata: {e}")))?;
     let header = |key: &str| {
         headers
             .iter()
@@ -225,10 +226,7 @@ fn read_distribution(
     let name = header("Name").unwrap_or_else(|| dir_name.to_string());
     let written = header("Version").unwrap_or_else(|| dir_version.to_string());
     let package = normalize_name(&name);
-    let shown = site
-        .file_name()
-        .map(|_| dist.display().to_string())
-        .unwrap_or_default();
+    let shown = site.path(entry).display().to_string();
     let mut fact = VersionFact {
         package,
         version: Version::from_str(&written).ok(),
@@ -254,9 +252,15 @@ fn read_distribution(
             "version `{written}` of {name} is not a PEP 440 version"
         ));
     }
-    let direct_url = dist.join("direct_url.json");
-    if direct_url.is_file() {
-        match std::fs::read_to_string(&direct_url)
+    // PEP 610: present when installed from a URL, a VCS or a local directory.
+    match site.read_to_string(&format!("{entry}/direct_url.json")) {
+        // Absent, or the entry is an egg-info file rather than a directory.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) => {}
+        read => match read
             .map_err(|e| e.to_string())
             .and_then(|t| parse_direct_url(&t))
         {
@@ -270,7 +274,7 @@ fn read_distribution(
                     "broken direct_url.json ({e}); installed-from-git information is unknown"
                 ))
             }
-        }
+        },
     }
     let requires = headers
         .iter()
@@ -281,15 +285,6 @@ fn read_distribution(
         Some(message) => Err((Some(Box::new(fact)), message)),
         None => Ok((fact, requires)),
     }
-}
-
-/// The RFC 822 style headers of a METADATA or PKG-INFO file, up to the first blank line.
-fn read_headers(path: &Path) -> std::io::Result<Vec<(String, String)>> {
-    let mut file = std::fs::File::open(path)?;
-    let mut buf = Vec::with_capacity(4096);
-    // Headers come first; the long description after them can be large and is not needed.
-    file.by_ref().take(64 * 1024).read_to_end(&mut buf)?;
-    Ok(parse_metadata_headers(&buf))
 }
 
 /// The headers of METADATA or PKG-INFO bytes, up to the first blank line; continuation lines
