@@ -320,3 +320,22 @@ fn banner_of_another_model_is_stale() {
     );
     assert!(found.iter().all(|s| s.severity == "info"), "{found:?}");
 }
+
+/// A traceback's file paths say which installed packages the run went through and where they
+/// were installed, from NumPy's banner (sophgo/torch-tpu issue 2) to the frames below it.
+#[test]
+fn traceback_names_the_installed_torch() {
+    let found = check("traceback-names-the-installed-torch");
+    let banner = found
+        .iter()
+        .find(|f| f.code == "NP001" && f.message.contains("compiled using NumPy 1.x"))
+        .expect("the NumPy banner is a finding");
+    assert_eq!(banner.severity, "warning", "{}", banner.message);
+    assert!(
+        banner.message.ends_with(
+            "(its traceback runs through `torch` installed in /root/anaconda3/envs/sophon/lib/python3.10/site-packages)"
+        ),
+        "{}",
+        banner.message
+    );
+}

@@ -192,15 +192,20 @@ pub(super) fn match_symptoms(
                     );
                 }
             }
+            let traceback = traceback_above(lines, line_index, usage, ctx.kb);
             let conditions = ConditionFacts {
                 versions: [&captured, next_run, last_run],
                 usage,
-                python: ctx.env.python_version.as_deref(),
+                // The run that printed the line used the Python its traceback names.
+                python: traceback
+                    .python
+                    .as_deref()
+                    .or(ctx.env.python_version.as_deref()),
             };
             if !conditions.allow(symptom.when.as_ref()) {
                 continue;
             }
-            let mut message = symptom.message.clone();
+            let mut message = symptom.message.clone() + &traceback.describe();
             for (group, relevant) in &listed {
                 message = message.replace(&format!("{{{group}}}"), relevant);
             }
@@ -298,6 +303,106 @@ fn previous_line<'l, 'a>(lines: &'l [Line<'a>], index: usize) -> Option<&'l Line
         .rev()
         .take_while(|l| std::ptr::eq(l.output, line.output))
         .find(|l| !l.text.trim().is_empty())
+}
+
+/// What the traceback frames around a symptom's line, in the same output, show about the run: the
+/// installed packages of the knowledge base's stack it passed through, in order, where they
+/// were installed, and the Python.
+#[derive(Default)]
+struct TracebackEvidence {
+    packages: Vec<String>,
+    sites: Vec<String>,
+    python: Option<String>,
+}
+
+impl TracebackEvidence {
+    /// `; its traceback runs through trl and transformers installed in /usr/.../dist-packages`.
+    fn describe(&self) -> String {
+        if self.packages.is_empty() {
+            return String::new();
+        }
+        let packages = match self.packages.as_slice() {
+            [one] => format!("`{one}`"),
+            [rest @ .., last] => format!(
+                "{} and `{last}`",
+                rest.iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            [] => unreachable!(),
+        };
+        format!(
+            " (its traceback runs through {packages} installed in {})",
+            self.sites.join(" and ")
+        )
+    }
+}
+
+/// The traceback frames above a line, in the same output; a traceback is shorter than this
+/// many lines, and the bound keeps a long log cheap.
+const TRACEBACK_LINES: usize = 400;
+
+/// How far below a symptom's line its traceback may start (NumPy's banner is nine lines).
+const BANNER_LINES: usize = 12;
+
+fn traceback_above(
+    lines: &[Line],
+    line_index: usize,
+    usage: &Usage,
+    kb: &KnowledgeBase,
+) -> TracebackEvidence {
+    let mut out = TracebackEvidence::default();
+    let output = lines[line_index].output.as_ptr();
+    let same_output = |l: &&Line| l.output.as_ptr() == output;
+    let start = line_index.saturating_sub(TRACEBACK_LINES);
+    // Python prints the frames above the error line. A notebook's error output opens with
+    // `ename: evalue` and has its traceback below it; a warning banner (NumPy's) is followed
+    // by the traceback of the import that printed it, which ends at its first unindented line.
+    let end = (line_index + 1 + TRACEBACK_LINES).min(lines.len());
+    let opens_output = line_index == 0 || lines[line_index - 1].output.as_ptr() != output;
+    let below = if opens_output {
+        &lines[line_index + 1..end]
+    } else {
+        let after = &lines[line_index + 1..end];
+        match after
+            .iter()
+            .take(BANNER_LINES)
+            .position(|l| l.text.starts_with("Traceback (most recent call last)"))
+        {
+            Some(first) => {
+                let length = after[first + 1..]
+                    .iter()
+                    .position(|l| !l.text.starts_with([' ', '\t']))
+                    .unwrap_or(after.len() - first - 1);
+                &after[first..first + 1 + length]
+            }
+            None => &[],
+        }
+    };
+    for line in lines[start..line_index]
+        .iter()
+        .chain(below)
+        .filter(same_output)
+    {
+        let Some(frame) = crate::outputs::traceback_frame(&line.text) else {
+            continue;
+        };
+        let package = usage
+            .distribution_of(&frame.module)
+            .unwrap_or_else(|| crate::requirement::normalize_name(&frame.module));
+        if !kb.tracks(&package) {
+            continue;
+        }
+        out.python = out.python.or(frame.python);
+        if !out.packages.contains(&package) {
+            out.packages.push(package);
+        }
+        if !out.sites.contains(&frame.site) {
+            out.sites.push(frame.site);
+        }
+    }
+    out
 }
 
 /// Of a comma-separated list of packages (`[numpy,peft]`, or `numpy, peft`), those the

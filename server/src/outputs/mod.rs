@@ -145,6 +145,76 @@ pub fn log_body(line: &str) -> &str {
     body
 }
 
+/// A traceback frame in an installed package: `File ".../dist-packages/trl/trainer/sft_trainer.py",
+/// line 123, in __init__` (Python), `File /usr/local/lib/python3.11/dist-packages/trl/...:123, in
+/// f(...)` (IPython 8), `/usr/local/lib/python3.7/dist-packages/torch/nn/modules/module.py in
+/// _call_impl(...)` (IPython 7), Windows' `...\\Lib\\site-packages\\trl\\...`. It shows what the run
+/// imported and from where, though not the version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracebackFrame {
+    /// The site-packages or dist-packages directory, as printed.
+    pub site: String,
+    /// The top-level module the file belongs to (`trl`, `unsloth_zoo`).
+    pub module: String,
+    /// `3.11` of a `python3.11/` component before the directory.
+    pub python: Option<String>,
+}
+
+/// The frame a traceback line names, when it is a file inside a site-packages directory.
+pub fn traceback_frame(line: &str) -> Option<TracebackFrame> {
+    let line = line.trim_start();
+    // NumPy's banner prints the first frame on the traceback's own line.
+    let line = line
+        .strip_prefix("Traceback (most recent call last):")
+        .map_or(line, str::trim_start);
+    let path = match line.strip_prefix("File ") {
+        Some(rest) => match rest.strip_prefix('"') {
+            Some(quoted) => quoted.split('"').next()?,
+            // IPython 8: `File /path/to/file.py:123, in f(x)`.
+            None => rest.split(", in ").next()?.rsplit_once(':')?.0,
+        },
+        // IPython 7 (Colab until 2024): `/path/to/file.py in f(x)`.
+        None => line
+            .split_once(".py in ")
+            .map(|(path, _)| &line[..path.len() + 3])?,
+    };
+    let (site_end, leaf) = ["site-packages", "dist-packages"]
+        .iter()
+        .filter_map(|leaf| path.rfind(leaf).map(|at| (at + leaf.len(), *leaf)))
+        .max_by_key(|(at, _)| *at)?;
+    let separator = path[site_end..]
+        .chars()
+        .next()
+        .filter(|c| *c == '/' || *c == '\\')?;
+    let inside = &path[site_end + 1..];
+    let first = inside.split(['/', '\\']).next()?;
+    // `six.py` is the module `six`; a directory is a package.
+    let module = first.strip_suffix(".py").unwrap_or(first);
+    let is_name = |s: &str| {
+        !s.is_empty() && !s.contains('.') && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    if !is_name(module) || (first.ends_with(".py") && inside.contains(separator)) {
+        return None;
+    }
+    let site = &path[..site_end];
+    let python = site[..site.len() - leaf.len()]
+        .trim_end_matches(['/', '\\'])
+        .rsplit(['/', '\\'])
+        .next()
+        .and_then(|dir| dir.strip_prefix("python"))
+        .filter(|v| {
+            v.contains('.')
+                && v.split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(str::to_string);
+    Some(TracebackFrame {
+        site: site.to_string(),
+        module: module.to_string(),
+        python,
+    })
+}
+
 /// Whether `text` holds a word that every signal line has: most outputs (progress bars, loss
 /// tables, generated text) hold none, and one scan of the whole text spares splitting it into
 /// lines and testing each.
@@ -375,6 +445,67 @@ pub fn repository_package(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_traceback_frame_names_the_module_and_python_of_its_site_packages() {
+        let frame = |l: &str| traceback_frame(l).map(|f| (f.site, f.module, f.python));
+        assert_eq!(
+            frame(
+                r#"  File "/usr/local/lib/python3.11/dist-packages/trl/trainer/sft_trainer.py", line 123, in __init__"#
+            ),
+            Some((
+                "/usr/local/lib/python3.11/dist-packages".into(),
+                "trl".into(),
+                Some("3.11".into())
+            ))
+        );
+        assert_eq!(
+            frame("File /opt/conda/lib/python3.10/site-packages/unsloth_zoo/patching_utils.py:41, in patch(x)"),
+            Some(("/opt/conda/lib/python3.10/site-packages".into(), "unsloth_zoo".into(), Some("3.10".into())))
+        );
+        assert_eq!(
+            frame(
+                r#"  File "C:\Users\me\venv\Lib\site-packages\peft\peft_model.py", line 9, in f"#
+            ),
+            Some((
+                r"C:\Users\me\venv\Lib\site-packages".into(),
+                "peft".into(),
+                None
+            ))
+        );
+        assert_eq!(
+            frame(r#"  File "/usr/lib/python3/dist-packages/six.py", line 1, in <module>"#),
+            Some(("/usr/lib/python3/dist-packages".into(), "six".into(), None))
+        );
+        assert_eq!(
+            frame("/usr/local/lib/python3.7/dist-packages/torch/nn/modules/module.py in _call_impl(self, *input, **kwargs)"),
+            Some(("/usr/local/lib/python3.7/dist-packages".into(), "torch".into(), Some("3.7".into())))
+        );
+        assert_eq!(
+            frame(
+                r#"Traceback (most recent call last):  File "/venv/lib/python3.10/site-packages/torch/__init__.py", line 1382, in <module>"#
+            ),
+            Some((
+                "/venv/lib/python3.10/site-packages".into(),
+                "torch".into(),
+                Some("3.10".into())
+            ))
+        );
+        // The user's own code and the standard library are not installed packages.
+        assert_eq!(
+            frame(r#"  File "/content/train.py", line 3, in <module>"#),
+            None
+        );
+        assert_eq!(
+            frame(r#"  File "/usr/lib/python3.11/importlib/__init__.py", line 126"#),
+            None
+        );
+        assert_eq!(
+            frame(r#"  File "<frozen importlib._bootstrap>", line 1204"#),
+            None
+        );
+        assert_eq!(frame("Filed under site-packages/trl"), None);
+    }
 
     fn versions(text: &str) -> Vec<(String, String)> {
         read_signals(text)
