@@ -381,7 +381,15 @@ pub(super) fn match_advisory(
     let mut anchors: Vec<(TextRange, String)> = Vec::new();
     if matches!(doc.kind, SourceKind::Script | SourceKind::Notebook) {
         for m in &advisory.flag {
-            anchors.extend(usage.find(m));
+            let found = usage.find(m);
+            // A module imported in five cells is one problem: its first import is where the
+            // run meets it.
+            let take = if matches!(m, crate::kb::Matcher::Import { .. }) {
+                1
+            } else {
+                found.len()
+            };
+            anchors.extend(found.into_iter().take(take));
         }
     }
     let involved: Vec<&Declaration> = declarations
@@ -389,11 +397,36 @@ pub(super) fn match_advisory(
         .filter(|d| versions_now.contains_key(&d.package))
         .filter(|d| d.install.as_ref().is_none_or(|i| !i.uninstall))
         .collect();
+    // When every fix of this match pins a named package, the lines that declare those are
+    // where the user acts, and the other package's lines are related information. A fix of
+    // another kind (reinstall, a command, a pin chosen from a table) may act on either side,
+    // so then every declaration stays a place of its own.
+    let offered_fixes: Vec<&crate::kb::FixKind> = advisory
+        .fixes
+        .iter()
+        .filter(|t| offered.is_none_or(|titles| titles.contains(&t.title)))
+        .map(|t| &t.kind)
+        .filter(|k| !matches!(k, crate::kb::FixKind::RestartRuntime))
+        .collect();
+    let pinned: Vec<&str> = offered_fixes
+        .iter()
+        .map_while(|k| match k {
+            crate::kb::FixKind::Pin { package, .. } => Some(package.as_str()),
+            _ => None,
+        })
+        .collect();
+    let pin_here = pinned.len() == offered_fixes.len()
+        && involved
+            .iter()
+            .any(|d| pinned.contains(&d.package.as_str()) && d.range_here().is_some());
     if advisory.flag_declarations {
         for d in &involved {
             let Some(range) = d.range_here() else {
                 continue;
             };
+            if pin_here && !pinned.contains(&d.package.as_str()) {
+                continue;
+            }
             let fact = &versions_now[&d.package];
             let allows = fact.version.as_ref().is_none_or(|v| d.spec().allows(v));
             if allows {
