@@ -2,10 +2,15 @@
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-export interface InsertCellArgs {
-  notebookUri: string;
+export interface CellToInsert {
   index: number;
   source: string;
+}
+
+/** One cell (`{ notebookUri, index, source }`) or several (`{ notebookUri, cells }`). */
+export interface InsertCellArgs {
+  notebookUri: string;
+  cells: CellToInsert[];
 }
 
 export interface RunInTerminalArgs {
@@ -33,16 +38,37 @@ function fail<T>(error: string): Parsed<T> {
   return { ok: false, error };
 }
 
-export function parseInsertCellArgs(arg: unknown): Parsed<InsertCellArgs> {
-  if (!isObject(arg)) return fail('expected an object { notebookUri, index, source }');
-  const { notebookUri, index, source } = arg;
-  if (!isUriString(notebookUri)) return fail('notebookUri must be a URI string');
+const MAX_CELLS = 100;
+
+function parseCell(arg: Record<string, unknown>): Parsed<CellToInsert> {
+  const { index, source } = arg;
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
     return fail('index must be a non-negative integer');
   }
   if (typeof source !== 'string') return fail('source must be a string');
   if (source.length > MAX_SOURCE) return fail(`source is longer than ${MAX_SOURCE} characters`);
-  return { ok: true, value: { notebookUri, index, source } };
+  return { ok: true, value: { index, source } };
+}
+
+export function parseInsertCellArgs(arg: unknown): Parsed<InsertCellArgs> {
+  if (!isObject(arg)) return fail('expected an object { notebookUri, index, source } or { notebookUri, cells }');
+  const { notebookUri } = arg;
+  if (!isUriString(notebookUri)) return fail('notebookUri must be a URI string');
+  if (arg.cells === undefined) {
+    const cell = parseCell(arg);
+    return cell.ok ? { ok: true, value: { notebookUri, cells: [cell.value] } } : cell;
+  }
+  if (!Array.isArray(arg.cells) || arg.cells.length === 0 || arg.cells.length > MAX_CELLS) {
+    return fail(`cells must be a list of 1 to ${MAX_CELLS} { index, source } objects`);
+  }
+  const cells: CellToInsert[] = [];
+  for (const c of arg.cells as unknown[]) {
+    if (!isObject(c)) return fail('each cell must be an object { index, source }');
+    const cell = parseCell(c);
+    if (!cell.ok) return cell;
+    cells.push(cell.value);
+  }
+  return { ok: true, value: { notebookUri, cells } };
 }
 
 export function parseRestartKernelArgs(arg: unknown): Parsed<RestartKernelArgs> {

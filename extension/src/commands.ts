@@ -7,9 +7,7 @@ import * as vscode from 'vscode';
 import { parseInsertCellArgs, parseRestartKernelArgs, parseRunInTerminalArgs } from './commandArgs';
 import { commandForInterpreter, terminalEnvironment } from './terminal';
 
-export const INSERT_CELL = 'tunelint.insertCell';
-export const RUN_IN_TERMINAL = 'tunelint.runInTerminal';
-export const RESTART_KERNEL = 'tunelint.restartKernel';
+export { INSERT_CELL, RESTART_KERNEL, RUN_IN_TERMINAL } from './protocol';
 const JUPYTER_EXTENSION = 'ms-toolsai.jupyter';
 const JUPYTER_RESTART = 'jupyter.restartkernel';
 
@@ -21,23 +19,30 @@ async function notebookFor(uri: vscode.Uri): Promise<vscode.NotebookDocument> {
   return vscode.workspace.notebookDocuments.find((d) => sameUri(d.uri, uri)) ?? vscode.workspace.openNotebookDocument(uri);
 }
 
-/** `tunelint.insertCell { notebookUri, index, source }`: a code cell with that source at that index. */
+/**
+ * `tunelint.insertCell { notebookUri, index, source }`: a code cell with that source at that index;
+ * `{ notebookUri, cells: [{ index, source }, ...] }` (fix-all): each, in the order given (the server
+ * sends the highest index first, so each index still means what it meant).
+ */
 export async function insertCell(arg: unknown): Promise<boolean> {
   const parsed = parseInsertCellArgs(arg);
   if (!parsed.ok) {
     void vscode.window.showErrorMessage(`tunelint.insertCell: ${parsed.error}`);
     return false;
   }
-  const { notebookUri, index, source } = parsed.value;
+  const { notebookUri, cells } = parsed.value;
   const notebook = await notebookFor(vscode.Uri.parse(notebookUri, true));
-  const at = Math.min(index, notebook.cellCount);
-  const edit = new vscode.WorkspaceEdit();
-  edit.set(notebook.uri, [
-    vscode.NotebookEdit.insertCells(at, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, source, 'python')]),
-  ]);
-  if (!(await vscode.workspace.applyEdit(edit))) {
-    void vscode.window.showErrorMessage(`tunelint: could not insert a cell into ${path.basename(notebook.uri.fsPath)}`);
-    return false;
+  let at = 0;
+  for (const { index, source } of cells) {
+    at = Math.min(index, notebook.cellCount);
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(notebook.uri, [
+      vscode.NotebookEdit.insertCells(at, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, source, 'python')]),
+    ]);
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      void vscode.window.showErrorMessage(`tunelint: could not insert a cell into ${path.basename(notebook.uri.fsPath)}`);
+      return false;
+    }
   }
   const editor = vscode.window.visibleNotebookEditors.find((e) => e.notebook === notebook);
   if (editor) {

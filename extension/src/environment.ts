@@ -1,6 +1,8 @@
 // The `tunelint/environment` response and how it is shown: status bar text, quick pick rows.
 // Pure (no `vscode` import).
 
+import type { EnvironmentPackageWire, EnvironmentWire } from './protocol';
+
 export interface PackageRow {
   package: string;
   version: string;
@@ -36,13 +38,14 @@ function advisoryIds(v: unknown): string[] {
 /** Validates the server's answer; undefined when it is not an environment report. */
 export function parseEnvironment(v: unknown): EnvironmentReport | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
+  // Typed by the wire format protocol.rs declares: a renamed field fails to compile here.
+  const o = v as Partial<Record<keyof EnvironmentWire, unknown>>;
   const name = str(o.name);
   if (name === null) return undefined;
   const packages: PackageRow[] = Array.isArray(o.packages)
     ? o.packages.flatMap((p): PackageRow[] => {
         if (typeof p !== 'object' || p === null) return [];
-        const r = p as Record<string, unknown>;
+        const r = p as Partial<Record<keyof EnvironmentPackageWire, unknown>>;
         const pkg = str(r.package);
         if (pkg === null) return [];
         const row: PackageRow = {
@@ -61,7 +64,7 @@ export function parseEnvironment(v: unknown): EnvironmentReport | undefined {
   const problems = Array.isArray(o.problems)
     ? o.problems.flatMap((p) => {
         if (typeof p !== 'object' || p === null) return [];
-        const r = p as Record<string, unknown>;
+        const r = p as Partial<Record<keyof EnvironmentWire['problems'][number], unknown>>;
         return [{ path: str(r.path) ?? '', message: str(r.message) ?? '' }];
       })
     : [];

@@ -25,26 +25,22 @@ import { PythonInterpreter } from './python';
 import { ResolvedSettings, describePythonSource, resolveSettings, sameSettings } from './settings';
 import { StatusBar } from './status';
 import { checkVersion, runFailureMessage } from './version';
+import {
+  ClientOptions,
+  DOCUMENT_SELECTOR,
+  ENVIRONMENT_REQUEST,
+  RELOAD_ENVIRONMENT,
+  RULE_REQUEST,
+  RULE_SCHEME,
+  SETTINGS_SECTION,
+  SHOW_ENVIRONMENT,
+  ServerSettings,
+} from './protocol';
 
-const RELOAD = 'tunelint.reloadEnvironment';
-const ENVIRONMENT_REQUEST = 'tunelint/environment';
-/** Advisory pages: a diagnostic's code links to `tunelint-rule:UNS001.md`, served by `tunelint/rule`. */
-const RULE_REQUEST = 'tunelint/rule';
-const RULE_SCHEME = 'tunelint-rule';
+const RELOAD = RELOAD_ENVIRONMENT;
 
 /** The documents tunelint checks. Notebook cells are synced as whole notebooks by the server. */
-export const DOCUMENT_SELECTOR = [
-  { scheme: 'file', language: 'python' },
-  { notebook: 'jupyter-notebook', language: 'python' },
-  { scheme: 'file', language: 'pip-requirements' },
-  { scheme: 'file', pattern: '**/requirements*.{txt,in}' },
-  { scheme: 'file', pattern: '**/*-requirements.txt' },
-  { scheme: 'file', pattern: '**/requirements/*.{txt,in}' },
-  { scheme: 'file', pattern: '**/pyproject.toml' },
-  { scheme: 'file', pattern: '**/{uv.lock,poetry.lock,Pipfile.lock,conda-*.lock}' },
-  { scheme: 'file', pattern: '**/pylock*.toml' },
-  { scheme: 'file', pattern: '**/environment.{yml,yaml}' },
-];
+export { DOCUMENT_SELECTOR };
 
 /**
  * `tunelint.reloadEnvironment` is the extension's own command (it must exist while the server is
@@ -74,7 +70,7 @@ class Tunelint implements vscode.Disposable {
     this.disposables.push(
       cmd('tunelint.restart', () => this.restart()),
       cmd(RELOAD, () => this.reloadEnvironment()),
-      cmd('tunelint.showEnvironment', () => this.showEnvironment()),
+      cmd(SHOW_ENVIRONMENT, () => this.showEnvironment()),
       cmd(INSERT_CELL, (arg) => insertCell(arg)),
       cmd(RUN_IN_TERMINAL, (arg) =>
         runInTerminal(arg, {
@@ -109,9 +105,14 @@ class Tunelint implements vscode.Disposable {
   private async resolve(): Promise<ResolvedSettings> {
     const folder = this.folder();
     if (vscode.workspace.isTrusted) await this.python.load();
-    const config = vscode.workspace.getConfiguration('tunelint', folder?.uri);
+    const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, folder?.uri);
     return resolveSettings({
-      tunelint: { python: config.get('python'), envFile: config.get('envFile'), advisories: config.get('advisories') },
+      tunelint: {
+        python: config.get('python'),
+        envFile: config.get('envFile'),
+        advisories: config.get('advisories'),
+        inlayHints: config.get('inlayHints'),
+      },
       pythonExtension: vscode.workspace.isTrusted ? this.python.activePath(folder?.uri) : undefined,
       defaultInterpreterPath: vscode.workspace.getConfiguration('python', folder?.uri).get('defaultInterpreterPath'),
       workspaceFolder: folder?.uri.fsPath,
@@ -131,7 +132,7 @@ class Tunelint implements vscode.Disposable {
   private async doStart(): Promise<void> {
     if (this.client) return;
     const folder = this.folder();
-    const config = vscode.workspace.getConfiguration('tunelint', folder?.uri);
+    const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, folder?.uri);
     if (!config.get<boolean>('enable', true)) {
       this.output.appendLine('tunelint.enable is false: the language server is not started');
       this.status.hide();
@@ -180,7 +181,9 @@ class Tunelint implements vscode.Disposable {
         insertCellCommand: true,
         terminalCommands: vscode.workspace.isTrusted,
         ruleDocuments: true,
-      },
+        // Push: the server publishes a notebook's cells together, for one version of it.
+        pullDiagnostics: false,
+      } satisfies ServerSettings & ClientOptions,
       middleware: {
         // While the client stops (restart, window closing), VS Code may still ask; answer nothing
         // rather than let the client try to start the server again.
@@ -195,7 +198,7 @@ class Tunelint implements vscode.Disposable {
             const server = this.settings?.server;
             return params.items.map((item, i) => {
               const value: unknown = result[i];
-              if (item.section !== 'tunelint' || !server) return value;
+              if (item.section !== SETTINGS_SECTION || !server) return value;
               return { ...(typeof value === 'object' && value !== null ? value : {}), ...server };
             }) as never;
           },

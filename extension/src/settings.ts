@@ -2,13 +2,10 @@
 // gets. Pure (no `vscode` import) so that it is unit-tested with node:test.
 
 import * as path from 'node:path';
+import type { ServerSettings } from './protocol';
 
 /** What the server reads from `initializationOptions` and `workspace/configuration` (`tunelint`). */
-export interface ServerSettings {
-  python: string | null;
-  envFile: string | null;
-  advisories: string | null;
-}
+export type { ServerSettings } from './protocol';
 
 /** Where the interpreter sent to the server came from (shown in the environment view). */
 export type PythonSource =
@@ -20,7 +17,7 @@ export type PythonSource =
 
 export interface ResolveInput {
   /** The `tunelint` section as read from the configuration. */
-  tunelint: { python?: unknown; envFile?: unknown; advisories?: unknown };
+  tunelint: { python?: unknown; envFile?: unknown; advisories?: unknown; inlayHints?: unknown };
   /** The active environment of the Python extension for the workspace, when it is installed. */
   pythonExtension?: string | undefined;
   /** `python.defaultInterpreterPath` (the Python extension's setting; its default is `python`). */
@@ -76,8 +73,9 @@ export function resolveSettings(input: ResolveInput): ResolvedSettings {
   const { workspaceFolder, home } = input;
   const envFile = expandPath(input.tunelint.envFile, workspaceFolder, home);
   const advisories = expandPath(input.tunelint.advisories, workspaceFolder, home);
+  const inlayHints = input.tunelint.inlayHints === true;
   if (!input.trusted) {
-    return { server: { python: null, envFile, advisories }, pythonSource: 'untrusted-workspace' };
+    return { server: { python: null, envFile, advisories, inlayHints }, pythonSource: 'untrusted-workspace' };
   }
   const candidates: [unknown, PythonSource][] = [
     [input.tunelint.python, 'tunelint.python'],
@@ -87,13 +85,15 @@ export function resolveSettings(input: ResolveInput): ResolvedSettings {
   for (const [value, source] of candidates) {
     if (isBareCommand(value)) continue;
     const python = expandPath(value, workspaceFolder, home);
-    if (python) return { server: { python, envFile, advisories }, pythonSource: source };
+    if (python) return { server: { python, envFile, advisories, inlayHints }, pythonSource: source };
   }
-  return { server: { python: null, envFile, advisories }, pythonSource: 'none' };
+  return { server: { python: null, envFile, advisories, inlayHints }, pythonSource: 'none' };
 }
 
 export function sameSettings(a: ServerSettings, b: ServerSettings): boolean {
-  return a.python === b.python && a.envFile === b.envFile && a.advisories === b.advisories;
+  return (
+    a.python === b.python && a.envFile === b.envFile && a.advisories === b.advisories && a.inlayHints === b.inlayHints
+  );
 }
 
 /** Human text for where the interpreter came from. */

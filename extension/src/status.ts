@@ -1,6 +1,7 @@
 // The status bar item: the environment in use and the number of findings; click = show it.
 
 import * as vscode from 'vscode';
+import { SHOW_ENVIRONMENT } from './protocol';
 import { EnvironmentReport, statusText, statusTooltip } from './environment';
 
 export class StatusBar implements vscode.Disposable {
@@ -14,7 +15,7 @@ export class StatusBar implements vscode.Disposable {
   constructor(private readonly fetch: () => Promise<{ env?: EnvironmentReport; note?: string } | undefined>) {
     this.item = vscode.window.createStatusBarItem('tunelint.status', vscode.StatusBarAlignment.Left, 10);
     this.item.name = 'tunelint';
-    this.item.command = 'tunelint.showEnvironment';
+    this.item.command = SHOW_ENVIRONMENT;
     this.disposables.push(
       this.item,
       vscode.languages.onDidChangeDiagnostics(() => this.render()),

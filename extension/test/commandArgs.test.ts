@@ -6,8 +6,18 @@ const nb = 'file:///work/ws/gemma2-finetune.ipynb';
 
 test('insertCell: the server sends { notebookUri, index, source }', () => {
   const ok = parseInsertCellArgs({ notebookUri: nb, index: 1, source: '!pip install x' });
-  assert.deepEqual(ok, { ok: true, value: { notebookUri: nb, index: 1, source: '!pip install x' } });
+  assert.deepEqual(ok, { ok: true, value: { notebookUri: nb, cells: [{ index: 1, source: '!pip install x' }] } });
   assert.equal(parseInsertCellArgs({ notebookUri: nb, index: 0, source: '' }).ok, true);
+});
+
+test('insertCell: fix-all sends { notebookUri, cells }', () => {
+  const cells = [
+    { index: 5, source: '!pip install a' },
+    { index: 2, source: '!pip install b' },
+  ];
+  assert.deepEqual(parseInsertCellArgs({ notebookUri: nb, cells }), { ok: true, value: { notebookUri: nb, cells } });
+  assert.match((parseInsertCellArgs({ notebookUri: nb, cells: [] }) as { error: string }).error, /cells/);
+  assert.match((parseInsertCellArgs({ notebookUri: nb, cells: [{ index: -1, source: 'x' }] }) as { error: string }).error, /index/);
 });
 
 test('insertCell: malformed arguments are refused with a reason', () => {

@@ -19,15 +19,19 @@ test('commands: contributed = registered', () => {
     'tunelint.runInTerminal',
     'tunelint.showEnvironment',
   ]);
-  for (const id of ['tunelint.restart', 'tunelint.showEnvironment']) assert.ok(source.includes(`'${id}'`), id);
-  for (const id of ['RELOAD', 'INSERT_CELL', 'RUN_IN_TERMINAL', 'RESTART_KERNEL']) assert.ok(source.includes(`cmd(${id}`), id);
+  assert.ok(source.includes(`'tunelint.restart'`), 'tunelint.restart');
+  // The rest are protocol.ts's names (generated from the server's protocol.rs).
+  for (const id of ['RELOAD', 'SHOW_ENVIRONMENT', 'INSERT_CELL', 'RUN_IN_TERMINAL', 'RESTART_KERNEL']) {
+    assert.ok(source.includes(`cmd(${id}`), id);
+  }
 });
 
-test('settings: enable, path, python, envFile, advisories, trace.server', () => {
+test('settings: enable, path, python, envFile, advisories, inlayHints, trace.server', () => {
   assert.deepEqual(Object.keys(pkg.contributes.configuration.properties).sort(), [
     'tunelint.advisories',
     'tunelint.enable',
     'tunelint.envFile',
+    'tunelint.inlayHints',
     'tunelint.path',
     'tunelint.python',
     'tunelint.trace.server',

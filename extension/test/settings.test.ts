@@ -37,7 +37,7 @@ test('the interpreter: tunelint.python, then the Python extension, then defaultI
     defaultInterpreterPath: '/usr/bin/python3',
   });
   assert.deepEqual(r, {
-    server: { python: '/work/ws/.venv/bin/python', envFile: null, advisories: null },
+    server: { python: '/work/ws/.venv/bin/python', envFile: null, advisories: null, inlayHints: false },
     pythonSource: 'tunelint.python',
   });
   r = resolveSettings({ ...base, tunelint: { python: '' }, pythonExtension: '/opt/conda/bin/python', defaultInterpreterPath: '/usr/bin/python3' });
@@ -50,7 +50,7 @@ test('the interpreter: tunelint.python, then the Python extension, then defaultI
 
 test("defaultInterpreterPath's default `python` means no interpreter: the server discovers", () => {
   const r = resolveSettings({ tunelint: {}, defaultInterpreterPath: 'python', workspaceFolder: ws, home, trusted: true });
-  assert.deepEqual(r, { server: { python: null, envFile: null, advisories: null }, pythonSource: 'none' });
+  assert.deepEqual(r, { server: { python: null, envFile: null, advisories: null, inlayHints: false }, pythonSource: 'none' });
 });
 
 test('an untrusted workspace gets no interpreter, but keeps the snapshot and advisories', () => {
@@ -63,14 +63,15 @@ test('an untrusted workspace gets no interpreter, but keeps the snapshot and adv
     trusted: false,
   });
   assert.deepEqual(r, {
-    server: { python: null, envFile: '/work/ws/pip-list.json', advisories: '/work/ws/adv' },
+    server: { python: null, envFile: '/work/ws/pip-list.json', advisories: '/work/ws/adv', inlayHints: false },
     pythonSource: 'untrusted-workspace',
   });
 });
 
-test('sameSettings compares the three server keys', () => {
-  const a = { python: '/p', envFile: null, advisories: null };
+test('sameSettings compares the server keys', () => {
+  const a = { python: '/p', envFile: null, advisories: null, inlayHints: false };
   assert.equal(sameSettings(a, { ...a }), true);
   assert.equal(sameSettings(a, { ...a, python: '/q' }), false);
   assert.equal(sameSettings(a, { ...a, envFile: '/e' }), false);
+  assert.equal(sameSettings(a, { ...a, inlayHints: true }), false);
 });

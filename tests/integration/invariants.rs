@@ -143,9 +143,16 @@ fn logs_never_go_to_stdout_from_the_server() {
 #[test]
 fn the_code_map_matches_the_tree() {
     let arch = std::fs::read_to_string(repo().join("ARCHITECTURE.md")).unwrap();
-    for entry in std::fs::read_dir(src()).unwrap() {
+    let entries = std::fs::read_dir(src())
+        .unwrap()
+        .chain(std::fs::read_dir(src().join("lsp")).unwrap())
+        .chain(std::fs::read_dir(src().join("lsp/handlers")).unwrap());
+    for entry in entries {
         let p = entry.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name == "mod.rs" {
+            continue;
+        }
         let shown = if p.is_dir() {
             format!("`{name}/`")
         } else {
@@ -156,4 +163,146 @@ fn the_code_map_matches_the_tree() {
             "ARCHITECTURE.md's code map does not mention {shown}"
         );
     }
+}
+
+/// The module of `lsp/` a file is (`session`, `handlers`, `handlers::hover`), and the modules
+/// of `lsp/` it names through `super::`, `super::super::` or `crate::lsp::`.
+fn lsp_module_edges() -> Vec<(String, Vec<String>)> {
+    let lsp = src().join("lsp");
+    let name_of = |rel: &Path| -> String {
+        let s = rel.with_extension("").to_string_lossy().replace('/', "::");
+        s.strip_suffix("::mod").map(String::from).unwrap_or(s)
+    };
+    let mut out = Vec::new();
+    for f in rust_files(&lsp) {
+        let rel = f.strip_prefix(&lsp).unwrap().to_path_buf();
+        let me = name_of(&rel);
+        if me == "mod" {
+            continue;
+        }
+        // Where `super::` points from this file.
+        let parent: Vec<&str> = {
+            let parts: Vec<&str> = me.split("::").collect();
+            let is_mod = rel.file_name().is_some_and(|n| n == "mod.rs");
+            if is_mod {
+                parts[..parts.len().saturating_sub(1)].to_vec()
+            } else {
+                parts[..parts.len() - 1].to_vec()
+            }
+        };
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut deps = Vec::new();
+        for (at, _) in text
+            .match_indices("super::")
+            .chain(text.match_indices("crate::lsp::"))
+        {
+            // Only the start of a path.
+            if text[..at].ends_with("::") {
+                continue;
+            }
+            let rest = &text[at..];
+            let (mut base, mut path): (Vec<&str>, &str) =
+                if let Some(r) = rest.strip_prefix("crate::lsp::") {
+                    (Vec::new(), r)
+                } else {
+                    (parent.clone(), &rest["super::".len()..])
+                };
+            while let Some(r) = path.strip_prefix("super::") {
+                base.pop();
+                path = r;
+            }
+            let first: String = path
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if first.is_empty() || first.chars().next().unwrap().is_uppercase() {
+                // An item of the parent module itself (`super::Encoding`): the parent.
+                let target = base.join("::");
+                if !target.is_empty() && target != me {
+                    deps.push(target);
+                }
+                continue;
+            }
+            let mut target = base.clone();
+            target.push(&first);
+            let target = target.join("::");
+            let exists = lsp
+                .join(format!("{}.rs", target.replace("::", "/")))
+                .is_file()
+                || lsp.join(target.replace("::", "/")).join("mod.rs").is_file();
+            let target = if exists { target } else { base.join("::") };
+            if !target.is_empty() && target != me && !deps.contains(&target) {
+                deps.push(target);
+            }
+        }
+        out.push((me, deps));
+    }
+    out
+}
+
+#[test]
+fn the_language_server_s_modules_import_each_other_without_a_cycle() {
+    let edges = lsp_module_edges();
+    let deps_of = |m: &str| -> Vec<String> {
+        edges
+            .iter()
+            .find(|(n, _)| n == m)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default()
+    };
+    // A handler file may use its parent's helpers, and the parent declares it: that pair is
+    // a module and its children, not a cycle. Any other path back to a module is.
+    fn visit(
+        m: &str,
+        deps_of: &dyn Fn(&str) -> Vec<String>,
+        stack: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) {
+        if done.iter().any(|d| d == m) {
+            return;
+        }
+        if let Some(i) = stack.iter().position(|s| s == m) {
+            panic!("import cycle in lsp/: {} -> {m}", stack[i..].join(" -> "));
+        }
+        stack.push(m.to_string());
+        for d in deps_of(m) {
+            visit(&d, deps_of, stack, done);
+        }
+        stack.pop();
+        done.push(m.to_string());
+    }
+    let mut done = Vec::new();
+    for (m, _) in &edges {
+        visit(m, &deps_of, &mut Vec::new(), &mut done);
+    }
+    let session = deps_of("session");
+    assert!(
+        !session
+            .iter()
+            .any(|d| d.starts_with("handlers") || d == "dispatch"),
+        "the session knows no handler: {session:?}"
+    );
+}
+
+#[test]
+fn handlers_cannot_hold_the_session_across_an_await() {
+    // Handlers are synchronous functions of `&mut Session` or of a snapshot: none awaits.
+    for f in rust_files(&src().join("lsp/handlers")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(
+            !text.contains("async fn") && !text.contains(".await"),
+            "{} awaits; handlers return tasks instead",
+            f.display()
+        );
+    }
+    // The dispatcher reaches the session only through a closure (`with_session`), which
+    // cannot await; the lock is taken in that one place.
+    let mut locks = 0;
+    for f in rust_files(&src().join("lsp")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        locks += text.matches(".lock()").count();
+    }
+    assert_eq!(locks, 1, "the session's lock is taken only in with_session");
+    let dispatch = std::fs::read_to_string(src().join("lsp/dispatch.rs")).unwrap();
+    assert!(dispatch.contains("fn with_session<R>(&self, f: impl FnOnce(&mut Session) -> R) -> R"));
 }

@@ -441,6 +441,25 @@ async fn the_environment_request_describes_the_workspace_environment() {
         .unwrap();
     assert_eq!(peft["version"], "0.12.0");
     assert_eq!(peft["advisories"], json!(["UNS001"]));
+    // The fields are the ones protocol.rs declares (and protocol.ts types) for the extension.
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let declared = |fields: &[(&str, &str)]| -> Vec<String> {
+        let mut k: Vec<String> = fields.iter().map(|(f, _)| f.to_string()).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&env),
+        declared(tunelint::lsp::protocol::ENVIRONMENT_FIELDS)
+    );
+    assert_eq!(
+        keys(peft),
+        declared(tunelint::lsp::protocol::ENVIRONMENT_PACKAGE_FIELDS)
+    );
     c.shutdown().await;
 }
 
@@ -774,4 +793,240 @@ async fn advice_is_a_hint_with_its_page_and_selected_advice_is_information() {
     let selected = diagnostics.iter().find(|d| d["code"] == "TRL001").unwrap();
     assert_eq!(selected["severity"], 3, "{selected:#}");
     c.shutdown().await;
+}
+
+/// A project whose requirements declare trl 0.16 and whose script passes `tokenizer=` to
+/// SFTTrainer (TRL001, with a safe fix), in a fresh directory.
+fn trl016_project(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tunelint-lsp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("requirements.txt"), "trl==0.16.0\n").unwrap();
+    std::fs::write(
+        dir.join("train.py"),
+        "from trl import SFTTrainer  # tunelint: ignore[UNS003]\ntrainer = SFTTrainer(model = model, tokenizer = tokenizer)\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn fix_all_applies_what_check_fix_applies() {
+    let dir = trl016_project("fixall");
+    let folders = json!([{"uri": file_uri(&dir), "name": "p"}]);
+    let mut c = TestClient::start_in(vscode_like(), Value::Null, folders).await;
+    let path = dir.join("train.py");
+    let uri = file_uri(&path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    )
+    .await;
+    let diags = c.diagnostics(&uri).await;
+    assert!(diags.iter().any(|d| d["code"] == "TRL001"), "{diags:#?}");
+    let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": [], "only": ["source.fixAll"]}})).await;
+    let fix_all = &actions[0];
+    assert_eq!(fix_all["kind"], "source.fixAll.tunelint", "{actions:#}");
+    let change = &fix_all["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["version"], 1);
+    // Apply the editor's edits, then compare with what `check --fix` writes.
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut edits: Vec<&Value> = change["edits"].as_array().unwrap().iter().collect();
+    edits.sort_by_key(|e| {
+        std::cmp::Reverse((
+            e["range"]["start"]["line"].as_u64(),
+            e["range"]["start"]["character"].as_u64(),
+        ))
+    });
+    for e in edits {
+        let (start, end) = (&e["range"]["start"], &e["range"]["end"]);
+        assert_eq!(start["line"], end["line"], "single-line edits");
+        let line = &mut lines[start["line"].as_u64().unwrap() as usize];
+        let (a, b) = (
+            start["character"].as_u64().unwrap() as usize,
+            end["character"].as_u64().unwrap() as usize,
+        );
+        line.replace_range(a..b, e["newText"].as_str().unwrap());
+    }
+    let from_editor = lines.join("\n") + "\n";
+    c.shutdown().await;
+    crate::support::run(
+        crate::support::tunelint()
+            .current_dir(&dir)
+            .args(["check", "--fix", "train.py"]),
+    );
+    let from_cli = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        from_cli.contains("processing_class = tokenizer"),
+        "{from_cli}"
+    );
+    assert_eq!(from_editor, from_cli);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_pulling_client_gets_reports_hints_and_links_and_no_pushes() {
+    let dir = trl016_project("pull");
+    let folders = json!([{"uri": file_uri(&dir), "name": "p"}]);
+    let capabilities = json!({"general": {"positionEncodings": ["utf-16"]}, "textDocument": {"diagnostic": {"dynamicRegistration": false}}, "workspace": {"workspaceEdit": {"documentChanges": true}}});
+    let mut c = TestClient::start_in(capabilities, json!({"inlayHints": true}), folders).await;
+    let caps = &c.initialize_result["capabilities"];
+    assert_eq!(caps["diagnosticProvider"]["identifier"], "tunelint");
+    assert_eq!(caps["inlayHintProvider"], true);
+    let path = dir.join("train.py");
+    let uri = file_uri(&path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    )
+    .await;
+    let report = c
+        .request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    assert_eq!(report["kind"], "full");
+    let codes: Vec<&Value> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert!(codes.contains(&&json!("TRL001")), "{report:#}");
+    let workspace = c
+        .request("workspace/diagnostic", json!({"previousResultIds": []}))
+        .await;
+    let items = workspace["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(|i| i["uri"] == uri && i["version"] == 1),
+        "{workspace:#}"
+    );
+
+    let hints = c
+        .request(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 9, "character": 0}}}),
+        )
+        .await;
+    let labels: Vec<&str> = hints
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["trl 0.16.0 · requirements.txt line 1"],
+        "{hints:#}"
+    );
+    assert_eq!(hints[0]["position"]["line"], 0);
+
+    let links = c
+        .request(
+            "textDocument/documentLink",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    assert_eq!(links[0]["range"]["start"]["character"], 47, "{links:#}");
+    assert!(links[0]["target"].as_str().unwrap().starts_with("https://"));
+
+    // A pulling client gets no pushes for the documents it pulls.
+    assert!(
+        !c.notifications.iter().any(|n| {
+            n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
+        }),
+        "{:#?}",
+        c.notifications
+    );
+    c.shutdown().await;
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_extension_s_protocol_file_is_generated_from_the_server_s_names() {
+    let path = repo().join("extension/src/protocol.ts");
+    let want = tunelint::lsp::protocol::typescript();
+    if std::env::var_os("TUNELINT_UPDATE_PROTOCOL").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "extension/src/protocol.ts differs from server/src/lsp/protocol.rs; regenerate it with TUNELINT_UPDATE_PROTOCOL=1 cargo test --test integration protocol"
+    );
+}
+
+#[test]
+fn package_json_contributes_the_protocol_s_commands_and_settings() {
+    use tunelint::lsp::protocol;
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("package.json")).unwrap())
+            .unwrap();
+    let commands: Vec<&str> = manifest["contributes"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    for command in [
+        protocol::RELOAD_ENVIRONMENT,
+        protocol::SHOW_ENVIRONMENT,
+        protocol::INSERT_CELL,
+        protocol::RUN_IN_TERMINAL,
+        protocol::RESTART_KERNEL,
+    ] {
+        assert!(
+            commands.contains(&command),
+            "{command} is not in package.json"
+        );
+    }
+    let properties = &manifest["contributes"]["configuration"]["properties"];
+    for setting in protocol::SETTINGS {
+        let key = format!("{}.{}", protocol::SETTINGS_SECTION, setting.key);
+        assert!(
+            properties.get(&key).is_some(),
+            "{key} is not in package.json"
+        );
+    }
+    let activation: Vec<&str> = manifest["activationEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(activation.contains(&format!("onNotebook:{}", protocol::NOTEBOOK_TYPE).as_str()));
+}
+
+#[test]
+fn every_pattern_of_the_document_selector_names_files_the_server_reads() {
+    use tunelint::lsp::protocol::{DocumentFilter, DOCUMENT_SELECTOR};
+    // One path per alternative of each pattern: `**/` a directory, `*` a word, `{a,b}` each.
+    fn expand(pattern: &str) -> Vec<String> {
+        if let (Some(open), Some(close)) = (pattern.find('{'), pattern.find('}')) {
+            return pattern[open + 1..close]
+                .split(',')
+                .flat_map(|alt| {
+                    expand(&format!(
+                        "{}{alt}{}",
+                        &pattern[..open],
+                        &pattern[close + 1..]
+                    ))
+                })
+                .collect();
+        }
+        vec![pattern.replace("**/", "project/").replace('*', "dev")]
+    }
+    for filter in DOCUMENT_SELECTOR {
+        if let DocumentFilter::Pattern(p) = filter {
+            for path in expand(p) {
+                assert!(
+                    tunelint::source::SourceKind::from_path(std::path::Path::new(&path)).is_some(),
+                    "{path} (from {p}) is not a file the server reads"
+                );
+            }
+        }
+    }
 }

@@ -39,14 +39,35 @@ pub struct FixOutcome {
     pub fixed: Vec<String>,
 }
 
-/// Applies the fixes of `findings` that `unsafe_fixes` allows: the first applicable fix of each
-/// finding. Edits to other files are left to those files' own findings.
-pub fn apply_fixes(doc: &Document, findings: &[Finding], unsafe_fixes: bool) -> FixOutcome {
+/// A notebook cell a fix inserts, and the edits that do the same inside existing cells for
+/// editors that cannot insert one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedCell {
+    pub before_cell: usize,
+    pub source: String,
+    pub fallback: Vec<(TextRange, String)>,
+}
+
+/// The fixes one run applies to one document: which fix of each finding, its edits in the
+/// document's text, and the cells it inserts. `check --fix` and the editor's fix-all both
+/// start here, so they apply the same fixes with the same policy; they differ only in how
+/// the result reaches the file (a rewritten file, or a workspace edit and a cell command).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixPlan {
+    /// Non-overlapping edits in the document's text, in the order they were chosen.
+    pub edits: Vec<(TextRange, String)>,
+    pub inserts: Vec<PlannedCell>,
+    /// The codes of the findings a fix was chosen for, one per fixed finding.
+    pub fixed: Vec<String>,
+}
+
+/// Chooses the fixes of `findings` that `unsafe_fixes` allows: the first applicable fix of each
+/// finding, skipping edits that repeat or overlap one already chosen. Edits to other files are
+/// left to those files' own findings.
+pub fn plan_fixes(doc: &Document, findings: &[Finding], unsafe_fixes: bool) -> FixPlan {
     let allowed =
         |a: Applicability| a == Applicability::Safe || (unsafe_fixes && a == Applicability::Unsafe);
-    let mut edits: Vec<(TextRange, String)> = Vec::new();
-    let mut inserts: Vec<(usize, String)> = Vec::new();
-    let mut outcome = FixOutcome::default();
+    let mut plan = FixPlan::default();
     for finding in findings {
         let Some(fix) = finding.fixes.iter().find(|f| {
             allowed(f.applicability)
@@ -56,32 +77,62 @@ pub fn apply_fixes(doc: &Document, findings: &[Finding], unsafe_fixes: bool) -> 
         }) else {
             continue;
         };
-        let before = edits.len() + inserts.len();
+        let before = plan.edits.len() + plan.inserts.len();
         for e in &fix.edits {
-            if e.target == EditTarget::ThisDocument
-                && !edits.iter().any(|(r, c)| *r == e.range && *c == e.content)
-            {
-                edits.push((e.range, e.content.clone()));
+            if e.target != EditTarget::ThisDocument {
+                continue;
+            }
+            let overlaps = plan.edits.iter().any(|(r, c)| {
+                (*r == e.range && *c == e.content)
+                    || (r.start < e.range.end && e.range.start < r.end)
+            });
+            if !overlaps {
+                plan.edits.push((e.range, e.content.clone()));
             }
         }
         if let Some(FixAction::InsertCell {
             before_cell,
             source,
+            fallback,
             ..
         }) = &fix.action
         {
-            if !inserts.iter().any(|(c, s)| c == before_cell && s == source) {
-                inserts.push((*before_cell, source.clone()));
+            if !plan
+                .inserts
+                .iter()
+                .any(|c| c.before_cell == *before_cell && c.source == *source)
+            {
+                plan.inserts.push(PlannedCell {
+                    before_cell: *before_cell,
+                    source: source.clone(),
+                    fallback: fallback
+                        .iter()
+                        .filter(|e| e.target == EditTarget::ThisDocument)
+                        .map(|e| (e.range, e.content.clone()))
+                        .collect(),
+                });
             }
         }
-        if edits.len() + inserts.len() > before {
-            outcome.applied += 1;
-            outcome.fixed.push(finding.code.clone());
+        if plan.edits.len() + plan.inserts.len() > before {
+            plan.fixed.push(finding.code.clone());
         }
     }
+    plan
+}
+
+/// Applies the fixes of `findings` that `unsafe_fixes` allows (see [`plan_fixes`]) to the
+/// document's text or, for a notebook, to its cells.
+pub fn apply_fixes(doc: &Document, findings: &[Finding], unsafe_fixes: bool) -> FixOutcome {
+    let plan = plan_fixes(doc, findings, unsafe_fixes);
+    let mut outcome = FixOutcome {
+        applied: plan.fixed.len(),
+        fixed: plan.fixed,
+        ..Default::default()
+    };
     if outcome.applied == 0 {
         return outcome;
     }
+    let edits = plan.edits;
     match &doc.notebook {
         None => outcome.text = Some(apply_edits(&doc.text, &edits).0),
         Some(nb) => {
@@ -106,10 +157,11 @@ pub fn apply_fixes(doc: &Document, findings: &[Finding], unsafe_fixes: bool) -> 
                     source,
                 });
             }
-            for (cell, source) in inserts {
-                outcome
-                    .cell_changes
-                    .push(CellChange::InsertBefore { cell, source });
+            for cell in plan.inserts {
+                outcome.cell_changes.push(CellChange::InsertBefore {
+                    cell: cell.before_cell,
+                    source: cell.source,
+                });
             }
         }
     }

@@ -3,7 +3,7 @@
 mod apply;
 mod notebook_json;
 
-pub use apply::{apply_edits, apply_fixes, FixOutcome};
+pub use apply::{apply_edits, apply_fixes, plan_fixes, FixOutcome, FixPlan, PlannedCell};
 pub use notebook_json::{rewrite_notebook, CellChange, NotebookLayout};
 
 use crate::text::TextRange;

@@ -125,8 +125,7 @@ pub fn code_link(code: &str, publish: &Publish) -> Option<Uri> {
     advisory.references.first()?.parse().ok()
 }
 
-/// The URI scheme of advisory pages served by `tunelint/rule`.
-pub const RULE_SCHEME: &str = "tunelint-rule";
+pub use super::protocol::RULE_SCHEME;
 
 /// Where each part of the document lives for the editor: the whole text, or one cell.
 pub struct Target<'a> {

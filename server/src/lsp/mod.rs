@@ -1,27 +1,38 @@
 //! The language server (LSP 3.17 over stdio), the only module that knows LSP types.
 //!
-//! Findings and fixes come from the core unchanged; this module converts them at the edge:
-//! byte offsets to positions in the negotiated encoding (`to_lsp.rs`, `from_lsp.rs`), one
-//! notebook document to per-cell diagnostics, fixes to versioned workspace edits.
+//! A session of snapshots, as in ruff's server and rust-analyzer: `session.rs` owns the open
+//! documents, settings (`settings.rs`) and environments; `dispatch.rs` routes each method to a handler in
+//! `handlers/`, which changes the session synchronously or works on an immutable
+//! `snapshot.rs` of one document version off the async runtime; each version is analysed
+//! once and the analysis shared by diagnostics, hover, code actions, fix-all and inlay hints.
+//! Findings and fixes come from the core unchanged and are converted at the edge: byte offsets
+//! to positions in the negotiated encoding (`to_lsp.rs`, `from_lsp.rs`), one notebook document
+//! to per-cell diagnostics (`diagnostics.rs`, `publish.rs`), fixes to versioned workspace
+//! edits. The names shared with the VS Code extension are in `protocol.rs`.
 
-mod code_actions;
 mod diagnostics;
+mod dispatch;
 mod documents;
 mod from_lsp;
-mod hover;
+mod handlers;
 mod incoming;
-mod server;
+pub mod protocol;
+mod publish;
+mod session;
+mod settings;
+mod snapshot;
+mod task;
 mod to_lsp;
 
-pub use server::Backend;
+pub use dispatch::Backend;
 
 use tower_lsp_server::{ClientSocket, LspService, Server};
 
 /// The service with tunelint's custom requests, for stdio and for tests.
 pub fn service() -> (LspService<Backend>, ClientSocket) {
     LspService::build(Backend::new)
-        .custom_method("tunelint/environment", Backend::environment)
-        .custom_method("tunelint/rule", Backend::rule)
+        .custom_method(protocol::ENVIRONMENT_REQUEST, Backend::environment)
+        .custom_method(protocol::RULE_REQUEST, Backend::rule)
         .finish()
 }
 

@@ -1,0 +1,521 @@
+//! The session: what the server knows between messages — open documents, settings, what the
+//! client can do, the workspaces (each with its environment cache), the knowledge base, and
+//! each open document's analysis of its current version.
+//!
+//! Only handlers change it, synchronously, through `&mut Session` (see `dispatch.rs`); work
+//! that takes time runs on a [`DocumentSnapshot`], which owns everything it reads. A change to
+//! a document cancels the analysis of its previous version.
+
+use super::documents::{CellDoc, NotebookDoc, SavedCell, TextDoc};
+use super::from_lsp::apply_change;
+use super::publish::EnvironmentJob;
+use super::settings::Settings;
+use super::snapshot::{AnalysisSlot, DocumentSnapshot};
+use super::Encoding;
+use crate::kb::KnowledgeBase;
+use crate::source::SourceKind;
+use crate::workspace::{Overrides, Workspace};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower_lsp_server::ls_types::*;
+
+#[derive(Default)]
+pub struct Session {
+    pub encoding: Encoding,
+    pub features: super::settings::ClientFeatures,
+    pub settings: Settings,
+    texts: HashMap<Uri, TextDoc>,
+    notebooks: HashMap<Uri, NotebookDoc>,
+    /// Cell URI → the notebook that holds it.
+    cell_owner: HashMap<Uri, Uri>,
+    pub folders: Vec<PathBuf>,
+    workspaces: HashMap<PathBuf, Arc<Workspace>>,
+    pub kb: Arc<KnowledgeBase>,
+    pub shut_down: bool,
+    /// Each open document's analysis of its current version, shared by every request.
+    analyses: HashMap<Uri, Arc<AnalysisSlot>>,
+    /// The environment files (a snapshot, distributions' METADATA) that hold diagnostics about
+    /// the environment itself, so that a later publish can clear those that are gone.
+    pub environment_files: Vec<Uri>,
+    /// For each open document: its directory and the codes its last analysis reported or
+    /// silenced. An environment problem an open file already reports is not published again
+    /// on the environment's files.
+    pub reported_codes: HashMap<Uri, (PathBuf, HashSet<String>)>,
+}
+
+/// What opening a text document is: a script whatever its name when its language is Python
+/// (clients such as jupyterlab-lsp send a whole notebook as one Python text under the
+/// notebook's name; real notebooks arrive through `notebookDocument/*`), else what its path
+/// says.
+pub fn kind_of(uri: &Uri, language_id: &str) -> Option<SourceKind> {
+    let path = uri.to_file_path()?;
+    if language_id == "python" {
+        return Some(SourceKind::Script);
+    }
+    SourceKind::from_path(&path)
+}
+
+impl Session {
+    pub fn new(kb: KnowledgeBase) -> Session {
+        Session {
+            kb: Arc::new(kb),
+            ..Default::default()
+        }
+    }
+
+    /// The workspace (caches, environment) for a file: its workspace folder's, or its
+    /// directory's when it is outside every folder.
+    pub fn workspace_for(&mut self, path: &Path) -> Arc<Workspace> {
+        let root = self
+            .folders
+            .iter()
+            .filter(|f| path.starts_with(f))
+            .max_by_key(|f| f.as_os_str().len())
+            .cloned()
+            .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+        let overrides = Overrides {
+            python: self.settings.python.clone(),
+            env_file: self.settings.env_file.clone(),
+            ..Default::default()
+        };
+        self.workspaces
+            .entry(root.clone())
+            .or_insert_with(|| Arc::new(Workspace::new(root, overrides)))
+            .clone()
+    }
+
+    /// The document a URI stands for: a cell stands for its notebook.
+    pub fn owner_of(&self, uri: &Uri) -> Uri {
+        self.cell_owner
+            .get(uri)
+            .cloned()
+            .unwrap_or_else(|| uri.clone())
+    }
+
+    /// Every open document (files and notebooks).
+    pub fn open_documents(&self) -> Vec<Uri> {
+        self.texts
+            .keys()
+            .chain(self.notebooks.keys())
+            .cloned()
+            .collect()
+    }
+
+    pub fn notebook_uris(&self) -> Vec<Uri> {
+        self.notebooks.keys().cloned().collect()
+    }
+
+    pub fn text(&self, uri: &Uri) -> Option<&TextDoc> {
+        self.texts.get(uri)
+    }
+
+    pub fn notebook_path(&self, uri: &Uri) -> Option<PathBuf> {
+        self.notebooks.get(uri).map(|n| n.path.clone())
+    }
+
+    /// The version of an open document, or of one notebook cell.
+    pub fn version_of(&self, uri: &Uri) -> Option<i32> {
+        if let Some(t) = self.texts.get(uri) {
+            return Some(t.version);
+        }
+        if let Some(n) = self.notebooks.get(uri) {
+            return Some(n.version);
+        }
+        let owner = self.cell_owner.get(uri)?;
+        self.notebooks
+            .get(owner)?
+            .cells
+            .iter()
+            .find(|c| &c.uri == uri)
+            .map(|c| c.version)
+    }
+
+    /// Whether `version` is still the current version of the document (file or notebook).
+    pub fn is_current(&self, uri: &Uri, version: i32) -> bool {
+        self.texts
+            .get(uri)
+            .map(|t| t.version)
+            .or_else(|| self.notebooks.get(uri).map(|n| n.version))
+            == Some(version)
+    }
+
+    /// A snapshot of a file, a notebook, or a notebook cell URI (which stands for its notebook)
+    /// at its current version, with the analysis slot of that version: an existing one is
+    /// shared, so diagnostics, hover, code actions and fix-all analyse each version once.
+    pub fn snapshot(&mut self, uri: &Uri) -> Option<DocumentSnapshot> {
+        let uri = self.owner_of(uri);
+        let (version, path) = match (self.texts.get(&uri), self.notebooks.get(&uri)) {
+            (Some(t), _) => (t.version, t.path.clone()),
+            (None, Some(n)) => (n.version, n.path.clone()),
+            (None, None) => return None,
+        };
+        let workspace = self.workspace_for(&path);
+        let slot = match self.analyses.get(&uri) {
+            Some(slot) if slot.version == version && !slot.is_cancelled() => slot.clone(),
+            _ => {
+                let slot = Arc::new(self.new_slot(&uri, version)?);
+                if let Some(old) = self.analyses.insert(uri.clone(), slot.clone()) {
+                    old.cancel();
+                }
+                slot
+            }
+        };
+        Some(DocumentSnapshot {
+            uri,
+            path,
+            slot,
+            workspace,
+            kb: self.kb.clone(),
+            encoding: self.encoding,
+            features: self.features.clone(),
+            inlay_hints: self.settings.inlay_hints,
+        })
+    }
+
+    fn new_slot(&mut self, uri: &Uri, version: i32) -> Option<AnalysisSlot> {
+        if let Some(t) = self.texts.get(uri) {
+            let doc = t.document();
+            let len = doc.text.len();
+            return Some(AnalysisSlot::new(
+                version,
+                doc,
+                None,
+                vec![(uri.clone(), crate::text::TextRange::new(0, len), t.version)],
+            ));
+        }
+        let nb = self.notebooks.get_mut(uri)?;
+        let (doc, facts) = nb.document();
+        let targets = doc
+            .notebook
+            .as_ref()?
+            .map
+            .spans
+            .iter()
+            .map(|s| {
+                let cell = &nb.cells[s.cell];
+                (cell.uri.clone(), s.range, cell.version)
+            })
+            .collect();
+        Some(AnalysisSlot::new(version, doc, Some(facts), targets))
+    }
+
+    /// Cancels the analysis of a document's previous version (it changed or closed).
+    fn supersede(&mut self, uri: &Uri) {
+        if let Some(old) = self.analyses.remove(uri) {
+            old.cancel();
+        }
+    }
+
+    /// Cancels every analysis: the environment, the settings or the knowledge base changed.
+    pub fn supersede_all(&mut self) {
+        for (_, slot) in self.analyses.drain() {
+            slot.cancel();
+        }
+    }
+
+    pub fn open_text(&mut self, item: TextDocumentItem, kind: SourceKind, path: PathBuf) {
+        self.supersede(&item.uri);
+        self.texts.insert(
+            item.uri,
+            TextDoc {
+                path,
+                kind,
+                version: item.version,
+                text: item.text,
+            },
+        );
+    }
+
+    /// Applies a text document's changes; false when it is not open.
+    pub fn change_text(&mut self, params: &DidChangeTextDocumentParams) -> bool {
+        let uri = &params.text_document.uri;
+        let encoding = self.encoding;
+        let Some(doc) = self.texts.get_mut(uri) else {
+            return false;
+        };
+        for change in &params.content_changes {
+            apply_change(&mut doc.text, change, encoding);
+        }
+        doc.version = params.text_document.version;
+        self.supersede(uri);
+        true
+    }
+
+    /// Closes a text document; true when it was open.
+    pub fn close_text(&mut self, uri: &Uri) -> bool {
+        self.supersede(uri);
+        self.reported_codes.remove(uri);
+        self.texts.remove(uri).is_some()
+    }
+
+    pub fn open_notebook(&mut self, params: DidOpenNotebookDocumentParams, path: PathBuf) -> Uri {
+        let nb = params.notebook_document;
+        let texts: HashMap<Uri, TextDocumentItem> = params
+            .cell_text_documents
+            .into_iter()
+            .map(|t| (t.uri.clone(), t))
+            .collect();
+        let cells: Vec<CellDoc> = nb
+            .cells
+            .iter()
+            .map(|c| {
+                let item = texts.get(&c.document);
+                CellDoc {
+                    uri: c.document.clone(),
+                    code: c.kind == NotebookCellKind::CODE
+                        && item.is_none_or(|t| t.language_id == "python"),
+                    version: item.map_or(0, |t| t.version),
+                    text: item.map(|t| t.text.clone()).unwrap_or_default(),
+                    execution_order: c
+                        .execution_summary
+                        .as_ref()
+                        .map(|s| i64::from(s.execution_order)),
+                    outputs: Vec::new(),
+                    ran_on: None,
+                    facts: None,
+                }
+            })
+            .collect();
+        for c in &cells {
+            self.cell_owner.insert(c.uri.clone(), nb.uri.clone());
+        }
+        self.supersede(&nb.uri);
+        self.notebooks.insert(
+            nb.uri.clone(),
+            NotebookDoc {
+                path,
+                version: nb.version,
+                cells,
+            },
+        );
+        nb.uri
+    }
+
+    /// Attaches a notebook's saved outputs (read from its file) to its cells.
+    pub fn attach_saved(&mut self, uri: &Uri, saved: &[SavedCell]) {
+        if let Some(nb) = self.notebooks.get_mut(uri) {
+            nb.attach_saved(saved);
+        }
+        self.supersede(uri);
+    }
+
+    /// Applies a notebook change: structure, cell data and cell texts. Returns the cells that
+    /// left the notebook, or `None` when the notebook is not open.
+    pub fn change_notebook(&mut self, params: DidChangeNotebookDocumentParams) -> Option<Vec<Uri>> {
+        let uri = params.notebook_document.uri;
+        let encoding = self.encoding;
+        let mut new_owners = Vec::new();
+        let mut closed = Vec::new();
+        let nb = self.notebooks.get_mut(&uri)?;
+        nb.version = params.notebook_document.version;
+        if let Some(cells) = params.change.cells {
+            if let Some(structure) = cells.structure {
+                let opened: HashMap<Uri, TextDocumentItem> = structure
+                    .did_open
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.uri.clone(), t))
+                    .collect();
+                let start = (structure.array.start as usize).min(nb.cells.len());
+                let end = (start + structure.array.delete_count as usize).min(nb.cells.len());
+                let removed: Vec<CellDoc> = nb.cells.drain(start..end).collect();
+                let inserted: Vec<CellDoc> = structure
+                    .array
+                    .cells
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| {
+                        let item = opened.get(&c.document);
+                        // A cell moved within the notebook keeps its text, outputs and facts.
+                        let previous = removed.iter().find(|r| r.uri == c.document);
+                        CellDoc {
+                            uri: c.document.clone(),
+                            code: c.kind == NotebookCellKind::CODE
+                                && item.is_none_or(|t| t.language_id == "python"),
+                            version: item
+                                .map(|t| t.version)
+                                .or(previous.map(|p| p.version))
+                                .unwrap_or(0),
+                            text: item
+                                .map(|t| t.text.clone())
+                                .or(previous.map(|p| p.text.clone()))
+                                .unwrap_or_default(),
+                            execution_order: c
+                                .execution_summary
+                                .as_ref()
+                                .map(|s| i64::from(s.execution_order))
+                                .or(previous.and_then(|p| p.execution_order)),
+                            outputs: previous.map(|p| p.outputs.clone()).unwrap_or_default(),
+                            ran_on: previous.and_then(|p| p.ran_on.clone()),
+                            facts: if item.is_none() {
+                                previous.and_then(|p| p.facts.clone())
+                            } else {
+                                None
+                            },
+                        }
+                    })
+                    .collect();
+                for r in &removed {
+                    if !inserted.iter().any(|c| c.uri == r.uri) {
+                        closed.push(r.uri.clone());
+                    }
+                }
+                new_owners.extend(inserted.iter().map(|c| c.uri.clone()));
+                nb.cells.splice(start..start, inserted);
+            }
+            for data in cells.data.unwrap_or_default() {
+                if let Some(cell) = nb.cells.iter_mut().find(|c| c.uri == data.document) {
+                    if let Some(s) = &data.execution_summary {
+                        cell.execution_order = Some(i64::from(s.execution_order));
+                    }
+                    cell.code = data.kind == NotebookCellKind::CODE;
+                    cell.facts = None;
+                }
+            }
+            // Only the edited cells lose their facts; the others' are reused.
+            for content in cells.text_content.unwrap_or_default() {
+                if let Some(cell) = nb.cells.iter_mut().find(|c| c.uri == content.document.uri) {
+                    for change in &content.changes {
+                        apply_change(&mut cell.text, change, encoding);
+                    }
+                    cell.version = content.document.version;
+                    cell.facts = None;
+                }
+            }
+        }
+        for c in new_owners {
+            self.cell_owner.insert(c, uri.clone());
+        }
+        for c in &closed {
+            self.cell_owner.remove(c);
+        }
+        self.supersede(&uri);
+        Some(closed)
+    }
+
+    /// Closes a notebook; returns its cells (to clear their diagnostics).
+    pub fn close_notebook(&mut self, uri: &Uri) -> Vec<Uri> {
+        self.supersede(uri);
+        self.reported_codes.remove(uri);
+        let cells: Vec<Uri> = self
+            .notebooks
+            .remove(uri)
+            .map(|n| n.cells.into_iter().map(|c| c.uri).collect())
+            .unwrap_or_default();
+        for c in &cells {
+            self.cell_owner.remove(c);
+        }
+        cells
+    }
+
+    /// New settings: new workspaces (and so environments) and, when given, a knowledge base.
+    pub fn apply_settings(&mut self, settings: Settings, kb: Option<KnowledgeBase>) {
+        self.settings = settings;
+        self.workspaces.clear();
+        if let Some(kb) = kb {
+            self.kb = Arc::new(kb);
+        }
+        self.supersede_all();
+    }
+
+    /// What publishing the environments' own findings needs: each workspace folder (or,
+    /// without a folder, each open document's directory, once) with its workspace, and the
+    /// codes the open documents report.
+    pub fn environment_job(&mut self) -> EnvironmentJob {
+        let open: Vec<(PathBuf, HashSet<String>)> = self.reported_codes.values().cloned().collect();
+        let mut dirs = self.folders.clone();
+        if dirs.is_empty() {
+            for (dir, _) in &open {
+                if !dirs.contains(dir) {
+                    dirs.push(dir.clone());
+                }
+            }
+        }
+        let dirs = dirs
+            .into_iter()
+            .map(|f| {
+                let ws = self.workspace_for(&f.join("_"));
+                (f, ws)
+            })
+            .collect();
+        EnvironmentJob {
+            dirs,
+            kb: self.kb.clone(),
+            encoding: self.encoding,
+            open,
+            rule_documents: self.features.rule_documents,
+        }
+    }
+
+    /// Records the codes a document version reported; true when they differ from before (the
+    /// environments' own findings then need placing again).
+    pub fn record_reported(&mut self, uri: &Uri, path: &Path, codes: HashSet<String>) -> bool {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let entry = (dir, codes);
+        let changed = self.reported_codes.get(uri) != Some(&entry);
+        self.reported_codes.insert(uri.clone(), entry);
+        changed
+    }
+
+    /// Forgets every environment read so far (files on disk changed).
+    pub fn invalidate_environments(&mut self) {
+        for w in self.workspaces.values() {
+            w.invalidate();
+        }
+        self.supersede_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(session: &mut Session, dir: &Path, text: &str) -> Uri {
+        let path = dir.join("train.py");
+        let uri = Uri::from_file_path(&path).unwrap();
+        let item = TextDocumentItem {
+            uri: uri.clone(),
+            language_id: "python".into(),
+            version: 1,
+            text: text.into(),
+        };
+        session.open_text(item, SourceKind::Script, path);
+        uri
+    }
+
+    #[test]
+    fn one_version_is_analysed_once_and_a_change_cancels_it() {
+        let dir = std::env::temp_dir().join(format!("tunelint-session-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut session = Session::new(KnowledgeBase::embedded());
+        let uri = open(&mut session, &dir, "import peft\n");
+        let first = session.snapshot(&uri).unwrap();
+        let second = session.snapshot(&uri).unwrap();
+        assert!(Arc::ptr_eq(&first.slot, &second.slot));
+        assert!(first.analyzed().is_ok());
+        assert!(
+            second.slot.is_analyzed(),
+            "the second request reuses the first analysis"
+        );
+
+        let change = DidChangeTextDocumentParams {
+            text_document: VersionedTextDocumentIdentifier {
+                uri: uri.clone(),
+                version: 2,
+            },
+            content_changes: vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: "import trl\n".into(),
+            }],
+        };
+        let pending = session.snapshot(&uri).unwrap();
+        assert!(session.change_text(&change));
+        assert!(first.slot.is_cancelled() && pending.slot.is_cancelled());
+        let newer = session.snapshot(&uri).unwrap();
+        assert_eq!(newer.version(), 2);
+        assert!(!newer.slot.is_analyzed());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

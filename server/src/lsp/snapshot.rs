@@ -1,0 +1,165 @@
+//! Immutable views of one document at one version, for work that runs off the session: an
+//! analysis, a publish, hover, code actions, fix-all, inlay hints.
+//!
+//! A snapshot owns what it reads (the document, its workspace, the knowledge base) and shares
+//! its version's [`AnalysisSlot`] with every other snapshot of that version, so the version is
+//! analysed once whichever request asks first. A newer version cancels the slot: analyses not
+//! yet started are skipped, and one that finishes late is never published.
+
+use super::settings::ClientFeatures;
+use super::Encoding;
+use crate::check::Analysis;
+use crate::kb::KnowledgeBase;
+use crate::source::Document;
+use crate::syntax::PythonFacts;
+use crate::text::TextRange;
+use crate::workspace::{SortedFindings, Workspace};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use tower_lsp_server::ls_types::Uri;
+
+/// One analysed version: what the next and last runs use, and the findings sorted by how the
+/// configuration reports them.
+pub struct Analyzed {
+    /// The analysis, its findings moved into `sorted`.
+    pub analysis: Analysis,
+    pub sorted: SortedFindings,
+    /// Every code the analysis reported or a suppression silenced.
+    pub codes: HashSet<String>,
+}
+
+/// A document version's text, where its parts live in the editor, and its analysis once
+/// computed.
+pub struct AnalysisSlot {
+    pub version: i32,
+    pub doc: Document,
+    pub facts: Option<PythonFacts>,
+    /// The URI, range in `doc.text` and version of each part diagnostics go on: the whole
+    /// file, or each code cell.
+    pub targets: Vec<(Uri, TextRange, i32)>,
+    cancelled: AtomicBool,
+    result: OnceLock<Result<Arc<Analyzed>, String>>,
+}
+
+impl AnalysisSlot {
+    pub fn new(
+        version: i32,
+        doc: Document,
+        facts: Option<PythonFacts>,
+        targets: Vec<(Uri, TextRange, i32)>,
+    ) -> AnalysisSlot {
+        AnalysisSlot {
+            version,
+            doc,
+            facts,
+            targets,
+            cancelled: AtomicBool::new(false),
+            result: OnceLock::new(),
+        }
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Whether the analysis already ran (the session's tests check the sharing).
+    #[cfg(test)]
+    pub fn is_analyzed(&self) -> bool {
+        self.result.get().is_some()
+    }
+}
+
+/// Why a snapshot has no analysis.
+#[derive(Debug)]
+pub enum NoAnalysis {
+    /// A newer version superseded this one before it was analysed.
+    Cancelled,
+    /// The analysis panicked; the message says where.
+    Failed(String),
+}
+
+/// A document at one version, and what analysing it needs.
+#[derive(Clone)]
+pub struct DocumentSnapshot {
+    /// The file or notebook (never a cell).
+    pub uri: Uri,
+    pub path: PathBuf,
+    pub slot: Arc<AnalysisSlot>,
+    pub workspace: Arc<Workspace>,
+    pub kb: Arc<KnowledgeBase>,
+    pub encoding: Encoding,
+    pub features: ClientFeatures,
+    pub inlay_hints: bool,
+}
+
+impl DocumentSnapshot {
+    pub fn version(&self) -> i32 {
+        self.slot.version
+    }
+
+    pub fn doc(&self) -> &Document {
+        &self.slot.doc
+    }
+
+    pub fn targets(&self) -> &[(Uri, TextRange, i32)] {
+        &self.slot.targets
+    }
+
+    /// This version's analysis: computed by the first caller (blocking: call it off the async
+    /// runtime), shared with the rest. A panic inside is caught and reported as `Failed`.
+    pub fn analyzed(&self) -> Result<Arc<Analyzed>, NoAnalysis> {
+        if let Some(done) = self.slot.result.get() {
+            return done.clone().map_err(NoAnalysis::Failed);
+        }
+        if self.slot.is_cancelled() {
+            return Err(NoAnalysis::Cancelled);
+        }
+        self.slot
+            .result
+            .get_or_init(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.analyze()))
+                    .map(Arc::new)
+                    .map_err(|p| panic_message(&*p))
+            })
+            .clone()
+            .map_err(NoAnalysis::Failed)
+    }
+
+    fn analyze(&self) -> Analyzed {
+        let mut analysis = self.workspace.analyze(
+            &self.path,
+            &self.slot.doc,
+            self.slot.facts.clone(),
+            &self.kb,
+        );
+        let codes = analysis
+            .findings
+            .iter()
+            .chain(&analysis.suppressed)
+            .map(|f| f.code.clone())
+            .collect();
+        let sorted = self.workspace.sort_by_visibility(
+            &self.path,
+            std::mem::take(&mut analysis.findings),
+            &self.kb,
+        );
+        Analyzed {
+            analysis,
+            sorted,
+            codes,
+        }
+    }
+}
+
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
