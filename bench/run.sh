@@ -59,8 +59,9 @@ done
 
 fi
 if section lsp; then
-echo; echo "== language server"
-"$PWD/target/release/examples/lsp_bench" "$TUNELINT" "$CORPUS/notebooks"
+echo; echo "== language server (side by side with \`ruff server\` when ruff is installed)"
+RUFF="$(command -v ruff || true)"
+"$PWD/target/release/examples/lsp_bench" "$TUNELINT" "$CORPUS/notebooks" ${RUFF:+"$RUFF"}
 
 fi
 if section criterion; then

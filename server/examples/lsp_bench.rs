@@ -1,7 +1,9 @@
 //! Language-server latency and memory: opens the largest notebook of a corpus, makes 200
 //! one-character edits in a middle cell and measures edit → publishDiagnostics for that cell
-//! (p50, p99), then opens every notebook and reports the server's resident memory.
-//! `cargo build --release --example lsp_bench && target/release/examples/lsp_bench target/release/tunelint ../shared/corpus/notebooks`
+//! (p50, p99), then opens every notebook and reports the server's resident memory. Given a
+//! second server command (`ruff`), it makes the same edits to that server in the same run,
+//! alternating server by server, so that both see the same machine load.
+//! `cargo build --release --example lsp_bench && target/release/examples/lsp_bench target/release/tunelint ../shared/corpus/notebooks [ruff]`
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -86,26 +88,38 @@ fn open(path: &Path, cells: &[(bool, String)]) -> (Value, Vec<String>) {
     (msg, cell_uris)
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let server = args
-        .get(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target/release/tunelint"));
-    let dir = args
-        .get(2)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("../shared/corpus/notebooks"));
-    let mut notebooks: Vec<(PathBuf, Vec<(bool, String)>)> = std::fs::read_dir(&dir)
-        .expect("a notebook directory")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
-        .filter_map(|p| cells_of(&p).map(|c| (p, c)))
-        .collect();
-    notebooks.sort_by_key(|(p, _)| std::cmp::Reverse(p.metadata().map(|m| m.len()).unwrap_or(0)));
+/// What one server measured.
+struct Measured {
+    latencies: Vec<Duration>,
+    rss_mb: Option<f64>,
+    peak_mb: Option<f64>,
+}
 
-    let mut child = Command::new(&server)
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn memory_mb(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Starts `program server`, opens the largest notebook, makes `edits` edits, and (when
+/// `open_all`) opens every notebook and reads the memory.
+fn measure(
+    program: &Path,
+    notebooks: &[(PathBuf, Vec<(bool, String)>)],
+    edits: usize,
+    open_all: bool,
+) -> Measured {
+    let mut child = Command::new(program)
         .arg("server")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -158,7 +172,7 @@ fn main() {
     wait_for(&move |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == t);
     let nb_uri = uri(largest);
     let mut latencies = Vec::new();
-    for i in 0..200 {
+    for i in 0..edits {
         let edit = json!({"jsonrpc": "2.0", "method": "notebookDocument/didChange", "params": {
             "notebookDocument": {"uri": nb_uri, "version": 2 + i},
             "change": {"cells": {"textContent": [{"document": {"uri": target_uri, "version": 2 + i},
@@ -180,60 +194,101 @@ fn main() {
         });
         latencies.push(end.duration_since(start));
     }
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    let (mut rss_mb, mut peak_mb) = (None, None);
+    if open_all {
+        for (path, cells) in &notebooks[1..] {
+            let (msg, uris) = open(path, cells);
+            send(msg);
+            if let Some(last_code) = cells.iter().rposition(|c| c.0) {
+                let t = uris[last_code].clone();
+                wait_for(&move |m| {
+                    m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == t
+                });
+            }
+        }
+        rss_mb = memory_mb(pid, "VmRSS");
+        peak_mb = memory_mb(pid, "VmHWM");
+    }
+    send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
+    wait_for(&|m| m["id"] == 2);
+    send(json!({"jsonrpc": "2.0", "method": "exit"}));
+    let _ = child.wait();
+    Measured {
+        latencies,
+        rss_mb,
+        peak_mb,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let server = args
+        .get(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/release/tunelint"));
+    let dir = args
+        .get(2)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/corpus/notebooks"));
+    let other = args.get(3).map(PathBuf::from);
+    let mut notebooks: Vec<(PathBuf, Vec<(bool, String)>)> = std::fs::read_dir(&dir)
+        .expect("a notebook directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
+        .filter_map(|p| cells_of(&p).map(|c| (p, c)))
+        .collect();
+    notebooks.sort_by_key(|(p, _)| std::cmp::Reverse(p.metadata().map(|m| m.len()).unwrap_or(0)));
+    let (largest, cells) = &notebooks[0];
     println!(
         "largest notebook: {} ({} cells, {} KB)",
         largest.display(),
         cells.len(),
         largest.metadata().map(|m| m.len() / 1024).unwrap_or(0)
     );
-    println!(
-        "edit -> publishDiagnostics over 200 edits: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        pct(0.5).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
-        latencies.last().unwrap().as_secs_f64() * 1e3
-    );
 
-    for (path, cells) in &notebooks[1..] {
-        let (msg, uris) = open(path, cells);
-        send(msg);
-        if let Some(last_code) = cells.iter().rposition(|c| c.0) {
-            let t = uris[last_code].clone();
-            wait_for(&move |m| {
-                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == t
-            });
+    // Rounds of 50 edits, server by server, so that a busy moment of the machine falls on
+    // both; the memory is read after the last round of tunelint, with every notebook open.
+    let rounds = 4;
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    let mut memory = (None, None);
+    for round in 0..rounds {
+        let last = round + 1 == rounds;
+        let m = measure(&server, &notebooks, 50, last);
+        ours.extend(m.latencies);
+        if last {
+            memory = (m.rss_mb, m.peak_mb);
+        }
+        if let Some(other) = &other {
+            theirs.extend(measure(other, &notebooks, 50, false).latencies);
         }
     }
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS"))
-        .unwrap_or("VmRSS: ?")
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("?")
-        .to_string();
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM"))
-        .unwrap_or("VmHWM: ?")
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("?")
-        .to_string();
+    ours.sort();
+    theirs.sort();
+    let line = |name: &str, l: &[Duration]| {
+        println!(
+            "{name}: edit -> publishDiagnostics over {} edits: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            l.len(),
+            percentile(l, 0.5).as_secs_f64() * 1e3,
+            percentile(l, 0.99).as_secs_f64() * 1e3,
+            l.last().unwrap().as_secs_f64() * 1e3
+        );
+    };
+    line("tunelint", &ours);
+    if let Some(other) = &other {
+        line(&other.display().to_string(), &theirs);
+        println!(
+            "p50 ratio tunelint / {}: {:.2}",
+            other.display(),
+            percentile(&ours, 0.5).as_secs_f64() / percentile(&theirs, 0.5).as_secs_f64()
+        );
+    }
+    let mb = |v: Option<f64>| v.map_or_else(|| "?".to_string(), |v| format!("{v:.1}"));
     println!(
         "server memory with all {} notebooks open: RSS {} MB (peak {} MB)",
         notebooks.len(),
-        rss.parse::<f64>()
-            .map(|k| format!("{:.1}", k / 1024.0))
-            .unwrap_or(rss),
-        hwm.parse::<f64>()
-            .map(|k| format!("{:.1}", k / 1024.0))
-            .unwrap_or(hwm)
+        mb(memory.0),
+        mb(memory.1)
     );
-    send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
-    wait_for(&|m| m["id"] == 2);
-    send(json!({"jsonrpc": "2.0", "method": "exit"}));
-    let _ = child.wait();
 }

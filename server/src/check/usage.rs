@@ -3,7 +3,7 @@
 
 use super::declarations::Declaration;
 use crate::evidence::Environment;
-use crate::kb::Matcher;
+use crate::kb::{CallPattern, Matcher};
 use crate::requirement::RequirementSpec;
 use crate::source::Document;
 use crate::syntax::{Call, Import, Literal, PythonFacts};
@@ -16,10 +16,15 @@ pub struct Usage<'a> {
     bindings: HashMap<&'a str, String>,
     /// `(qualified callee, call)` for every call.
     pub calls: Vec<(String, &'a Call)>,
+    /// Indexes into `calls` by the qualified callee's last segment: a call pattern whose last
+    /// segment is literal (almost all are) is tried only on the calls that end with it.
+    calls_by_name: HashMap<String, Vec<usize>>,
     /// Model names passed to loaders, with the range of the literal or argument.
     pub models: Vec<(String, TextRange)>,
     /// Imports in document order.
     pub imports: Vec<&'a Import>,
+    /// Each import's qualified name (`peft.tuners.lora`, `trl.SFTTrainer`), in the same order.
+    import_names: Vec<String>,
     /// Install commands' requirements in this document.
     installs: Vec<&'a Declaration>,
     /// For notebooks: each code cell's range, its 0-based index, and when it ran.
@@ -131,6 +136,7 @@ impl<'a> Usage<'a> {
         }
         let mut imports: Vec<&Import> = facts.imports.iter().collect();
         imports.sort_by_key(|i| i.range.start);
+        let import_names = imports.iter().map(|i| i.qualified()).collect();
         let installs = declarations
             .iter()
             .filter(|d| d.install.is_some() && d.range_here().is_some())
@@ -168,12 +174,19 @@ impl<'a> Usage<'a> {
                 out
             })
             .unwrap_or_default();
+        let mut calls_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (qualified, _)) in calls.iter().enumerate() {
+            let last = qualified.rsplit('.').next().unwrap_or(qualified);
+            calls_by_name.entry(last.to_string()).or_default().push(i);
+        }
         Usage {
             facts,
             bindings,
             calls,
+            calls_by_name,
             models,
             imports,
+            import_names,
             installs,
             cells,
             removed,
@@ -318,6 +331,24 @@ impl<'a> Usage<'a> {
     }
 
     /// The ranges a matcher finds, with a short name of the construct for messages.
+    /// The calls whose qualified callee `pattern` matches, in document order.
+    fn calls_matching<'s>(
+        &'s self,
+        pattern: &'s CallPattern,
+    ) -> Box<dyn Iterator<Item = &'s (String, &'a Call)> + 's> {
+        match pattern.last_literal() {
+            Some(last) => Box::new(
+                self.calls_by_name
+                    .get(last)
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| &self.calls[i])
+                    .filter(|(q, _)| pattern.matches(q)),
+            ),
+            None => Box::new(self.calls.iter().filter(|(q, _)| pattern.matches(q))),
+        }
+    }
+
     pub fn find(&self, matcher: &Matcher) -> Vec<(TextRange, String)> {
         match matcher {
             Matcher::Import {
@@ -373,16 +404,16 @@ impl<'a> Usage<'a> {
                 let imports: Vec<(TextRange, String)> = self
                     .imports
                     .iter()
-                    .filter(|i| {
-                        name.matches(&i.qualified())
-                            || (i.name.is_none() && name.matches(&i.module))
+                    .zip(&self.import_names)
+                    .filter(|(i, qualified)| {
+                        name.matches(qualified) || (i.name.is_none() && name.matches(&i.module))
                     })
-                    .map(|i| {
+                    .map(|(i, qualified)| {
                         (
                             i.range,
                             // The message's tail says what importing it does with these
                             // versions: on a release that only deprecates the name, it works.
-                            format!("importing `{}`", i.qualified()),
+                            format!("importing `{qualified}`"),
                         )
                     })
                     .collect();
@@ -390,9 +421,7 @@ impl<'a> Usage<'a> {
                     return imports;
                 }
                 let calls = self
-                    .calls
-                    .iter()
-                    .filter(|(q, _)| name.matches(q))
+                    .calls_matching(name)
                     .map(|(_, c)| (c.callee_range, format!("`{}(...)`", c.callee)));
                 let subclasses = self
                     .facts
@@ -403,9 +432,7 @@ impl<'a> Usage<'a> {
                 calls.chain(subclasses).collect()
             }
             Matcher::Call { call, before } => self
-                .calls
-                .iter()
-                .filter(|(q, _)| call.matches(q))
+                .calls_matching(call)
                 .filter(|(_, c)| {
                     before.is_empty()
                         || self.calls.iter().any(|(q, later)| {
@@ -416,9 +443,7 @@ impl<'a> Usage<'a> {
                 .map(|(_, c)| (c.callee_range, format!("`{}(...)`", c.callee)))
                 .collect(),
             Matcher::Keyword { call, name, values } => self
-                .calls
-                .iter()
-                .filter(|(q, _)| call.matches(q))
+                .calls_matching(call)
                 .filter_map(|(_, c)| {
                     let k = c.keyword(name)?;
                     if let Some(values) = values {

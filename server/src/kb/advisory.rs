@@ -26,7 +26,24 @@ impl CallPattern {
         })
     }
 
+    /// The last segment when it has no `*`: a qualified name the pattern matches ends with it.
+    pub fn last_literal(&self) -> Option<&str> {
+        self.segments
+            .last()
+            .map(String::as_str)
+            .filter(|s| !s.contains('*'))
+    }
+
     pub fn matches(&self, qualified: &str) -> bool {
+        // Most names differ in their last segment: reject those without splitting.
+        if let Some(last) = self.last_literal() {
+            let Some(head) = qualified.strip_suffix(last) else {
+                return false;
+            };
+            if !(head.is_empty() || head.ends_with('.')) {
+                return false;
+            }
+        }
         let mut parts = qualified.split('.');
         for seg in &self.segments {
             match parts.next() {

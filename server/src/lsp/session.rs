@@ -33,8 +33,10 @@ pub struct Session {
     workspaces: HashMap<PathBuf, Arc<Workspace>>,
     pub kb: Arc<KnowledgeBase>,
     pub shut_down: bool,
-    /// Each open document's analysis of its current version, shared by every request.
-    analyses: HashMap<Uri, Arc<AnalysisSlot>>,
+    /// The analyses of the documents used last, each of its current version, shared by every
+    /// request; most recent last. At most [`KEPT_ANALYSES`]: with every notebook of a project
+    /// open, keeping them all would hold each one's text and findings twice.
+    analyses: Vec<(Uri, Arc<AnalysisSlot>)>,
     /// The environment files (a snapshot, distributions' METADATA) that hold diagnostics about
     /// the environment itself, so that a later publish can clear those that are gone.
     pub environment_files: Vec<Uri>,
@@ -48,6 +50,9 @@ pub struct Session {
 /// (clients such as jupyterlab-lsp send a whole notebook as one Python text under the
 /// notebook's name; real notebooks arrive through `notebookDocument/*`), else what its path
 /// says.
+/// How many documents keep their analysis between requests (those edited or asked about last).
+pub const KEPT_ANALYSES: usize = 8;
+
 pub fn kind_of(uri: &Uri, language_id: &str) -> Option<SourceKind> {
     let path = uri.to_file_path()?;
     if language_id == "python" {
@@ -151,16 +156,25 @@ impl Session {
             (None, None) => return None,
         };
         let workspace = self.workspace_for(&path);
-        let slot = match self.analyses.get(&uri) {
-            Some(slot) if slot.version == version && !slot.is_cancelled() => slot.clone(),
-            _ => {
-                let slot = Arc::new(self.new_slot(&uri, version)?);
-                if let Some(old) = self.analyses.insert(uri.clone(), slot.clone()) {
+        let kept = self
+            .analyses
+            .iter()
+            .position(|(u, _)| *u == uri)
+            .map(|i| self.analyses.remove(i).1);
+        let slot = match kept {
+            Some(slot) if slot.version == version && !slot.is_cancelled() => slot,
+            previous => {
+                if let Some(old) = previous {
                     old.cancel();
                 }
-                slot
+                Arc::new(self.new_slot(&uri, version)?)
             }
         };
+        self.analyses.push((uri.clone(), slot.clone()));
+        if self.analyses.len() > KEPT_ANALYSES {
+            // Forgotten, not cancelled: a snapshot in flight still finishes and publishes.
+            self.analyses.remove(0);
+        }
         Some(DocumentSnapshot {
             uri,
             path,
@@ -202,14 +216,14 @@ impl Session {
 
     /// Cancels the analysis of a document's previous version (it changed or closed).
     fn supersede(&mut self, uri: &Uri) {
-        if let Some(old) = self.analyses.remove(uri) {
-            old.cancel();
+        if let Some(i) = self.analyses.iter().position(|(u, _)| u == uri) {
+            self.analyses.remove(i).1.cancel();
         }
     }
 
     /// Cancels every analysis: the environment, the settings or the knowledge base changed.
     pub fn supersede_all(&mut self) {
-        for (_, slot) in self.analyses.drain() {
+        for (_, slot) in self.analyses.drain(..) {
             slot.cancel();
         }
     }
