@@ -256,19 +256,34 @@ pub(super) fn runs_by_cell(
     }
     runs.into_values().collect()
 }
+/// What one install path of a document gives the matchers: the document, its usage and
+/// declarations on that path, the versions of the next run and of the last, and the check's
+/// context. Built once per path, shared by every advisory.
+#[derive(Clone, Copy)]
+pub(super) struct MatchContext<'a> {
+    pub doc: &'a Document,
+    pub usage: &'a Usage<'a>,
+    pub declarations: &'a [Declaration],
+    pub next_run: &'a BTreeMap<String, VersionFact>,
+    pub last_run: &'a BTreeMap<String, VersionFact>,
+    /// The last run's versions per run of cells (see `runs_by_cell`).
+    pub last_runs: &'a [BTreeMap<String, VersionFact>],
+    /// The lines of saved outputs and logs, for symptoms.
+    pub output_lines: &'a [super::symptoms::Line<'a>],
+    pub ctx: &'a CheckContext<'a>,
+}
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn match_advisory(
-    advisory: &Advisory,
-    doc: &Document,
-    usage: &Usage,
-    declarations: &[Declaration],
-    next_run: &BTreeMap<String, VersionFact>,
-    last_run: &BTreeMap<String, VersionFact>,
-    last_runs: &[BTreeMap<String, VersionFact>],
-    ctx: &CheckContext,
-    findings: &mut Vec<Finding>,
-) {
+pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &mut Vec<Finding>) {
+    let MatchContext {
+        doc,
+        usage,
+        declarations,
+        next_run,
+        last_run,
+        last_runs,
+        ctx,
+        ..
+    } = *m;
     let table = advisory.table.as_deref().and_then(|t| ctx.kb.table(t));
     if advisory.versions.is_empty()
         && table.is_none()
@@ -472,17 +487,7 @@ pub(super) fn match_advisory(
             .filter(|r| r.location != RelatedLocation::Here(range))
             .cloned()
             .collect();
-        finding.fixes = build_fixes(
-            advisory,
-            offered,
-            doc,
-            usage,
-            declarations,
-            &versions_now,
-            range,
-            ctx,
-            last_run,
-        );
+        finding.fixes = build_fixes(advisory, offered, m, &versions_now, range);
         findings.push(finding);
     }
 }
@@ -533,19 +538,22 @@ pub(super) fn fact_related(fact: &VersionFact) -> Related {
     Related { location, message }
 }
 
-/// The fixes an advisory offers at one place in a document.
-#[allow(clippy::too_many_arguments)]
+/// The fixes an advisory offers at one place in a document, for the versions in play there.
 pub(super) fn build_fixes(
     advisory: &Advisory,
     offered: Option<&[String]>,
-    doc: &Document,
-    usage: &Usage,
-    declarations: &[Declaration],
+    m: &MatchContext,
     versions: &BTreeMap<String, VersionFact>,
     anchor: TextRange,
-    ctx: &CheckContext,
-    last_run: &BTreeMap<String, VersionFact>,
 ) -> Vec<Fix> {
+    let MatchContext {
+        doc,
+        usage,
+        declarations,
+        last_run,
+        ctx,
+        ..
+    } = *m;
     let mut fixes = Vec::new();
     // When the reinstall cell an advisory would insert is already there, the remaining
     // evidence is a stale saved output: re-running is the fix, and offering other edits

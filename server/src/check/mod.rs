@@ -288,30 +288,19 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
         let next_run = next_run_versions(doc, &on_path, ctx);
         let usage = Usage::new(&facts, doc, &on_path, ctx.env);
         let mut path_findings = Vec::new();
+        let m = matching::MatchContext {
+            doc,
+            usage: &usage,
+            declarations: &on_path,
+            next_run: &next_run,
+            last_run: &last_run,
+            last_runs: &last_runs,
+            output_lines: &output_lines,
+            ctx,
+        };
         for (advisory, hits) in ctx.kb.advisories.iter().zip(&symptom_hits) {
-            matching::match_advisory(
-                advisory,
-                doc,
-                &usage,
-                &on_path,
-                &next_run,
-                &last_run,
-                &last_runs,
-                ctx,
-                &mut path_findings,
-            );
-            symptoms::match_symptoms(
-                advisory,
-                hits,
-                doc,
-                &usage,
-                &on_path,
-                ctx,
-                &next_run,
-                &last_run,
-                &output_lines,
-                &mut path_findings,
-            );
+            matching::match_advisory(advisory, &m, &mut path_findings);
+            symptoms::match_symptoms(advisory, hits, &m, &mut path_findings);
         }
         // The same finding on two paths is one finding (one per install line, not per arm):
         // the first path's message is kept, even when another path names other versions.

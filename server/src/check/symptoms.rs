@@ -2,10 +2,8 @@
 //! that produced it explains it away.
 
 use super::conditions::{ConditionFacts, Truth};
-use super::declarations::Declaration;
-use super::matching::{build_fixes, evidence_item, fact_related};
+use super::matching::{build_fixes, evidence_item, fact_related, MatchContext};
 use super::usage::Usage;
-use super::CheckContext;
 use crate::evidence::{EvidenceKind, VersionFact};
 use crate::finding::{Finding, Severity};
 use crate::kb::{Advisory, BenignKind, KnowledgeBase, Symptom};
@@ -81,19 +79,21 @@ pub(super) struct Line<'a> {
     anchor: TextRange,
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn match_symptoms(
     advisory: &Advisory,
     hits: &SymptomHits,
-    doc: &Document,
-    usage: &Usage,
-    declarations: &[Declaration],
-    ctx: &CheckContext,
-    next_run: &BTreeMap<String, VersionFact>,
-    last_run: &BTreeMap<String, VersionFact>,
-    lines: &[Line],
+    m: &MatchContext,
     findings: &mut Vec<Finding>,
 ) {
+    let MatchContext {
+        doc,
+        usage,
+        next_run,
+        last_run,
+        output_lines: lines,
+        ctx,
+        ..
+    } = *m;
     if advisory.symptoms.is_empty() {
         return;
     }
@@ -254,17 +254,7 @@ pub(super) fn match_symptoms(
                     .iter()
                     .map(|f| (f.package.clone(), f.clone()))
                     .collect();
-                finding.fixes = build_fixes(
-                    advisory,
-                    offered,
-                    doc,
-                    usage,
-                    declarations,
-                    &versions,
-                    anchor,
-                    ctx,
-                    last_run,
-                );
+                finding.fixes = build_fixes(advisory, offered, m, &versions, anchor);
             }
             findings.push(finding);
         }

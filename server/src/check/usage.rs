@@ -345,7 +345,24 @@ impl<'a> Usage<'a> {
                     .map(|&i| &self.calls[i])
                     .filter(|(q, _)| pattern.matches(q)),
             ),
-            None => Box::new(self.calls.iter().filter(|(q, _)| pattern.matches(q))),
+            // `trl.*Trainer`: the few distinct last segments are tried first, then the calls
+            // that end with one that matches, in document order.
+            None => {
+                let last = pattern.last_segment();
+                let mut indexes: Vec<usize> = self
+                    .calls_by_name
+                    .iter()
+                    .filter(|(name, _)| CallPattern::segment_matches(last, name))
+                    .flat_map(|(_, calls)| calls.iter().copied())
+                    .collect();
+                indexes.sort_unstable();
+                Box::new(
+                    indexes
+                        .into_iter()
+                        .map(|i| &self.calls[i])
+                        .filter(|(q, _)| pattern.matches(q)),
+                )
+            }
         }
     }
 

@@ -26,6 +26,16 @@ impl CallPattern {
         })
     }
 
+    /// The last segment as written (`*Trainer` in `trl.*Trainer`).
+    pub fn last_segment(&self) -> &str {
+        self.segments.last().map_or("", String::as_str)
+    }
+
+    /// Whether one segment of a qualified name matches one segment of a pattern.
+    pub fn segment_matches(pattern: &str, text: &str) -> bool {
+        glob_segment(pattern, text)
+    }
+
     /// The last segment when it has no `*`: a qualified name the pattern matches ends with it.
     pub fn last_literal(&self) -> Option<&str> {
         self.segments
