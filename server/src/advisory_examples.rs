@@ -31,13 +31,13 @@ pub fn example_document(example: &ExampleSpec) -> Result<Document, String> {
                 if let Some(t) = &c.stdout {
                     outputs.push(OutputText {
                         kind: OutputKind::Stdout,
-                        text: t.clone(),
+                        text: t.as_str().into(),
                     });
                 }
                 if let Some(t) = &c.stderr {
                     outputs.push(OutputText {
                         kind: OutputKind::Stderr,
-                        text: t.clone(),
+                        text: t.as_str().into(),
                     });
                 }
                 CellInput {

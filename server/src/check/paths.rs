@@ -114,7 +114,7 @@ fn arm_that_ran(
 ) -> Option<usize> {
     let nb = doc.notebook.as_ref()?;
     let span = nb.map.span_at(chain)?;
-    let named = named_by_pip(nb.cells[span.cell].outputs.iter().map(|o| o.text.as_str()));
+    let named = named_by_pip(nb.cells[span.cell].outputs.iter().map(|o| &*o.text));
     if named.is_empty() {
         return None;
     }

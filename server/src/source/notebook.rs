@@ -27,7 +27,8 @@ pub enum OutputKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputText {
     pub kind: OutputKind,
-    pub text: String,
+    /// Shared, not copied, when an editor's notebook is rebuilt on each edit.
+    pub text: std::sync::Arc<str>,
 }
 
 /// One cell as read from a file or received from an editor.
@@ -385,7 +386,7 @@ mod typed {
                     };
                     Some(OutputText {
                         kind,
-                        text: self.text?.0,
+                        text: self.text?.0.into(),
                     })
                 }
                 "execute_result" | "display_data" => {
@@ -393,12 +394,12 @@ mod typed {
                     if let Some(w) = data.colab.and_then(|c| c.pip_warning) {
                         return Some(OutputText {
                             kind: OutputKind::Result,
-                            text: super::restart_warning_text(&w.packages),
+                            text: super::restart_warning_text(&w.packages).into(),
                         });
                     }
                     Some(OutputText {
                         kind: OutputKind::Result,
-                        text: data.text_plain?.0,
+                        text: data.text_plain?.0.into(),
                     })
                 }
                 "error" => {
@@ -413,7 +414,7 @@ mod typed {
                     }
                     Some(OutputText {
                         kind: OutputKind::Error,
-                        text,
+                        text: text.into(),
                     })
                 }
                 _ => None,
@@ -535,7 +536,7 @@ fn read_output(output: &Value) -> Option<OutputText> {
             };
             Some(OutputText {
                 kind,
-                text: multiline_text(obj.get("text")?)?,
+                text: multiline_text(obj.get("text")?)?.into(),
             })
         }
         "execute_result" | "display_data" => {
@@ -554,13 +555,13 @@ fn read_output(output: &Value) -> Option<OutputText> {
                 );
                 return Some(OutputText {
                     kind: OutputKind::Result,
-                    text,
+                    text: text.into(),
                 });
             }
             let text = multiline_text(data.get("text/plain")?)?;
             Some(OutputText {
                 kind: OutputKind::Result,
-                text,
+                text: text.into(),
             })
         }
         "error" => {
@@ -575,7 +576,7 @@ fn read_output(output: &Value) -> Option<OutputText> {
             }
             Some(OutputText {
                 kind: OutputKind::Error,
-                text,
+                text: text.into(),
             })
         }
         _ => None,
@@ -692,7 +693,7 @@ mod tests {
         );
         let notebook = Notebook::parse(json.as_bytes()).unwrap();
         assert_eq!(
-            notebook.cells[0].outputs[0].text,
+            &*notebook.cells[0].outputs[0].text,
             "ImportError: boom\nImportError: boom\n"
         );
     }
