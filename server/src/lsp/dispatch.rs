@@ -147,6 +147,7 @@ impl Backend {
         let uri = snap.uri.clone();
         let version = snap.version();
         let path = snap.path.clone();
+        let target_versions: Vec<i32> = snap.targets().iter().map(|(_, _, v)| *v).collect();
         let result = tokio::task::spawn_blocking(move || document_diagnostics(&snap)).await;
         let diagnostics: DocumentDiagnostics = match result {
             Ok(Ok(d)) => d,
@@ -164,13 +165,9 @@ impl Backend {
         if !self.with_session(|s| s.is_current(&uri, version)) {
             return false;
         }
-        let versions: Vec<Option<i32>> = diagnostics
-            .per_target
-            .iter()
-            .map(|(u, _)| self.with_session(|s| s.version_of(u)).or(Some(version)))
-            .collect();
-        for ((target, list), v) in diagnostics.per_target.into_iter().zip(versions) {
-            self.client.publish_diagnostics(target, list, v).await;
+        // The document is still at this version, so each part is at the version it had in it.
+        for ((target, list), v) in diagnostics.per_target.into_iter().zip(target_versions) {
+            self.client.publish_diagnostics(target, list, Some(v)).await;
         }
         self.with_session(|s| s.record_reported(&uri, &path, diagnostics.codes))
     }

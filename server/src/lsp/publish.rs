@@ -32,15 +32,8 @@ pub fn document_diagnostics(snap: &DocumentSnapshot) -> Result<DocumentDiagnosti
         .iter()
         .map(|(u, r, _)| Target { uri: u, range: *r })
         .collect();
-    let publish = Publish {
-        doc_uri: &snap.uri,
-        version: snap.version(),
-        encoding: snap.encoding,
-        kb: &snap.kb,
-        rule_documents: snap.features.rule_documents,
-    };
     Ok(DocumentDiagnostics {
-        per_target: to_diagnostics(snap.doc(), &analyzed.sorted, &targets, &publish),
+        per_target: to_diagnostics(snap.doc(), &analyzed.sorted, &targets, &snap.publish()),
         codes: analyzed.codes.clone(),
     })
 }

@@ -119,23 +119,6 @@ impl Session {
         self.notebooks.get(uri).map(|n| n.path.clone())
     }
 
-    /// The version of an open document, or of one notebook cell.
-    pub fn version_of(&self, uri: &Uri) -> Option<i32> {
-        if let Some(t) = self.texts.get(uri) {
-            return Some(t.version);
-        }
-        if let Some(n) = self.notebooks.get(uri) {
-            return Some(n.version);
-        }
-        let owner = self.cell_owner.get(uri)?;
-        self.notebooks
-            .get(owner)?
-            .cells
-            .iter()
-            .find(|c| &c.uri == uri)
-            .map(|c| c.version)
-    }
-
     /// Whether `version` is still the current version of the document (file or notebook).
     pub fn is_current(&self, uri: &Uri, version: i32) -> bool {
         self.texts

@@ -6,6 +6,7 @@
 //! analysed once whichever request asks first. A newer version cancels the slot: analyses not
 //! yet started are skipped, and one that finishes late is never published.
 
+use super::diagnostics::Publish;
 use super::settings::ClientFeatures;
 use super::Encoding;
 use crate::check::Analysis;
@@ -109,6 +110,26 @@ impl DocumentSnapshot {
 
     pub fn targets(&self) -> &[(Uri, TextRange, i32)] {
         &self.slot.targets
+    }
+
+    /// Where the file or cell `uri` lies in the document's text, and its version.
+    pub fn target(&self, uri: &Uri) -> Option<(TextRange, i32)> {
+        self.slot
+            .targets
+            .iter()
+            .find(|(u, _, _)| u == uri)
+            .map(|(_, r, v)| (*r, *v))
+    }
+
+    /// What converting this version's findings or codes for the client needs.
+    pub fn publish(&self) -> Publish<'_> {
+        Publish {
+            doc_uri: &self.uri,
+            version: self.version(),
+            encoding: self.encoding,
+            kb: &self.kb,
+            rule_documents: self.features.rule_documents,
+        }
     }
 
     /// This version's analysis: computed by the first caller (blocking: call it off the async

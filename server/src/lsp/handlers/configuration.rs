@@ -41,13 +41,8 @@ pub fn configuration_answer(session: &mut Session, value: &Value) -> Vec<Task> {
 pub fn apply(session: &mut Session, settings: Settings) -> Vec<Task> {
     let mut tasks = Vec::new();
     let kb = match &settings.advisories {
-        Some(dir) => match load_advisories(dir) {
-            Ok(kb) => Some(kb),
-            Err(message) => {
-                tasks.push(Task::ShowError(format!("tunelint: {message}")));
-                None
-            }
-        },
+        Some(dir) => settings_advisories(dir, &mut tasks),
+        // The directory was dropped: back to the embedded advisories alone.
         None => (session.settings.advisories.is_some()).then(KnowledgeBase::embedded),
     };
     session.apply_settings(settings, kb);
@@ -55,8 +50,16 @@ pub fn apply(session: &mut Session, settings: Settings) -> Vec<Task> {
     tasks
 }
 
+/// The knowledge base with the advisories of `tunelint.advisories`, or `None` (keep the one in
+/// use) with an error shown to the user when the directory cannot be read.
+pub fn settings_advisories(dir: &std::path::Path, tasks: &mut Vec<Task>) -> Option<KnowledgeBase> {
+    load_advisories(dir)
+        .map_err(|message| tasks.push(Task::ShowError(format!("tunelint: {message}"))))
+        .ok()
+}
+
 /// The embedded knowledge base with a directory's advisories added (same ids replaced).
-pub fn load_advisories(dir: &std::path::Path) -> Result<KnowledgeBase, String> {
+fn load_advisories(dir: &std::path::Path) -> Result<KnowledgeBase, String> {
     let mut kb = KnowledgeBase::embedded();
     let files = crate::workspace::read_advisory_dir(dir)
         .map_err(|e| format!("cannot read advisories from {}: {e}", dir.display()))?;

@@ -2,30 +2,19 @@
 //! ignore[UNS001]`, `# noqa: TRL002`) link to the advisory's page, or for clients that cannot
 //! show one, to its first reference.
 
-use super::super::diagnostics::{code_link, Publish};
+use super::super::diagnostics::code_link;
 use super::super::snapshot::DocumentSnapshot;
 use super::super::to_lsp;
 use crate::text::{LineIndex, TextRange};
 use tower_lsp_server::ls_types::*;
 
 pub fn document_links(snap: &DocumentSnapshot, uri: &Uri) -> Vec<DocumentLink> {
-    let Some(target) = snap
-        .targets()
-        .iter()
-        .find(|(u, _, _)| u == uri)
-        .map(|(_, r, _)| *r)
-    else {
+    let Some((target, _)) = snap.target(uri) else {
         return Vec::new();
     };
     let text = target.slice(&snap.doc().text);
     let index = LineIndex::new(text);
-    let publish = Publish {
-        doc_uri: &snap.uri,
-        version: snap.version(),
-        encoding: snap.encoding,
-        kb: &snap.kb,
-        rule_documents: snap.features.rule_documents,
-    };
+    let publish = snap.publish();
     let mut links = Vec::new();
     for (start, word) in code_words(text) {
         let Some(link) = code_link(word, &publish) else {

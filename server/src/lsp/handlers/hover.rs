@@ -11,11 +11,7 @@ use tower_lsp_server::ls_types::*;
 
 /// The hover at a position of `uri` (the file, or one cell of the snapshot's notebook).
 pub fn hover(snap: &DocumentSnapshot, uri: &Uri, position: Position) -> Option<Hover> {
-    let target = snap
-        .targets()
-        .iter()
-        .find(|(u, _, _)| u == uri)
-        .map(|(_, r, _)| *r)?;
+    let (target, _) = snap.target(uri)?;
     let doc = snap.doc();
     let text = target.slice(&doc.text);
     let index = LineIndex::new(text);

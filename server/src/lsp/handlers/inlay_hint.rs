@@ -14,12 +14,7 @@ pub fn inlay_hints(snap: &DocumentSnapshot, uri: &Uri, range: Range) -> Vec<Inla
     if !snap.inlay_hints {
         return Vec::new();
     }
-    let Some(target) = snap
-        .targets()
-        .iter()
-        .find(|(u, _, _)| u == uri)
-        .map(|(_, r, _)| *r)
-    else {
+    let Some((target, _)) = snap.target(uri) else {
         return Vec::new();
     };
     let Ok(analyzed) = snap.analyzed() else {

@@ -6,7 +6,7 @@ use super::super::session::Session;
 use super::super::settings::{ClientFeatures, Settings};
 use super::super::task::Task;
 use super::super::Encoding;
-use super::configuration::load_advisories;
+use super::configuration::settings_advisories;
 use serde_json::Value;
 use std::path::PathBuf;
 use tower_lsp_server::ls_types::*;
@@ -44,16 +44,10 @@ pub fn initialize(
     };
     session.folders = workspace_folders(&params);
     let mut tasks = Vec::new();
-    let kb = match &settings.advisories {
-        Some(dir) => match load_advisories(dir) {
-            Ok(kb) => Some(kb),
-            Err(message) => {
-                tasks.push(Task::ShowError(format!("tunelint: {message}")));
-                None
-            }
-        },
-        None => None,
-    };
+    let kb = settings
+        .advisories
+        .as_deref()
+        .and_then(|dir| settings_advisories(dir, &mut tasks));
     session.apply_settings(settings, kb);
     (capabilities(session, utf8), tasks)
 }

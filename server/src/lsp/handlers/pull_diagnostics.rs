@@ -38,11 +38,7 @@ pub fn workspace_reports(
         .per_target
         .iter()
         .map(|(uri, items)| {
-            let version = snap
-                .targets()
-                .iter()
-                .find(|(u, _, _)| u == uri)
-                .map(|(_, _, v)| i64::from(*v));
+            let version = snap.target(uri).map(|(_, v)| i64::from(v));
             WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
                 uri: uri.clone(),
                 version,
