@@ -570,3 +570,66 @@ fn every_boundary_names_its_source() {
         missing.join(", ")
     );
 }
+
+/// Every real report attached to a table row is recognised as its reporter met it: from the
+/// versions they had (an environment with that release and that torch, and code that imports
+/// the package) and from the lines they pasted (a training log). Either way the table's
+/// advisory is reported.
+#[test]
+fn every_reported_table_row_is_recognised_from_its_versions_and_from_its_text() {
+    use crate::support::{run, tunelint};
+    let kb = KnowledgeBase::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let mut reports = 0;
+    for table in kb.tables() {
+        let advisory = kb
+            .advisories
+            .iter()
+            .find(|a| a.table.as_deref() == Some(table.name.as_str()))
+            .unwrap_or_else(|| panic!("an advisory uses table {}", table.name));
+        let code = format!("{} [", advisory.id);
+        for row in &table.rows {
+            for report in &row.reports {
+                reports += 1;
+                let what = format!("{} {} ({})", table.key, row.version, report.url);
+                assert!(
+                    !row.works_with.contains(&report.other),
+                    "{what}: the reported {} {} is inside what the row works with; a report of a \
+                     working pair belongs in the row's evidence, not in `reports`",
+                    table.other,
+                    report.other
+                );
+                std::fs::write(
+                    dir.path().join("freeze.txt"),
+                    format!(
+                        "{}=={}\n{}=={}\n",
+                        table.key, row.version, table.other, report.other
+                    ),
+                )
+                .unwrap();
+                let module = table.key.replace('-', "_");
+                std::fs::write(dir.path().join("train.py"), format!("import {module}\n")).unwrap();
+                let out = run(tunelint()
+                    .args(["check", "--format", "concise", "--env-file"])
+                    .arg(dir.path().join("freeze.txt"))
+                    .arg(dir.path().join("train.py")));
+                assert!(
+                    out.stdout.contains(&code),
+                    "{what}: the reported versions must be recognised\n{}",
+                    out.stdout
+                );
+                std::fs::write(dir.path().join("run.log"), format!("{}\n", report.text)).unwrap();
+                let out = run(tunelint()
+                    .args(["check", "--format", "concise"])
+                    .arg(dir.path().join("run.log")));
+                assert!(
+                    out.stdout.contains(&code),
+                    "{what}: the pasted text must be recognised\n{}",
+                    out.stdout
+                );
+            }
+        }
+    }
+    assert!(reports >= 15, "{reports} reports");
+}

@@ -35,6 +35,33 @@ struct RowToml {
     source: String,
     #[serde(default)]
     evidence: Option<String>,
+    #[serde(default)]
+    reports: Vec<ReportToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ReportToml {
+    url: String,
+    other: String,
+    text: String,
+    note: String,
+}
+
+/// A real public report of this release failing with a version of the other package outside
+/// what the row works with: the pair the reporter had and the lines they pasted. The test
+/// suite turns each into an example that the table's advisory must recognise, both from the
+/// versions and from the pasted text.
+#[derive(Clone, Debug)]
+pub struct RowReport {
+    /// An issue or pull request (pinned: never a moving branch).
+    pub url: String,
+    /// The other package's version as the reporter showed it (`2.4.0+cu121`).
+    pub other: Version,
+    /// The pasted lines, verbatim.
+    pub text: String,
+    /// How the versions are known from the thread.
+    pub note: String,
 }
 
 /// One release of the key package and what it needs of the other.
@@ -47,6 +74,8 @@ pub struct TableRow {
     pub works_with: VersionSpecifiers,
     pub source: String,
     pub evidence: Option<String>,
+    /// Real reports of this release with another package outside `works_with`.
+    pub reports: Vec<RowReport>,
 }
 
 /// A compatibility table between two packages.
@@ -93,12 +122,31 @@ impl CompatTable {
                     r.source
                 )));
             }
+            let mut reports = Vec::with_capacity(r.reports.len());
+            for report in r.reports {
+                if super::advisory::is_unpinned_link(&report.url) {
+                    return Err(at(&format!(
+                        "report `{}` points at a moving branch; cite the issue or pull request",
+                        report.url
+                    )));
+                }
+                let other = Version::from_str(&report.other).map_err(|e| {
+                    at(&format!("report's `{}` is not a PEP 440 version: {e}", report.other))
+                })?;
+                reports.push(RowReport {
+                    url: report.url,
+                    other,
+                    text: report.text,
+                    note: report.note,
+                });
+            }
             rows.push(TableRow {
                 version,
                 requires,
                 works_with,
                 source: r.source,
                 evidence: r.evidence,
+                reports,
             });
         }
         rows.sort_by(|a, b| a.version.cmp(&b.version));
