@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use tunelint::check::{analyze, python_facts, CheckContext};
+use tunelint::check::{analyze, analyze_with_facts, python_facts, CheckContext};
 use tunelint::evidence::Environment;
 use tunelint::install::parse_shell_line;
 use tunelint::kb::KnowledgeBase;
@@ -145,6 +145,14 @@ fn bench_matching_and_rendering(c: &mut Criterion) {
     c.bench_function(
         "check: analyse the founding notebook against every advisory",
         |b| b.iter(|| analyze(black_box(&doc), &ctx)),
+    );
+    // What the language server redoes on each edit of the largest notebook: the analysis with
+    // the cells' facts already cached (the facts of the edited cell are the syntax bench's).
+    let large = Document::from_notebook(Notebook::parse(&large_notebook()).unwrap());
+    let large_facts = python_facts(&large);
+    c.bench_function(
+        "check: analyse the largest notebook with its facts cached (an edit)",
+        |b| b.iter(|| analyze_with_facts(black_box(&large), large_facts.clone(), &ctx)),
     );
     c.bench_function("kb: load the embedded advisories", |b| {
         b.iter(KnowledgeBase::embedded)

@@ -404,6 +404,32 @@ fn the_wheel_installs_a_working_binary() {
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("tunelint {}", env!("CARGO_PKG_VERSION"))
     );
+    // The Python package beside it (the kernel extension, guard()) imports and finds that
+    // binary; `python -m tunelint` is the same CLI.
+    let python = std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import tunelint, tunelint._binary as b, sysconfig, os; \
+             print(tunelint.__version__, os.path.dirname(b.find_binary()) == sysconfig.get_path('scripts'))",
+        ])
+        .env_remove("TUNELINT_BINARY")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&python.stdout).trim(),
+        format!("{} True", env!("CARGO_PKG_VERSION")),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let module = std::process::Command::new(venv.join("bin/python"))
+        .args(["-m", "tunelint", "--version"])
+        .env_remove("TUNELINT_BINARY")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&module.stdout).trim(),
+        format!("tunelint {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]

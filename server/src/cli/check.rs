@@ -441,7 +441,8 @@ fn merge_reports(reports: &mut Vec<FileReport>, more: Vec<FileReport>) {
 }
 
 /// The environments' own problems as reports on their files, leaving out what a checked file
-/// that uses the same environment already reports or silences.
+/// that uses the same environment already reports or silences. A file's hidden advice on the
+/// same code does not count: the user would see neither.
 fn environment_findings_reports(
     envs: &[Arc<Environment>],
     workspace: &Workspace,
@@ -452,7 +453,7 @@ fn environment_findings_reports(
         file_reports
             .iter()
             .filter(|r| Arc::ptr_eq(&workspace.environment_for(parent_dir(&r.path)), env))
-            .flat_map(|r| r.findings.iter().chain(&r.acknowledged).chain(&r.advice))
+            .flat_map(|r| r.findings.iter().chain(&r.acknowledged))
             .map(|g| g.code.clone())
             .collect()
     };

@@ -70,6 +70,17 @@ pub fn list(format: ListFormat, kb_args: &KbArgs) -> Result<u8, String> {
                         "severity": a.severity,
                         "packages": a.versions.iter().map(|(p, r)| json!({"name": p, "versions": r.to_string()})).collect::<Vec<_>>(),
                         "references": a.references,
+                        // The text one of which a line must contain for each symptom to match
+                        // (null: none, the pattern is tried on every line), for pre-filters.
+                        "symptoms": a.symptoms.iter().map(|symptom| {
+                            let source = symptom.pattern.as_str();
+                            json!({
+                                "pattern": source,
+                                "literals": crate::kb::pattern_literals(source).and_then(|found| {
+                                    found.into_iter().map(|l| String::from_utf8(l).ok()).collect::<Option<Vec<_>>>()
+                                }),
+                            })
+                        }).collect::<Vec<_>>(),
                     })
                 })
                 .collect();

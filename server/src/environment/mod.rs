@@ -8,7 +8,7 @@ mod dir_handle;
 mod env_file;
 mod site_packages;
 
-pub use env_file::parse_env_file;
+pub use env_file::{parse_env_file, EnvSnapshot};
 pub use site_packages::{
     parse_direct_url, parse_metadata_headers, read_site_packages, site_packages_dirs, DirectUrl,
 };
@@ -123,10 +123,11 @@ fn from_env_file(file: &Path, origin: EnvironmentOrigin) -> Environment {
     env.path = Some(file.to_path_buf());
     match std::fs::read_to_string(file) {
         Ok(text) => match parse_env_file(&text, &file.display().to_string()) {
-            Ok(facts) => {
-                for fact in facts {
+            Ok(snapshot) => {
+                for fact in snapshot.packages {
                     env.packages.insert(fact.package.clone(), fact);
                 }
+                env.python_version = snapshot.python_version;
             }
             Err(e) => env.problems.push(EnvironmentProblem {
                 path: file.to_path_buf(),

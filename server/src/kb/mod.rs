@@ -21,7 +21,7 @@ pub use code_needles::{CodeNeedles, Needle};
 pub use pattern::Pattern;
 pub use releases::{PackageReleases, Release, ReleaseIndex, EMBEDDED_RELEASES};
 pub use schema::{ExampleCell, ExampleSpec, Expectation};
-pub use symptom_index::SymptomIndex;
+pub use symptom_index::{pattern_literals, SymptomIndex};
 pub use table::{embedded_table, embedded_table_names, CompatTable, TableRow, EMBEDDED_TABLES};
 
 use crate::vocabulary::Severity;

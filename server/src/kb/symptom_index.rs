@@ -81,39 +81,43 @@ fn required_literals(sources: &[&str]) -> (Vec<(Vec<u8>, usize)>, Vec<usize>) {
     let mut literals = Vec::new();
     let mut unfiltered = Vec::new();
     for (index, source) in sources.iter().enumerate() {
-        let Ok(hir) = regex_syntax::Parser::new().parse(source) else {
-            unfiltered.push(index);
-            continue;
-        };
-        // Every match of a pattern starts with one of its prefix literals and ends with one of
-        // its suffix literals; and every match of a concatenation holds a match of each part,
-        // so a part's prefix literals will do too (`^\s*PyTorch (?P<v>\S+)` has no usable
-        // prefix, but its part `PyTorch ` is a literal).
-        let parts: &[Hir] = match hir.kind() {
-            HirKind::Concat(parts) => parts,
-            _ => &[],
-        };
-        let usable = [(ExtractKind::Prefix, &hir), (ExtractKind::Suffix, &hir)]
-            .into_iter()
-            .chain(parts.iter().map(|part| (ExtractKind::Prefix, part)))
-            .find_map(|(kind, hir)| {
-                let mut seq = Extractor::new().kind(kind).extract(hir);
-                seq.optimize_for_prefix_by_preference();
-                let found = seq.literals()?;
-                let usable = !found.is_empty() && found.iter().all(|l| l.len() >= 3);
-                usable.then(|| {
-                    found
-                        .iter()
-                        .map(|l| l.as_bytes().to_vec())
-                        .collect::<Vec<_>>()
-                })
-            });
-        match usable {
+        match pattern_literals(source) {
             Some(found) => literals.extend(found.into_iter().map(|l| (l, index))),
             None => unfiltered.push(index),
         }
     }
     (literals, unfiltered)
+}
+
+/// The literals one of which every match of `pattern` contains (at least three bytes each), or
+/// None when it has no such finite set. Exported by `tunelint advisories --format json` so
+/// that a pre-filter elsewhere (the kernel extension's) skips exactly the text this index skips.
+pub fn pattern_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    // Every match of a pattern starts with one of its prefix literals and ends with one of
+    // its suffix literals; and every match of a concatenation holds a match of each part,
+    // so a part's prefix literals will do too (`^\s*PyTorch (?P<v>\S+)` has no usable
+    // prefix, but its part `PyTorch ` is a literal).
+    let parts: &[Hir] = match hir.kind() {
+        HirKind::Concat(parts) => parts,
+        _ => &[],
+    };
+    let found = [(ExtractKind::Prefix, &hir), (ExtractKind::Suffix, &hir)]
+        .into_iter()
+        .chain(parts.iter().map(|part| (ExtractKind::Prefix, part)))
+        .find_map(|(kind, hir)| {
+            let mut seq = Extractor::new().kind(kind).extract(hir);
+            seq.optimize_for_prefix_by_preference();
+            let found = seq.literals()?;
+            let usable = !found.is_empty() && found.iter().all(|l| l.len() >= 3);
+            usable.then(|| {
+                found
+                    .iter()
+                    .map(|l| l.as_bytes().to_vec())
+                    .collect::<Vec<_>>()
+            })
+        });
+    found
 }
 
 #[cfg(test)]

@@ -131,7 +131,10 @@ impl CompatTable {
                     )));
                 }
                 let other = Version::from_str(&report.other).map_err(|e| {
-                    at(&format!("report's `{}` is not a PEP 440 version: {e}", report.other))
+                    at(&format!(
+                        "report's `{}` is not a PEP 440 version: {e}",
+                        report.other
+                    ))
                 })?;
                 reports.push(RowReport {
                     url: report.url,

@@ -1,0 +1,109 @@
+"""Cost of `%load_ext tunelint` (issue 20): the time it adds to a cell that installs nothing, and a
+full check of a 1,000-distribution environment. Not a timed test: it prints figures.
+
+    TUNELINT_BINARY=target/release/tunelint PYTHONPATH=python \\
+        ~/.cache/tunelint-kernel/venv-3.11/bin/python bench/kernel.py
+
+(any Python with IPython; tests/kernel/run.sh creates that venv). Per cell: an in-process
+IPython shell runs the same cells with and without the extension, alternating rounds; the
+figure is the difference of the medians. Full check: a generated site directory of 1,000
+distributions (the founding pair among them) on sys.path, then the extension's own rescan and
+check (importlib.metadata over sys.path, the snapshot file, one binary run with the session's
+cells); median of 15 runs, first (cold) run reported apart.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "tests", "kernel"))
+import fixtures  # noqa: E402
+
+
+def make_big_site(directory: str, n: int = 1000) -> None:
+    versions = dict(fixtures.FOUNDING)
+    for i in range(n - len(versions)):
+        versions[f"pkg-{i:04d}"] = f"1.{i % 50}.{i % 7}"
+    fixtures.make_site(directory, versions)
+
+
+def per_cell(shell, cells: list[str], rounds: int = 7, reps: int = 200) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        shell.history_manager.reset(new_session=False)  # IPython's own cost grows with its history
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            for c in cells:
+                shell.run_cell(c, store_history=True)
+        out.append((time.perf_counter() - t0) / (reps * len(cells)))
+    return out
+
+
+def main() -> int:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    work = tempfile.mkdtemp(prefix="tunelint-bench-")
+    site = os.path.join(work, "site")
+    make_big_site(site)
+    sys.path.insert(0, site)
+
+    shell = InteractiveShell.instance()
+    # quiet: the shell's stdout goes to a buffer the benchmark throws away
+    real_stdout = sys.stdout
+    cells = ["x = 1", "y = [i * i for i in range(100)]", "print('step', 1, 'loss', 0.25)"]
+
+    import tunelint._kernel as k
+
+    base, loaded = [], []
+    sys.stdout = io.StringIO()
+    try:
+        per_cell(shell, cells, rounds=1, reps=20)  # warm up
+        for _ in range(5):
+            base += per_cell(shell, cells, rounds=1)
+            k.load_ipython_extension(shell)
+            loaded += per_cell(shell, cells, rounds=1)
+            k.unload_ipython_extension(shell)
+            sys.stdout = io.StringIO()
+    finally:
+        sys.stdout = real_stdout
+    b, l = statistics.median(base) * 1e6, statistics.median(loaded) * 1e6
+    print(f"per cell, no install line: {b:.1f} µs without the extension, {l:.1f} µs with it: +{l - b:.1f} µs "
+          f"(target ≤ 1000 µs)")
+
+    # a cell that prints 1 MB of training-log lines (no symptom)
+    line = "{'loss': 1.2345, 'grad_norm': 0.5, 'learning_rate': 0.0002, 'epoch': 0.01}\n"
+    tap = k._Tap(k._needles())
+    text = line * (1_000_000 // len(line))
+    t0 = time.perf_counter()
+    for i in range(0, len(text), 4096):
+        tap.see(text[i:i + 4096])
+    print(f"output scan: {(time.perf_counter() - t0) * 1000:.1f} ms per MB printed ({len(tap.needles)} needles)")
+
+    # the full check of 1,000 distributions
+    ext = k.Extension(shell)
+    times = []
+    for i in range(16):
+        t0 = time.perf_counter()
+        ext._rescan()
+        report = ext._full_check(with_notebook=False)
+        times.append(time.perf_counter() - t0)
+    assert report.error is None and report.distributions >= 1000, (report.error, report.distributions)
+    t0 = time.perf_counter()
+    ext._rescan()
+    scan = time.perf_counter() - t0
+    print(f"full check, {report.distributions} distributions: first {times[0] * 1000:.0f} ms, "
+          f"then median {statistics.median(times[1:]) * 1000:.0f} ms (min {min(times[1:]) * 1000:.0f} ms; "
+          f"of which reading the environment {scan * 1000:.0f} ms) (target ≤ 50 ms); findings: "
+          f"{', '.join(g.code for g in report.groups) or 'none'}")
+    ext.checker.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
