@@ -54,11 +54,32 @@ def main() -> int:
     sys.path.insert(0, site)
 
     shell = InteractiveShell.instance()
+    import tunelint._kernel as k
+
+    # the full check of 1,000 distributions, first, in a session of a notebook's size (the
+    # per-cell rounds below run thousands of cells, which a real session does not hold)
+    for c in ["import os", "from unsloth import FastLanguageModel"] + [f"step_{i} = {i}" for i in range(40)]:
+        shell.run_cell(c, store_history=True)
+    ext = k.Extension(shell)
+    times = []
+    for i in range(16):
+        t0 = time.perf_counter()
+        ext._rescan()
+        report = ext._full_check(with_notebook=False)
+        times.append(time.perf_counter() - t0)
+    assert report.error is None and report.distributions >= 1000, (report.error, report.distributions)
+    t0 = time.perf_counter()
+    ext._rescan()
+    scan = time.perf_counter() - t0
+    print(f"full check, {report.distributions} distributions: first {times[0] * 1000:.0f} ms, "
+          f"then median {statistics.median(times[1:]) * 1000:.0f} ms (min {min(times[1:]) * 1000:.0f} ms; "
+          f"of which reading the environment {scan * 1000:.0f} ms) (target ≤ 50 ms); findings: "
+          f"{', '.join(g.code for g in report.groups) or 'none'}")
+    ext.checker.close()
+
     # quiet: the shell's stdout goes to a buffer the benchmark throws away
     real_stdout = sys.stdout
     cells = ["x = 1", "y = [i * i for i in range(100)]", "print('step', 1, 'loss', 0.25)"]
-
-    import tunelint._kernel as k
 
     base, loaded = [], []
     sys.stdout = io.StringIO()
@@ -78,30 +99,16 @@ def main() -> int:
 
     # a cell that prints 1 MB of training-log lines (no symptom)
     line = "{'loss': 1.2345, 'grad_norm': 0.5, 'learning_rate': 0.0002, 'epoch': 0.01}\n"
-    tap = k._Tap(k._needles())
+    from tunelint._check import Checker
+    from tunelint._needles import needles_from_export
+
+    tap = k._Tap(tuple(needles_from_export(Checker().advisories()["__raw__"]) or ()))
     text = line * (1_000_000 // len(line))
     t0 = time.perf_counter()
     for i in range(0, len(text), 4096):
         tap.see(text[i:i + 4096])
     print(f"output scan: {(time.perf_counter() - t0) * 1000:.1f} ms per MB printed ({len(tap.needles)} needles)")
 
-    # the full check of 1,000 distributions
-    ext = k.Extension(shell)
-    times = []
-    for i in range(16):
-        t0 = time.perf_counter()
-        ext._rescan()
-        report = ext._full_check(with_notebook=False)
-        times.append(time.perf_counter() - t0)
-    assert report.error is None and report.distributions >= 1000, (report.error, report.distributions)
-    t0 = time.perf_counter()
-    ext._rescan()
-    scan = time.perf_counter() - t0
-    print(f"full check, {report.distributions} distributions: first {times[0] * 1000:.0f} ms, "
-          f"then median {statistics.median(times[1:]) * 1000:.0f} ms (min {min(times[1:]) * 1000:.0f} ms; "
-          f"of which reading the environment {scan * 1000:.0f} ms) (target ≤ 50 ms); findings: "
-          f"{', '.join(g.code for g in report.groups) or 'none'}")
-    ext.checker.close()
     return 0
 
 

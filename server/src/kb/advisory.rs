@@ -400,8 +400,16 @@ impl Advisory {
 
     /// Parses an embedded advisory, which may come without its examples (the runtime copy
     /// build.rs makes); the whole file is checked by the test suite.
+    /// An embedded advisory: a whole file (```toml front matter, then the body) or the
+    /// runtime form the build writes (the front matter as one line of JSON, then the body).
     pub(super) fn parse_embedded(text: &str) -> Result<Advisory, String> {
-        Advisory::parse_checked(text, false)
+        if !text.starts_with('{') {
+            return Advisory::parse_checked(text, false);
+        }
+        let (json, rest) = text.split_once('\n').unwrap_or((text, ""));
+        let raw: AdvisoryToml = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let body = rest.trim_start_matches("\n```").trim().to_string();
+        Advisory::compile(raw, body, false).map_err(|e| e.message)
     }
 
     fn parse_checked(text: &str, needs_examples: bool) -> Result<Advisory, String> {
