@@ -20,7 +20,7 @@ pub use declarations::{collect_declarations, Declaration, DeclarationSite};
 pub use environment_report::{environment_findings, EnvironmentFinding, EnvironmentReport};
 pub use pip_check::unmet_requirements;
 pub use resolve::{dated_last_run, last_run_versions, next_run_versions};
-pub use usage::{qualify, Usage};
+pub use usage::{qualify, CodeIndex, Usage};
 
 use crate::declared::DeclaredFile;
 use crate::evidence::{Environment, Location, VersionFact};
@@ -276,6 +276,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     }
     let last_runs = matching::runs_by_cell(&runs);
     let paths = paths::install_paths(doc, &declarations);
+    let code = CodeIndex::new(&facts, doc, ctx.env);
     let mut findings: Vec<Finding> = Vec::new();
     let mut found_on: Vec<FoundOn> = Vec::new();
     let mut first_next_run = None;
@@ -286,7 +287,7 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             .cloned()
             .collect();
         let next_run = next_run_versions(doc, &on_path, ctx);
-        let usage = Usage::new(&facts, doc, &on_path, ctx.env);
+        let usage = Usage::new(&code, &on_path);
         let mut path_findings = Vec::new();
         let m = matching::MatchContext {
             doc,

@@ -8,10 +8,30 @@ use crate::requirement::RequirementSpec;
 use crate::source::Document;
 use crate::syntax::{Call, Import, Literal, PythonFacts};
 use crate::text::TextRange;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Deref;
 
-/// The document's facts with names resolved through its imports.
+/// What the matchers see on one install path: the document's code, indexed once per analysis
+/// (a notebook with an `if`/`else` install has two paths and one index), and the install
+/// commands on this path. It dereferences to the index, whose methods it shares.
 pub struct Usage<'a> {
+    code: &'a CodeIndex<'a>,
+    /// Install commands' requirements on this path.
+    installs: Vec<&'a Declaration>,
+}
+
+impl<'a> Deref for Usage<'a> {
+    type Target = CodeIndex<'a>;
+
+    fn deref(&self) -> &CodeIndex<'a> {
+        self.code
+    }
+}
+
+/// The document's facts with names resolved through its imports: everything about the code
+/// that does not depend on which install path ran.
+pub struct CodeIndex<'a> {
     pub facts: &'a PythonFacts,
     bindings: HashMap<&'a str, String>,
     /// `(qualified callee, call)` for every call.
@@ -25,8 +45,9 @@ pub struct Usage<'a> {
     pub imports: Vec<&'a Import>,
     /// Each import's qualified name (`peft.tuners.lora`, `trl.SFTTrainer`), in the same order.
     import_names: Vec<String>,
-    /// Install commands' requirements in this document.
-    installs: Vec<&'a Declaration>,
+    /// For a call pattern whose last segment has a wildcard (`*Trainer`), the calls whose last
+    /// segment matches it, in document order: many advisories share the few such segments.
+    calls_by_wildcard: RefCell<HashMap<String, std::rc::Rc<[usize]>>>,
     /// For notebooks: each code cell's range, its 0-based index, and when it ran.
     cells: Vec<(TextRange, usize, Option<Run>)>,
     /// For notebooks: what each cell's saved outputs say its installer removed, `(cell index,
@@ -82,12 +103,18 @@ pub fn qualify(callee: &str, bindings: &HashMap<&str, String>) -> String {
 }
 
 impl<'a> Usage<'a> {
-    pub fn new(
-        facts: &'a PythonFacts,
-        doc: &Document,
-        declarations: &'a [Declaration],
-        env: &'a Environment,
-    ) -> Usage<'a> {
+    /// The code of `code` as seen from the install path whose declarations are `declarations`.
+    pub fn new(code: &'a CodeIndex<'a>, declarations: &'a [Declaration]) -> Usage<'a> {
+        let installs = declarations
+            .iter()
+            .filter(|d| d.install.is_some() && d.range_here().is_some())
+            .collect();
+        Usage { code, installs }
+    }
+}
+
+impl<'a> CodeIndex<'a> {
+    pub fn new(facts: &'a PythonFacts, doc: &Document, env: &'a Environment) -> CodeIndex<'a> {
         let mut bindings = HashMap::new();
         for import in &facts.imports {
             if import.name.as_deref() == Some("*") {
@@ -137,10 +164,6 @@ impl<'a> Usage<'a> {
         let mut imports: Vec<&Import> = facts.imports.iter().collect();
         imports.sort_by_key(|i| i.range.start);
         let import_names = imports.iter().map(|i| i.qualified()).collect();
-        let installs = declarations
-            .iter()
-            .filter(|d| d.install.is_some() && d.range_here().is_some())
-            .collect();
         let cells = doc
             .notebook
             .as_ref()
@@ -179,15 +202,15 @@ impl<'a> Usage<'a> {
             let last = qualified.rsplit('.').next().unwrap_or(qualified);
             calls_by_name.entry(last.to_string()).or_default().push(i);
         }
-        Usage {
+        CodeIndex {
             facts,
             bindings,
             calls,
             calls_by_name,
+            calls_by_wildcard: RefCell::default(),
             models,
             imports,
             import_names,
-            installs,
             cells,
             removed,
             env,
@@ -199,6 +222,101 @@ impl<'a> Usage<'a> {
         self.env.distribution_for_module(module)
     }
 
+    /// The version the saved output of `cell` shows its installer removed for `package`.
+    fn replaced_in(&self, cell: usize, package: &str) -> Option<&str> {
+        self.removed
+            .iter()
+            .find(|(c, p, _)| *c == cell && p == package)
+            .map(|(_, _, v)| v.as_str())
+    }
+
+    /// Where an import of `package` ran before the code at `offset` in the same session, for a
+    /// message: "`peft` in cell 1 imported it".
+    fn imported_before(&self, offset: usize, package: &str) -> Option<String> {
+        let import = self.imports.iter().find(|i| {
+            self.distribution_of(&i.module).as_deref() == Some(package)
+                && self.runs_after(offset, i.range.start)
+        })?;
+        let (cell, _) = self.cell_of(import.range.start);
+        let place = if self.cells.is_empty() {
+            String::new()
+        } else {
+            format!(" in cell {}", cell + 1)
+        };
+        Some(format!("`{}`{place} imported it", import.module))
+    }
+
+    /// The cell (0-based) and run of an offset; scripts are one cell.
+    fn cell_of(&self, offset: usize) -> (usize, Option<Run>) {
+        let i = self.cells.partition_point(|(r, _, _)| r.start <= offset);
+        i.checked_sub(1)
+            .map_or((0, None), |i| (self.cells[i].1, self.cells[i].2))
+    }
+
+    /// Whether the code at `a` ran after the code at `b` in the same run: by execution count
+    /// when both cells ran in one kernel session; never when they ran in different sessions
+    /// (what one runtime imported, another never saw); by position when either never ran.
+    pub(super) fn runs_after(&self, a: usize, b: usize) -> bool {
+        let ((ca, ra), (cb, rb)) = (self.cell_of(a), self.cell_of(b));
+        if ca == cb {
+            return a > b;
+        }
+        match (ra, rb) {
+            (Some(x), Some(y)) if x.session == y.session => x.count > y.count,
+            (Some(_), Some(_)) => false,
+            _ => ca > cb,
+        }
+    }
+
+    pub fn bindings(&self) -> &HashMap<&'a str, String> {
+        &self.bindings
+    }
+
+    /// The ranges a matcher finds, with a short name of the construct for messages.
+    /// The calls whose qualified callee `pattern` matches, in document order.
+    fn calls_matching<'s>(
+        &'s self,
+        pattern: &'s CallPattern,
+    ) -> Box<dyn Iterator<Item = &'s (String, &'a Call)> + 's> {
+        match pattern.last_literal() {
+            Some(last) => Box::new(
+                self.calls_by_name
+                    .get(last)
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| &self.calls[i])
+                    .filter(|(q, _)| pattern.matches(q)),
+            ),
+            // `trl.*Trainer`: the few distinct last segments are tried first, then the calls
+            // that end with one that matches, in document order.
+            None => {
+                let last = pattern.last_segment();
+                let cached = self.calls_by_wildcard.borrow().get(last).cloned();
+                let indexes = cached.unwrap_or_else(|| {
+                    let mut found: Vec<usize> = self
+                        .calls_by_name
+                        .iter()
+                        .filter(|(name, _)| CallPattern::segment_matches(last, name))
+                        .flat_map(|(_, calls)| calls.iter().copied())
+                        .collect();
+                    found.sort_unstable();
+                    let found: std::rc::Rc<[usize]> = found.into();
+                    self.calls_by_wildcard
+                        .borrow_mut()
+                        .insert(last.to_string(), found.clone());
+                    found
+                });
+                Box::new(
+                    (0..indexes.len())
+                        .map(move |k| &self.calls[indexes[k]])
+                        .filter(|(q, _)| pattern.matches(q)),
+                )
+            }
+        }
+    }
+}
+
+impl Usage<'_> {
     /// Installs that ran after an import of the package they change, in the same kernel
     /// session: by the install line when it names the package, and by the cell's saved output
     /// when the installer replaced a package the line does not name (a dependency upgraded).
@@ -278,92 +396,6 @@ impl<'a> Usage<'a> {
             }
         }
         out
-    }
-
-    /// The version the saved output of `cell` shows its installer removed for `package`.
-    fn replaced_in(&self, cell: usize, package: &str) -> Option<&str> {
-        self.removed
-            .iter()
-            .find(|(c, p, _)| *c == cell && p == package)
-            .map(|(_, _, v)| v.as_str())
-    }
-
-    /// Where an import of `package` ran before the code at `offset` in the same session, for a
-    /// message: "`peft` in cell 1 imported it".
-    fn imported_before(&self, offset: usize, package: &str) -> Option<String> {
-        let import = self.imports.iter().find(|i| {
-            self.distribution_of(&i.module).as_deref() == Some(package)
-                && self.runs_after(offset, i.range.start)
-        })?;
-        let (cell, _) = self.cell_of(import.range.start);
-        let place = if self.cells.is_empty() {
-            String::new()
-        } else {
-            format!(" in cell {}", cell + 1)
-        };
-        Some(format!("`{}`{place} imported it", import.module))
-    }
-
-    /// The cell (0-based) and run of an offset; scripts are one cell.
-    fn cell_of(&self, offset: usize) -> (usize, Option<Run>) {
-        let i = self.cells.partition_point(|(r, _, _)| r.start <= offset);
-        i.checked_sub(1)
-            .map_or((0, None), |i| (self.cells[i].1, self.cells[i].2))
-    }
-
-    /// Whether the code at `a` ran after the code at `b` in the same run: by execution count
-    /// when both cells ran in one kernel session; never when they ran in different sessions
-    /// (what one runtime imported, another never saw); by position when either never ran.
-    pub(super) fn runs_after(&self, a: usize, b: usize) -> bool {
-        let ((ca, ra), (cb, rb)) = (self.cell_of(a), self.cell_of(b));
-        if ca == cb {
-            return a > b;
-        }
-        match (ra, rb) {
-            (Some(x), Some(y)) if x.session == y.session => x.count > y.count,
-            (Some(_), Some(_)) => false,
-            _ => ca > cb,
-        }
-    }
-
-    pub fn bindings(&self) -> &HashMap<&'a str, String> {
-        &self.bindings
-    }
-
-    /// The ranges a matcher finds, with a short name of the construct for messages.
-    /// The calls whose qualified callee `pattern` matches, in document order.
-    fn calls_matching<'s>(
-        &'s self,
-        pattern: &'s CallPattern,
-    ) -> Box<dyn Iterator<Item = &'s (String, &'a Call)> + 's> {
-        match pattern.last_literal() {
-            Some(last) => Box::new(
-                self.calls_by_name
-                    .get(last)
-                    .into_iter()
-                    .flatten()
-                    .map(|&i| &self.calls[i])
-                    .filter(|(q, _)| pattern.matches(q)),
-            ),
-            // `trl.*Trainer`: the few distinct last segments are tried first, then the calls
-            // that end with one that matches, in document order.
-            None => {
-                let last = pattern.last_segment();
-                let mut indexes: Vec<usize> = self
-                    .calls_by_name
-                    .iter()
-                    .filter(|(name, _)| CallPattern::segment_matches(last, name))
-                    .flat_map(|(_, calls)| calls.iter().copied())
-                    .collect();
-                indexes.sort_unstable();
-                Box::new(
-                    indexes
-                        .into_iter()
-                        .map(|i| &self.calls[i])
-                        .filter(|(q, _)| pattern.matches(q)),
-                )
-            }
-        }
     }
 
     pub fn find(&self, matcher: &Matcher) -> Vec<(TextRange, String)> {

@@ -197,9 +197,11 @@ fn parse_segment(tokens: &[Token]) -> Option<InstallCommand> {
         let v = tok.value.as_str();
         i += 1;
         if tok.quoted || !v.starts_with('-') || v == "-" {
-            if v.starts_with('>') || v.starts_with("2>") || v.starts_with("&>") {
+            if !tok.quoted
+                && (v.starts_with(['>', '<']) || v.starts_with("2>") || v.starts_with("&>"))
+            {
                 // A redirection; its target follows unless it is joined (`2>&1`, `>/dev/null`).
-                if matches!(v, ">" | "2>" | ">>" | "&>") {
+                if matches!(v, ">" | "2>" | ">>" | "&>" | "<") {
                     i += 1;
                 }
                 continue;
@@ -364,6 +366,23 @@ mod tests {
             cmd.requirements[2].requirement.as_ref().unwrap().spec,
             RequirementSpec::Unpinned
         );
+    }
+
+    #[test]
+    fn an_unquoted_specifier_is_cut_by_the_shell_redirection() {
+        // The shell installs plain `transformers` and writes pip's output to `=4.51.3`.
+        let cmds = parse("!pip install transformers>=4.51.3 \"peft<0.12\"");
+        let reqs: Vec<_> = cmds[0]
+            .requirements
+            .iter()
+            .map(|r| r.requirement.as_ref().unwrap())
+            .collect();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0].name, "transformers");
+        assert_eq!(reqs[0].spec, RequirementSpec::Unpinned);
+        assert_eq!(reqs[1].name, "peft");
+        assert!(reqs[1].spec.exact_version().is_none());
+        assert_ne!(reqs[1].spec, RequirementSpec::Unpinned);
     }
 
     #[test]

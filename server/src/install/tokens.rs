@@ -80,6 +80,18 @@ pub fn tokenize(text: &str, range: TextRange) -> Vec<Token> {
             if c == b'\\' && matches!(bytes.get(i + 1), Some(b'\n') | Some(b'\r')) {
                 break;
             }
+            // An unquoted `>` or `<` starts a redirection, also inside a word: the shell runs
+            // `pip install transformers>=4.51.3` as `pip install transformers` with its output
+            // written to a file named `=4.51.3`. The word ends here and the redirection is a
+            // token of its own (a file descriptor before it, `2>`, belongs to it).
+            if (c == b'>' || c == b'<')
+                && !value.is_empty()
+                && !value.bytes().all(|b| b.is_ascii_digit())
+                && value != "&"
+                && !value.starts_with(['>', '<'])
+            {
+                break;
+            }
             if c == b'"' || c == b'\'' {
                 quoted = true;
                 let close = text[i + 1..end].find(c as char).map_or(end, |p| i + 1 + p);
@@ -130,5 +142,25 @@ mod tests {
         );
         assert_eq!(toks[2].range.slice(text), "\"peft<0.12\"");
         assert!(toks[2].quoted);
+    }
+
+    #[test]
+    fn an_unquoted_comparison_is_a_redirection() {
+        let text = "!pip install transformers>=4.51.3 \"peft<0.12\" trl 2>&1 >/dev/null";
+        let toks = tokenize(text, TextRange::new(0, text.len()));
+        let values: Vec<_> = toks.iter().map(|t| t.value.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "pip",
+                "install",
+                "transformers",
+                ">=4.51.3",
+                "peft<0.12",
+                "trl",
+                "2>&1",
+                ">/dev/null"
+            ]
+        );
     }
 }

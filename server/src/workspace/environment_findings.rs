@@ -75,6 +75,16 @@ pub fn place_environment_findings(
             if reported.contains(&f.code) {
                 continue;
             }
+            // An advisory about a release's own `Requires-Dist` says what the built-in pip
+            // check says from the installed METADATA itself: where that METADATA was read,
+            // the pip check's finding is the one (one finding per problem).
+            let declared_by_metadata = kb
+                .get(&f.code)
+                .and_then(|a| a.requires_dist.as_ref())
+                .is_some_and(|(package, _)| env.requires.contains_key(package));
+            if declared_by_metadata {
+                continue;
+            }
             let visibility = config.visibility(&f.code, f.severity, aliases, env_path);
             if visibility == super::Visibility::Ignored {
                 continue;
