@@ -103,6 +103,8 @@ pub mod codes {
     pub const UNMET_REQUIREMENT: &str = "TL006";
     /// A suppression comment that suppresses nothing in this run.
     pub const UNUSED_SUPPRESSION: &str = "TL007";
+    /// An install line whose unquoted `>` or `<` the shell takes for a redirection.
+    pub const CUT_BY_REDIRECTION: &str = "TL008";
 
     /// Each code with what it means, for rule lists (SARIF, `tunelint rule`).
     pub const DESCRIPTIONS: &[(&str, &str)] = &[
@@ -113,5 +115,6 @@ pub mod codes {
         (RETIRED_CODE, "A suppression comment naming a retired code, which still works as an alias of the advisory it was merged into"),
         (UNMET_REQUIREMENT, "An installed distribution requires a version that is not installed (what `pip check` reports); a warning when the fine-tuning stack is involved"),
         (UNUSED_SUPPRESSION, "A suppression comment that suppresses nothing in this run (with these versions), shown faded in the editor; advice"),
+        (CUT_BY_REDIRECTION, "An install command with an unquoted version comparison (`pip install transformers>=4.51.3`): the shell takes `>` or `<` for a redirection, so the version bound is never applied"),
     ];
 }

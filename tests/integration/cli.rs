@@ -304,3 +304,55 @@ fn nbformat_validates(path: &std::path::Path) {
         .unwrap();
     assert!(status.success(), "nbformat rejects the rewritten notebook");
 }
+
+/// `!pip install transformers>=4.51.3`: the shell cuts the word at `>` (a redirection), so the
+/// bound never applies. TL008 says so on the word, and its fix quotes it; output redirections
+/// written apart (`> log.txt 2>&1`) are left alone.
+#[test]
+fn an_unquoted_comparison_in_an_install_line_is_reported_and_quoted_by_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let nb = dir.path().join("nb.ipynb");
+    let cell = |source: &str| {
+        serde_json::json!({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "code", "id": "a", "metadata": {}, "execution_count": null, "outputs": [],
+             "source": source}]})
+        .to_string()
+    };
+    std::fs::write(
+        &nb,
+        cell("!pip install transformers>=4.51.3 \"trl<0.9\"\n%pip install peft<0.12\n!pip install unsloth > log.txt 2>&1"),
+    )
+    .unwrap();
+    let out = run(tunelint()
+        .args(["check", "--format", "concise", "--isolated"])
+        .arg(&nb));
+    let lines: Vec<&str> = out.stdout.lines().filter(|l| l.contains("TL008")).collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[0].contains("cell 1:1:14: TL008 [warning] `transformers>=4.51.3` is not quoted")
+            && lines[0].contains("writes the installer's output to a file named `=4.51.3`"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines[1].contains("cell 1:2:14: TL008 [warning] `peft<0.12` is not quoted"),
+        "{}",
+        out.stdout
+    );
+    let fixed = run(tunelint()
+        .args(["check", "--fix", "--unsafe-fixes", "--isolated"])
+        .arg(&nb));
+    assert!(!fixed.stdout.contains("TL008"), "{}", fixed.stdout);
+    let source: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&nb).unwrap()).unwrap();
+    let text: String = match &source["cells"][0]["source"] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a.iter().filter_map(|l| l.as_str()).collect(),
+        other => panic!("{other}"),
+    };
+    assert_eq!(
+        text,
+        "!pip install \"transformers>=4.51.3\" \"trl<0.9\"\n%pip install \"peft<0.12\"\n!pip install unsloth > log.txt 2>&1"
+    );
+}

@@ -211,10 +211,52 @@ pub fn declaration_problems(doc: &Document) -> Vec<Finding> {
         },
         _ => vec![],
     };
-    problems
+    let mut out: Vec<Finding> = problems
         .into_iter()
         .map(|p| Finding::new(codes::MALFORMED_FILE, Severity::Warning, p.message, p.range))
-        .collect()
+        .collect();
+    if matches!(doc.kind, SourceKind::Notebook | SourceKind::Script) {
+        for line in &doc.shell_lines {
+            for cmd in parse_shell_line(&doc.text, line) {
+                out.extend(cmd.cut_by_redirection.iter().map(cut_requirement_finding));
+            }
+        }
+    }
+    out
+}
+
+/// `pip install transformers>=4.51.3`: the shell installs `transformers` and writes the
+/// output to a file `=4.51.3` (with `<`, it reads the input from a file and the command fails
+/// when there is none). The fix quotes the word, which is what the user meant.
+fn cut_requirement_finding(cut: &crate::install::CutRequirement) -> Finding {
+    let word = format!("{}{}", cut.installed, cut.redirection);
+    let effect = if cut.redirection.starts_with('>') {
+        let file = cut.redirection.trim_start_matches('>');
+        format!(
+            "the shell takes `>` for a redirection, so this installs `{}` with no version bound and writes the installer's output to a file named `{file}`",
+            cut.installed
+        )
+    } else {
+        let file = cut.redirection.trim_start_matches('<');
+        format!(
+            "the shell takes `<` for a redirection, so the command reads its input from a file named `{file}` (and fails when there is none) and installs `{}` with no version bound if it runs",
+            cut.installed
+        )
+    };
+    let mut finding = Finding::new(
+        codes::CUT_BY_REDIRECTION,
+        Severity::Warning,
+        format!("`{word}` is not quoted: {effect}"),
+        cut.range,
+    );
+    finding.fixes.push(crate::fix::Fix {
+        title: format!("Quote `{word}`"),
+        // It changes what gets installed: the bound now applies.
+        applicability: crate::fix::Applicability::Unsafe,
+        edits: vec![crate::fix::Edit::here(cut.range, format!("\"{word}\""))],
+        action: None,
+    });
+    finding
 }
 
 /// The location of a declaration, for related information.

@@ -60,6 +60,20 @@ pub struct InstallCommand {
     pub requirement_files: Vec<(String, TextRange)>,
     /// The `if`/`else` or `try`/`except` arm the command runs in, if any.
     pub condition: Option<crate::source::Guard>,
+    /// Requirements whose unquoted `>`/`<` the shell took for a redirection
+    /// (`transformers>=4.51.3` installs `transformers`, output to a file `=4.51.3`).
+    pub cut_by_redirection: Vec<CutRequirement>,
+}
+
+/// A requirement written with an unquoted comparison, which the shell cut at the `>` or `<`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CutRequirement {
+    /// The whole word as written, requirement and redirection.
+    pub range: TextRange,
+    /// What the shell passed to the installer (`transformers`).
+    pub installed: String,
+    /// The redirection it made of the rest (`>=4.51.3`).
+    pub redirection: String,
 }
 
 impl InstallCommand {
@@ -191,6 +205,7 @@ fn parse_segment(tokens: &[Token]) -> Option<InstallCommand> {
         requirements: Vec::new(),
         requirement_files: Vec::new(),
         condition: None,
+        cut_by_redirection: Vec::new(),
     };
     while i < tokens.len() {
         let tok = &tokens[i];
@@ -200,6 +215,23 @@ fn parse_segment(tokens: &[Token]) -> Option<InstallCommand> {
             if !tok.quoted
                 && (v.starts_with(['>', '<']) || v.starts_with("2>") || v.starts_with("&>"))
             {
+                // Joined to the word before it (`name>=1.0`): a specifier the shell cut off.
+                let cut = i >= 2
+                    && v.starts_with(['>', '<'])
+                    && v.len() > 1
+                    && tokens[i - 2].range.end == tok.range.start
+                    && cmd
+                        .requirements
+                        .last()
+                        .is_some_and(|r| r.range == tokens[i - 2].range);
+                if cut {
+                    let word = &tokens[i - 2];
+                    cmd.cut_by_redirection.push(CutRequirement {
+                        range: TextRange::new(word.range.start, tok.range.end),
+                        installed: word.value.clone(),
+                        redirection: v.to_string(),
+                    });
+                }
                 // A redirection; its target follows unless it is joined (`2>&1`, `>/dev/null`).
                 if matches!(v, ">" | "2>" | ">>" | "&>" | "<") {
                     i += 1;
@@ -383,6 +415,15 @@ mod tests {
         assert_eq!(reqs[1].name, "peft");
         assert!(reqs[1].spec.exact_version().is_none());
         assert_ne!(reqs[1].spec, RequirementSpec::Unpinned);
+        let cut = &cmds[0].cut_by_redirection;
+        assert_eq!(cut.len(), 1);
+        assert_eq!(cut[0].installed, "transformers");
+        assert_eq!(cut[0].redirection, ">=4.51.3");
+        assert_eq!(cut[0].range, TextRange::new(13, 34));
+        // A redirection of the output on its own is no cut requirement.
+        assert!(parse("!pip install peft > log.txt 2>&1")[0]
+            .cut_by_redirection
+            .is_empty());
     }
 
     #[test]
