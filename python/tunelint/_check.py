@@ -261,6 +261,9 @@ class Checker:
             title = re.sub(r": insert a cell before .*$", "", title)
             command = action.get("source")
             note = "in a new cell, then restart the runtime"
+        elif action.get("kind") == "run-command":
+            command = action.get("command")
+            note = "then restart the runtime"
         elif action.get("kind") == "restart-runtime":
             note = "Colab: Runtime ▸ Restart session; Kaggle: Run ▸ Restart & clear cell outputs; Jupyter: Kernel ▸ Restart"
         else:

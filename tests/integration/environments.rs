@@ -273,3 +273,42 @@ fn pip_check_is_built_in_and_weighed_by_the_stack() {
         default.stdout
     );
 }
+
+/// A finding about the environment itself (no checked file reports it) carries its pin as the
+/// command that changes the environment, not as an edit of the snapshot: what the kernel
+/// extension and the editor offer to copy or run.
+#[test]
+fn an_environment_finding_offers_its_pin_as_an_install_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let env = dir.path().join("kernel.json");
+    std::fs::write(
+        &env,
+        r#"{"python": "3.11.7", "packages": [{"name": "peft", "version": "0.12.0"}, {"name": "unsloth", "version": "2024.7"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("empty.py"), "print(1)\n").unwrap();
+    let out = run(tunelint()
+        .args(["check", "--format", "json", "--exit-zero", "--env-file"])
+        .arg(&env)
+        .arg(&env)
+        .arg(dir.path().join("empty.py")));
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "UNS001")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    let fixes = finding["fixes"].as_array().unwrap();
+    assert!(
+        fixes
+            .iter()
+            .any(|f| f["title"] == "Install `peft<0.12` in this environment"
+                && f["applicability"] == "display-only"
+                && f["edits"].as_array().unwrap().is_empty()
+                && f["action"]["kind"] == "run-command"
+                && f["action"]["command"] == "pip install \"peft<0.12\""),
+        "{fixes:?}"
+    );
+}

@@ -157,8 +157,29 @@ pub fn environment_findings(
             finding
                 .related
                 .retain(|r| !matches!(r.location, crate::finding::RelatedLocation::Here(_)));
-            // Edits would rewrite the synthetic file; commands and advice still apply.
-            finding.fixes.retain(|f| f.edits.is_empty());
+            // Edits would rewrite the synthetic file. A pin there becomes the install command
+            // that makes the environment match it (run only after a click, in the editor);
+            // commands and advice apply as they are.
+            finding.fixes = std::mem::take(&mut finding.fixes)
+                .into_iter()
+                .filter_map(|mut fix| {
+                    if fix.edits.is_empty() {
+                        return Some(fix);
+                    }
+                    let [edit] = fix.edits.as_slice() else {
+                        return None;
+                    };
+                    let requirement = edit.content.trim().trim_matches('"');
+                    crate::requirement::parse_requirement(requirement).ok()?;
+                    fix.title = format!("Install `{requirement}` in this environment");
+                    fix.action = Some(crate::fix::FixAction::RunCommand {
+                        command: format!("pip install \"{requirement}\""),
+                    });
+                    fix.edits.clear();
+                    fix.applicability = crate::fix::Applicability::DisplayOnly;
+                    Some(fix)
+                })
+                .collect();
             Some(EnvironmentFinding {
                 package: package.clone(),
                 line: None,
