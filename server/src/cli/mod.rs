@@ -268,4 +268,7 @@ pub(crate) fn use_huge_pages(allowed: bool) {
             0,
         );
     }
+    // Elsewhere the choice is the system's.
+    #[cfg(not(target_os = "linux"))]
+    let _ = allowed;
 }
