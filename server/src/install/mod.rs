@@ -419,7 +419,7 @@ mod tests {
         assert_eq!(cut.len(), 1);
         assert_eq!(cut[0].installed, "transformers");
         assert_eq!(cut[0].redirection, ">=4.51.3");
-        assert_eq!(cut[0].range, TextRange::new(13, 34));
+        assert_eq!(cut[0].range, TextRange::new(13, 33));
         // A redirection of the output on its own is no cut requirement.
         assert!(parse("!pip install peft > log.txt 2>&1")[0]
             .cut_by_redirection
