@@ -36,11 +36,13 @@ pub fn test_examples(kb_args: &KbArgs) -> Result<u8, String> {
         None => None,
     };
     let mut out = String::new();
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed, mut reported, mut tested) = (0, 0, 0, 0);
     for advisory in &kb.advisories {
         if ids.as_ref().is_some_and(|ids| !ids.contains(&advisory.id)) {
             continue;
         }
+        tested += 1;
+        reported += usize::from(!advisory.reports().is_empty());
         for example in &advisory.examples {
             match crate::advisory_examples::run_example(advisory, example, &kb) {
                 Ok(_) => passed += 1,
@@ -51,7 +53,9 @@ pub fn test_examples(kb_args: &KbArgs) -> Result<u8, String> {
             }
         }
     }
-    out.push_str(&format!("{passed} examples passed, {failed} failed\n"));
+    out.push_str(&format!(
+        "{passed} examples passed, {failed} failed; {reported} of {tested} advisories have an example trimmed from a public report\n"
+    ));
     super::print_out(&out);
     Ok(u8::from(failed > 0))
 }
@@ -70,6 +74,8 @@ pub fn list(format: ListFormat, kb_args: &KbArgs) -> Result<u8, String> {
                         "severity": a.severity,
                         "packages": a.versions.iter().map(|(p, r)| json!({"name": p, "versions": r.to_string()})).collect::<Vec<_>>(),
                         "references": a.references,
+                        // The public reports the advisory's examples are trimmed from.
+                        "reports": a.reports(),
                         // The text one of which a line must contain for each symptom to match
                         // (null: none, the pattern is tried on every line), for pre-filters.
                         "symptoms": a.symptoms.iter().map(|symptom| {

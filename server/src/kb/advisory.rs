@@ -653,6 +653,26 @@ impl Advisory {
                 &format!("reference `{moving}` points at a moving branch; cite a commit, tag, release, issue or pull request"),
             ));
         }
+        for example in raw.examples.iter().filter(|_| needs_examples) {
+            let Some(report) = example.report.as_deref() else {
+                continue;
+            };
+            if !is_report_link(report) {
+                return Err(ctx(
+                    "examples",
+                    &format!("example `{}`: `report = \"{report}\"` is not an issue, pull request or discussion", example.name),
+                ));
+            }
+            if !raw.references.iter().any(|r| r == report) {
+                return Err(ctx(
+                    "examples",
+                    &format!(
+                        "example `{}`: its report `{report}` is not in `references`",
+                        example.name
+                    ),
+                ));
+            }
+        }
         let provenance = raw
             .provenance
             .iter()
@@ -726,6 +746,17 @@ impl Advisory {
             }
         }
         Ok(advisory)
+    }
+
+    /// The public reports this advisory's examples are trimmed from, each once, in file order.
+    pub fn reports(&self) -> Vec<&str> {
+        let mut seen = Vec::new();
+        for report in self.examples.iter().filter_map(|e| e.report.as_deref()) {
+            if !seen.contains(&report) {
+                seen.push(report);
+            }
+        }
+        seen
     }
 
     /// Every regex of the advisory, with the key it sits under and what it is, for checking.
@@ -838,6 +869,23 @@ pub struct Provenance {
     pub version: String,
     pub source: String,
     pub evidence: Option<String>,
+}
+
+/// Whether `url` names one public report: a GitHub or GitLab issue, pull/merge request or
+/// discussion, or a thread of a forum (Hugging Face, PyTorch, Stack Overflow), so that an example
+/// said to come from it can be read against it.
+pub fn is_report_link(url: &str) -> bool {
+    const THREADS: [&str; 6] = [
+        "/issues/",
+        "/pull/",
+        "/discussions/",
+        "/merge_requests/",
+        "discuss.huggingface.co/t/",
+        "stackoverflow.com/questions/",
+    ];
+    url.starts_with("https://")
+        && (THREADS.iter().any(|t| url.contains(t))
+            || url.starts_with("https://discuss.pytorch.org/t/"))
 }
 
 /// Whether a link points at a moving branch (`blob/main`, `tree/master`, ...), which proves

@@ -425,4 +425,8 @@ pub struct ExampleSpec {
     /// Installed packages: name → version, or `version@commit` for a git install.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// The public report (an issue, pull request or discussion, also listed in `references`)
+    /// this example is trimmed from: its versions, code and pasted lines are the reporter's.
+    #[serde(default)]
+    pub report: Option<String>,
 }
