@@ -633,3 +633,74 @@ fn every_reported_table_row_is_recognised_from_its_versions_and_from_its_text() 
     }
     assert!(reports >= 15, "{reports} reports");
 }
+
+/// The README's "What the knowledge base covers" says what the knowledge base holds: the
+/// number of advisories, of table rows, of advisories with an example trimmed from a public
+/// report, and the advisories per package (each advisory's `[versions]` packages).
+#[test]
+fn the_readme_counts_what_the_knowledge_base_holds() {
+    let kb = KnowledgeBase::embedded_with_examples();
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find("## What the knowledge base covers")
+        .expect("README has the coverage section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let number_before = |words: &str| -> usize {
+        let at = section
+            .find(words)
+            .unwrap_or_else(|| panic!("the coverage section says `N{words}`"));
+        let digits: String = section[..at]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        digits.parse().unwrap()
+    };
+    let rows: usize = kb.tables().iter().map(|t| t.rows.len()).sum();
+    let reported = kb
+        .advisories
+        .iter()
+        .filter(|a| !a.reports().is_empty())
+        .count();
+    assert_eq!(number_before(" advisories and "), kb.advisories.len());
+    assert_eq!(number_before(" table rows"), rows);
+    assert_eq!(
+        number_before(" advisories have an example trimmed from a public report"),
+        reported
+    );
+    let mut per_package: std::collections::BTreeMap<&str, usize> = Default::default();
+    for advisory in &kb.advisories {
+        let mut seen = std::collections::BTreeSet::new();
+        for package in advisory.packages() {
+            if seen.insert(package) {
+                *per_package.entry(package).or_default() += 1;
+            }
+        }
+    }
+    for (package, count) in &per_package {
+        let row = section
+            .lines()
+            .find(|l| {
+                l.starts_with("| ")
+                    && l[2..]
+                        .split(" |")
+                        .next()
+                        .is_some_and(|names| names.split(", ").any(|n| n == *package))
+            })
+            .unwrap_or_else(|| panic!("the coverage table has no row for {package}"));
+        let cell = row.split('|').nth(2).unwrap().trim();
+        let written: usize = cell
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_else(|| if cell.starts_with("1 each") { 1 } else { 0 });
+        assert_eq!(
+            written, *count,
+            "README coverage row for {package}: `{row}`"
+        );
+    }
+}

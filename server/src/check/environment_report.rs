@@ -122,7 +122,9 @@ pub fn environment_findings(
     let mut text = String::new();
     let mut lines: Vec<(usize, String, String)> = Vec::new();
     for fact in env.packages.values() {
-        let Some(version) = &fact.version else {
+        // A line of a package no advisory or table names cannot match anything (the facts of
+        // the whole environment stay in the context), and a kernel's environment holds hundreds.
+        let Some(version) = fact.version.as_ref().filter(|_| kb.tracks(&fact.package)) else {
             continue;
         };
         let written = format!("{}=={version}", fact.package);

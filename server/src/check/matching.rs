@@ -474,11 +474,18 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
         });
     }
     for (range, what) in anchors {
-        let message = if facts_text.is_empty() {
+        let mut message = if facts_text.is_empty() {
             format!("{what}: {tail}")
         } else {
             format!("{what}: {facts_text}: {tail}")
         };
+        // Code in an `if False:` body does not run as written: what it would meet is advice
+        // until the user enables the block.
+        let mut severity = severity;
+        if usage.facts.is_dormant(range) {
+            severity = severity.min(Severity::Info);
+            message.push_str(" (in an `if False:` block: this happens once you enable it)");
+        }
         let mut finding = Finding::new(&advisory.id, severity, message, range);
         finding.effect = Some(effect);
         finding.evidence = evidence.clone();

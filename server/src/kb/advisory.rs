@@ -824,15 +824,21 @@ impl Advisory {
     /// Whether the advisory speaks of a package: in its ranges, its cases or its declared
     /// dependency.
     pub fn names_package(&self, package: &str) -> bool {
-        self.versions.iter().any(|(p, _)| p == package)
-            || self
-                .cases
-                .iter()
-                .any(|c| c.versions.iter().any(|(p, _)| p == package))
-            || self
-                .requires_dist
-                .as_ref()
-                .is_some_and(|(a, b)| a == package || b == package)
+        self.named_packages().any(|p| p == package)
+    }
+
+    /// Every package the advisory names in its ranges, its cases' ranges or its declared
+    /// dependency (a name can repeat).
+    pub fn named_packages(&self) -> impl Iterator<Item = &str> {
+        let cases = self
+            .cases
+            .iter()
+            .flat_map(|c| c.versions.iter().map(|(p, _)| p.as_str()));
+        let declared = self
+            .requires_dist
+            .iter()
+            .flat_map(|(a, b)| [a.as_str(), b.as_str()]);
+        self.packages().chain(cases).chain(declared)
     }
 
     /// The packages the advisory is about, in file order.

@@ -45,6 +45,7 @@ pub struct KnowledgeBase {
     pub advisories: Vec<Advisory>,
     needles: std::sync::OnceLock<Option<CodeNeedles>>,
     symptoms: std::sync::OnceLock<SymptomIndex>,
+    tracked: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 /// An advisory file that could not be loaded.
@@ -112,12 +113,22 @@ impl KnowledgeBase {
 
     /// Whether a package belongs to the stack the knowledge base speaks of: an advisory names it
     /// in its ranges, cases or declared dependency, or a table keys or constrains it.
+    /// The names are collected once: an environment asks this of each of its hundreds of
+    /// distributions.
     pub fn tracks(&self, package: &str) -> bool {
-        self.advisories.iter().any(|a| a.names_package(package))
-            || self
-                .tables()
-                .iter()
-                .any(|t| t.key == package || t.other == package)
+        self.tracked
+            .get_or_init(|| {
+                let mut names = std::collections::HashSet::new();
+                for advisory in &self.advisories {
+                    names.extend(advisory.named_packages().map(str::to_string));
+                }
+                for table in self.tables() {
+                    names.insert(table.key.clone());
+                    names.insert(table.other.clone());
+                }
+                names
+            })
+            .contains(package)
     }
 
     /// A compatibility table by name.
@@ -148,6 +159,7 @@ impl KnowledgeBase {
                     self.advisories.push(a);
                     self.needles = std::sync::OnceLock::new();
                     self.symptoms = std::sync::OnceLock::new();
+                    self.tracked = std::sync::OnceLock::new();
                 }
                 Err(message) => errors.push(LoadError {
                     file: file.clone(),

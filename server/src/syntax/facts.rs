@@ -154,6 +154,9 @@ pub struct PythonFacts {
     pub assignments: Vec<Assignment>,
     /// Base classes of class definitions, in source order.
     pub class_bases: Vec<ClassBase>,
+    /// The bodies of `if False:` / `if 0:` (and `while` alike): code a run does not execute as
+    /// written, which notebooks use for optional steps ("change to True to save").
+    pub dormant: Vec<TextRange>,
     /// Whether tree-sitter found a syntax error; facts are still extracted around it.
     pub has_syntax_error: bool,
 }
@@ -179,7 +182,15 @@ impl PythonFacts {
         for b in &mut self.class_bases {
             b.range = b.range.offset(delta);
         }
+        for r in &mut self.dormant {
+            *r = r.offset(delta);
+        }
         self
+    }
+
+    /// Whether `range` lies in code that does not run as written (an `if False:` body).
+    pub fn is_dormant(&self, range: TextRange) -> bool {
+        self.dormant.iter().any(|d| d.contains_range(range))
     }
 
     /// Orders every list by where its facts start, for facts gathered out of order.
@@ -188,6 +199,7 @@ impl PythonFacts {
         self.calls.sort_by_key(|c| c.range.start);
         self.assignments.sort_by_key(|a| a.range.start);
         self.class_bases.sort_by_key(|b| b.range.start);
+        self.dormant.sort_by_key(|r| r.start);
     }
 
     /// Sorts the facts by position and keeps one of each: a statement between two parsed
@@ -198,6 +210,7 @@ impl PythonFacts {
         drop_repeats(&mut self.calls, |c| c.range.start);
         drop_repeats(&mut self.assignments, |a| a.range.start);
         drop_repeats(&mut self.class_bases, |b| b.range.start);
+        drop_repeats(&mut self.dormant, |r| r.start);
     }
 
     pub fn extend(&mut self, other: PythonFacts) {
@@ -205,6 +218,7 @@ impl PythonFacts {
         self.calls.extend(other.calls);
         self.assignments.extend(other.assignments);
         self.class_bases.extend(other.class_bases);
+        self.dormant.extend(other.dormant);
         self.has_syntax_error |= other.has_syntax_error;
     }
 }
@@ -280,6 +294,9 @@ fn walk(root: Node, text: &str, facts: &mut PythonFacts) {
         } else if kind == kinds.class_definition {
             class_bases(node, text, facts);
             true
+        } else if kind == kinds.if_statement || kind == kinds.while_statement {
+            dormant_body(node, text, facts);
+            true
         } else {
             true
         };
@@ -304,6 +321,8 @@ struct Kinds {
     call: u16,
     expression_statement: u16,
     class_definition: u16,
+    if_statement: u16,
+    while_statement: u16,
 }
 
 fn kinds() -> &'static Kinds {
@@ -317,8 +336,31 @@ fn kinds() -> &'static Kinds {
             call: id("call"),
             expression_statement: id("expression_statement"),
             class_definition: id("class_definition"),
+            if_statement: id("if_statement"),
+            while_statement: id("while_statement"),
         }
     })
+}
+
+/// Records the body of an `if`/`while` whose condition is the constant `False` or `0`. Its
+/// facts are still extracted: a finding there is shown, but as what happens once the user
+/// enables the block. The `elif`/`else` arms of such an `if` do run, and stay live.
+fn dormant_body(stmt: Node, text: &str, facts: &mut PythonFacts) {
+    let Some(condition) = stmt.child_by_field_name("condition") else {
+        return;
+    };
+    if !matches!(node_text(condition, text).trim(), "False" | "0") {
+        return;
+    }
+    // `if` names its body `consequence`, `while` names it `body`.
+    let body = stmt
+        .child_by_field_name("consequence")
+        .or_else(|| stmt.child_by_field_name("body"));
+    if let Some(body) = body {
+        facts
+            .dormant
+            .push(TextRange::new(body.start_byte(), body.end_byte()));
+    }
 }
 
 /// `import a.b`, `import a.b as c`, several of them separated by commas.
@@ -541,6 +583,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_body_of_if_false_is_dormant_and_its_else_is_not() {
+        let text = "if False:\n    model.save_pretrained_gguf('m')\nelse:\n    run()\nif 0: go()\nwhile False:\n    spin()\nif True:\n    live()\n";
+        let facts = extract(text);
+        let dormant: Vec<&str> = facts
+            .calls
+            .iter()
+            .filter(|c| facts.is_dormant(c.range))
+            .map(|c| c.callee.as_str())
+            .collect();
+        assert_eq!(dormant, ["model.save_pretrained_gguf", "go", "spin"]);
+    }
+
+    #[test]
     fn every_kind_the_walk_looks_for_exists_in_the_grammar() {
         let k = kinds();
         for id in [
@@ -549,6 +604,8 @@ mod tests {
             k.call,
             k.expression_statement,
             k.class_definition,
+            k.if_statement,
+            k.while_statement,
         ] {
             assert_ne!(id, 0, "a node kind is missing from tree-sitter-python");
         }
