@@ -61,7 +61,12 @@ pub fn test_examples(kb_args: &KbArgs) -> Result<u8, String> {
 }
 
 pub fn list(format: ListFormat, kb_args: &KbArgs) -> Result<u8, String> {
-    let kb = load_kb(kb_args)?;
+    // The JSON listing names each advisory's reports, which live in its examples: only the
+    // whole copy has them.
+    let kb = match format {
+        ListFormat::Json => load_whole_kb(kb_args)?,
+        ListFormat::Text => load_kb(kb_args)?,
+    };
     match format {
         ListFormat::Json => {
             let list: Vec<_> = kb
