@@ -32,17 +32,8 @@ die() { echo "kernel-tests: FAIL: $*" >&2; exit 1; }
 
 rm -rf "$artifacts"; mkdir -p "$artifacts"
 work=$(mktemp -d /tmp/tunelint-kernel.XXXXXX)
-cleanup() {
-  local rc=$?
-  if [[ -n ${jlab_pid:-} ]]; then
-    kill -TERM -- "-$jlab_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$jlab_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$jlab_pid" 2>/dev/null || true
-  fi
-  if [[ $rc -eq 0 ]]; then rm -rf "$work"; else log "kept $work; artifacts in $artifacts"; fi
-  log "took $((SECONDS - t_start)) s"
-}
-trap cleanup EXIT
+# shellcheck source=../lib/cleanup.sh
+source "$here/../lib/cleanup.sh"
 
 # --- the kernel's venv (cached): ipykernel and jupyter_client from PyPI ----------------------
 pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')

@@ -725,7 +725,18 @@ pub(super) fn build_fixes(
             }
         }
     }
-    fixes
+    // Two templates can make the same fix: a rename offered for `AutoModel*` and for `*For*`
+    // both rewrite `AutoModelForCausalLM(...)`. The user is offered it once.
+    let mut unique: Vec<Fix> = Vec::with_capacity(fixes.len());
+    for fix in fixes {
+        if !unique
+            .iter()
+            .any(|u| u.title == fix.title && u.edits == fix.edits && u.action == fix.action)
+        {
+            unique.push(fix);
+        }
+    }
+    unique
 }
 
 fn call_pattern(written: &str) -> CallPattern {

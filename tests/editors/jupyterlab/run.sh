@@ -137,17 +137,8 @@ export JUPYTER_CONFIG_DIR=$work/config JUPYTER_DATA_DIR=$work/data JUPYTER_RUNTI
   IPYTHONDIR=$work/ipython JUPYTER_PLATFORM_DIRS=1 PYTHONNOUSERSITE=1
 
 jlab_pid=
-cleanup() {
-  local rc=$?
-  if [[ -n $jlab_pid ]]; then
-    kill -TERM -- "-$jlab_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$jlab_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$jlab_pid" 2>/dev/null || true
-  fi
-  if [[ $rc -eq 0 ]]; then rm -rf "$work"; else log "kept $work; artifacts in $artifacts"; fi
-  log "took $((SECONDS - t_start)) s"
-}
-trap cleanup EXIT
+# shellcheck source=../../lib/cleanup.sh
+source "$here/../../lib/cleanup.sh"
 
 log "starting JupyterLab on 127.0.0.1:$port"
 (cd "$ws" && exec setsid "$venv/bin/jupyter" lab > "$artifacts/jupyterlab.log" 2>&1 < /dev/null) &
