@@ -135,6 +135,8 @@ fn invalid_advisories_are_rejected_with_a_reason() {
         ("moving source", "source = \"https://github.com/huggingface/trl/releases/tag/v0.12.0\"", "source = \"https://github.com/huggingface/trl/blob/main/trl/__init__.py\"", "line 24: AB001: provenance of trl 0.12.0: `https://github.com/huggingface/trl/blob/main/trl/__init__.py` points at a moving branch"),
         ("moving reference", "references = [\"https://github.com/huggingface/trl/releases/tag/v0.12.0\"]", "references = [\"https://github.com/huggingface/trl/tree/main/docs\"]", "line 8: AB001: reference `https://github.com/huggingface/trl/tree/main/docs` points at a moving branch"),
         ("no clean example", "expect = \"clean\"", "expect = \"trigger\"", "AB001: needs at least one `trigger` and one `clean` example"),
+        ("report not a thread", "expect = \"trigger\"", "report = \"https://github.com/huggingface/trl/releases/tag/v0.12.0\"\nexpect = \"trigger\"", "is not an issue, pull request, discussion or forum thread"),
+        ("report not cited", "expect = \"trigger\"", "report = \"https://github.com/huggingface/trl/issues/2226\"\nexpect = \"trigger\"", "its report `https://github.com/huggingface/trl/issues/2226` is not in `references`"),
         ("matches nothing", "flag = [{ import = \"trl\" }]\n\n[versions]\ntrl = \">=0.12\"\n\n[[symptoms]]\npattern = \"trl (?P<trl>\\\\S+) broke\"\nmessage = \"m\"\n", "", "AB001: matches nothing"),
     ];
     for (what, from, to, expected) in cases {
@@ -646,11 +648,13 @@ fn the_readme_counts_what_the_knowledge_base_holds() {
         .expect("README has the coverage section");
     let section = &readme[start..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    // Prose may be reflowed: phrases are looked up with their spaces and line breaks as one.
+    let prose = section.split_whitespace().collect::<Vec<_>>().join(" ");
     let number_before = |words: &str| -> usize {
-        let at = section
+        let at = prose
             .find(words)
             .unwrap_or_else(|| panic!("the coverage section says `N{words}`"));
-        let digits: String = section[..at]
+        let digits: String = prose[..at]
             .chars()
             .rev()
             .take_while(|c| c.is_ascii_digit())
@@ -658,7 +662,9 @@ fn the_readme_counts_what_the_knowledge_base_holds() {
             .into_iter()
             .rev()
             .collect();
-        digits.parse().unwrap()
+        digits
+            .parse()
+            .unwrap_or_else(|_| panic!("no number before `{words}` in the coverage section"))
     };
     let rows: usize = kb.tables().iter().map(|t| t.rows.len()).sum();
     let reported = kb
@@ -681,6 +687,17 @@ fn the_readme_counts_what_the_knowledge_base_holds() {
             }
         }
     }
+    let listed: std::collections::BTreeSet<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| package") && !l.starts_with("| ---"))
+        .filter_map(|l| l[2..].split(" |").next())
+        .flat_map(|names| names.split(", "))
+        .collect();
+    assert_eq!(
+        listed,
+        per_package.keys().copied().collect(),
+        "the coverage table lists exactly the packages advisories test"
+    );
     for (package, count) in &per_package {
         let row = section
             .lines()
@@ -697,7 +714,7 @@ fn the_readme_counts_what_the_knowledge_base_holds() {
             .split(|c: char| !c.is_ascii_digit())
             .next()
             .and_then(|d| d.parse().ok())
-            .unwrap_or_else(|| if cell.starts_with("1 each") { 1 } else { 0 });
+            .unwrap_or(0);
         assert_eq!(
             written, *count,
             "README coverage row for {package}: `{row}`"

@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Shared by the scripts that start JupyterLab in its own process group (tests/editors/jupyterlab,
 # tests/kernel): on exit, stop the group (TERM, up to five seconds, then KILL), keep the work
 # directory when the run failed, and say how long it took. The caller sets `work`, `artifacts`,
-# `t_start`, `log` and, once the server runs, `jlab_pid`.
+# `t_start`, `log` and, once the server runs, `jlab_pid`. Sourcing it installs the EXIT trap
+# (replacing any other), so source it right after the work directory exists.
 cleanup() {
   local rc=$?
   if [[ -n ${jlab_pid:-} ]]; then

@@ -317,6 +317,14 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
     if !advisory.require.iter().all(|m| !usage.find(m).is_empty()) {
         return;
     }
+    // When some code the advisory requires appears only in `if False:` bodies, nothing it
+    // predicts happens until the user enables them, wherever the finding is placed.
+    let requires_dormant_code = advisory.require.iter().any(|m| {
+        usage
+            .find(m)
+            .iter()
+            .all(|(range, _)| usage.facts.is_dormant(*range))
+    });
     let versions_now: BTreeMap<String, VersionFact> = scenario
         .facts
         .iter()
@@ -396,9 +404,10 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
     let mut anchors: Vec<(TextRange, String)> = Vec::new();
     if matches!(doc.kind, SourceKind::Script | SourceKind::Notebook) {
         for m in &advisory.flag {
-            let found = usage.find(m);
-            // A module imported in five cells is one problem: its first import is where the
-            // run meets it.
+            let mut found = usage.find(m);
+            // A module imported in five cells is one problem: its first import that runs is
+            // where the run meets it (one in an `if False:` body only when none other runs).
+            found.sort_by_key(|(range, _)| usage.facts.is_dormant(*range));
             let take = if matches!(m, crate::kb::Matcher::Import { .. }) {
                 1
             } else {
@@ -482,9 +491,11 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
         // Code in an `if False:` body does not run as written: what it would meet is advice
         // until the user enables the block.
         let mut severity = severity;
-        if usage.facts.is_dormant(range) {
+        if requires_dormant_code || usage.facts.is_dormant(range) {
             severity = severity.min(Severity::Info);
-            message.push_str(" (in an `if False:` block: this happens once you enable it)");
+            message.push_str(
+                " (the code it needs is in a block that does not run as written, such as `if False:`; this happens once you enable it)",
+            );
         }
         let mut finding = Finding::new(&advisory.id, severity, message, range);
         finding.effect = Some(effect);
@@ -727,13 +738,15 @@ pub(super) fn build_fixes(
     }
     // Two templates can make the same fix: a rename offered for `AutoModel*` and for `*For*`
     // both rewrite `AutoModelForCausalLM(...)`. The user is offered it once.
+    // The same fix made twice keeps the first place and the safer applicability of the two.
     let mut unique: Vec<Fix> = Vec::with_capacity(fixes.len());
     for fix in fixes {
-        if !unique
-            .iter()
-            .any(|u| u.title == fix.title && u.edits == fix.edits && u.action == fix.action)
+        match unique
+            .iter_mut()
+            .find(|u| u.title == fix.title && u.edits == fix.edits && u.action == fix.action)
         {
-            unique.push(fix);
+            Some(kept) => kept.applicability = kept.applicability.max(fix.applicability),
+            None => unique.push(fix),
         }
     }
     unique

@@ -116,7 +116,7 @@ pub fn python_facts_where(
             parsed.push(chunk);
         } else if named.is_empty() {
             skipped.push(chunk);
-        } else if let Some(imports) = import_statements(text) {
+        } else if let Some(imports) = import_statements(text).filter(|_| !may_be_dormant(text)) {
             import_statements_found
                 .extend(imports.into_iter().map(|r| r.offset(chunk.range.start)));
             import_only.push(chunk);
@@ -150,10 +150,19 @@ pub fn python_facts_where(
         extract_chunks(doc, &naming, memo, &mut more);
         facts.calls.extend(more.calls);
         facts.assignments.extend(more.assignments);
+        facts.dormant.extend(more.dormant);
         facts.has_syntax_error |= more.has_syntax_error;
     }
     facts.sort_and_drop_repeats();
     facts
+}
+
+/// Whether a chunk may hold an `if False:` / `if 0:` / `while False:` body, which does not run
+/// as written: its imports are then parsed with the statements around them, so that the body's
+/// range is known, instead of one by one. A plain word test: a chunk that only mentions `False`
+/// elsewhere is parsed whole, which costs a little time and changes nothing else.
+fn may_be_dormant(text: &str) -> bool {
+    text.contains("False") || text.contains("if 0") || text.contains("while 0")
 }
 
 /// The names that make an unparsed chunk worth parsing once the first round's facts are in.

@@ -660,7 +660,7 @@ impl Advisory {
             if !is_report_link(report) {
                 return Err(ctx(
                     "examples",
-                    &format!("example `{}`: `report = \"{report}\"` is not an issue, pull request or discussion", example.name),
+                    &format!("example `{}`: `report = \"{report}\"` is not an issue, pull request, discussion or forum thread", example.name),
                 ));
             }
             if !raw.references.iter().any(|r| r == report) {
@@ -878,20 +878,28 @@ pub struct Provenance {
 }
 
 /// Whether `url` names one public report: a GitHub or GitLab issue, pull/merge request or
-/// discussion, or a thread of a forum (Hugging Face, PyTorch, Stack Overflow), so that an example
-/// said to come from it can be read against it.
+/// discussion (its number included), or a thread of the Hugging Face or PyTorch forums or Stack
+/// Overflow, so that an example said to come from it can be read against it.
 pub fn is_report_link(url: &str) -> bool {
-    const THREADS: [&str; 6] = [
-        "/issues/",
-        "/pull/",
-        "/discussions/",
-        "/merge_requests/",
-        "discuss.huggingface.co/t/",
-        "stackoverflow.com/questions/",
-    ];
-    url.starts_with("https://")
-        && (THREADS.iter().any(|t| url.contains(t))
-            || url.starts_with("https://discuss.pytorch.org/t/"))
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let segments: Vec<&str> = path.split(['/', '#', '?']).collect();
+    let numbered_after = |kinds: &[&str]| {
+        segments.windows(2).any(|pair| {
+            kinds.contains(&pair[0])
+                && !pair[1].is_empty()
+                && pair[1].bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    match host {
+        "github.com" => numbered_after(&["issues", "pull", "discussions"]),
+        "gitlab.com" => numbered_after(&["issues", "merge_requests"]),
+        "stackoverflow.com" => numbered_after(&["questions"]),
+        "discuss.huggingface.co" | "discuss.pytorch.org" => segments.first() == Some(&"t"),
+        _ => false,
+    }
 }
 
 /// Whether a link points at a moving branch (`blob/main`, `tree/master`, ...), which proves

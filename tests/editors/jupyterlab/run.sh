@@ -70,6 +70,8 @@ TUNELINT=$(cd "$(dirname "$TUNELINT")" && pwd)/$(basename "$TUNELINT")
 # --- workspace and isolated Jupyter configuration -------------------------------------------
 rm -rf "$artifacts"; mkdir -p "$artifacts"
 work=$(mktemp -d /tmp/tunelint-jlab.XXXXXX)
+# shellcheck source=../../lib/cleanup.sh
+source "$here/../../lib/cleanup.sh"
 ws=$work/ws
 mkdir -p "$ws" "$work"/{config,data,runtime,settings,ipython}
 cp -a "$repo/tests/fixtures/envs/founding/." "$ws/"
@@ -136,9 +138,6 @@ export JUPYTER_CONFIG_DIR=$work/config JUPYTER_DATA_DIR=$work/data JUPYTER_RUNTI
   JUPYTERLAB_SETTINGS_DIR=$work/settings JUPYTERLAB_WORKSPACES_DIR=$work/settings/workspaces \
   IPYTHONDIR=$work/ipython JUPYTER_PLATFORM_DIRS=1 PYTHONNOUSERSITE=1
 
-jlab_pid=
-# shellcheck source=../../lib/cleanup.sh
-source "$here/../../lib/cleanup.sh"
 
 log "starting JupyterLab on 127.0.0.1:$port"
 (cd "$ws" && exec setsid "$venv/bin/jupyter" lab > "$artifacts/jupyterlab.log" 2>&1 < /dev/null) &
