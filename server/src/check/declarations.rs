@@ -217,9 +217,11 @@ pub fn declaration_problems(doc: &Document) -> Vec<Finding> {
         .collect();
     if matches!(doc.kind, SourceKind::Notebook | SourceKind::Script) {
         // Only a line with a redirection can cut a requirement; the others are not parsed again.
-        let redirects =
-            |line: &&crate::source::ShellLine| line.range.slice(&doc.text).contains(['<', '>']);
-        for line in doc.shell_lines.iter().filter(redirects) {
+        for line in doc
+            .shell_lines
+            .iter()
+            .filter(|line| line.range.slice(&doc.text).contains(['<', '>']))
+        {
             for cmd in parse_shell_line(&doc.text, line) {
                 out.extend(cmd.cut_by_redirection.iter().map(cut_requirement_finding));
             }

@@ -124,7 +124,10 @@ pub fn environment_findings(
     for fact in env.packages.values() {
         // A line of a package no advisory or table names cannot match anything (the facts of
         // the whole environment stay in the context), and a kernel's environment holds hundreds.
-        let Some(version) = fact.version.as_ref().filter(|_| kb.tracks(&fact.package)) else {
+        if !kb.tracks(&fact.package) {
+            continue;
+        }
+        let Some(version) = &fact.version else {
             continue;
         };
         let written = format!("{}=={version}", fact.package);

@@ -267,8 +267,8 @@ pub fn extract(text: &str) -> PythonFacts {
     facts
 }
 
-/// Visits every node once, in source order, and records the three kinds of statement and
-/// expression the checks use. A hand-written walk rather than tree-sitter queries: it needs no
+/// Visits every node once, in source order, and records the statements and expressions the
+/// checks use (imports, calls, assignments, class bases, dormant bodies). A hand-written walk rather than tree-sitter queries: it needs no
 /// query compile at start-up and costs a fraction of query matching per node.
 fn walk(root: Node, text: &str, facts: &mut PythonFacts) {
     let kinds = kinds();
