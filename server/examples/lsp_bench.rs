@@ -249,19 +249,25 @@ fn main() {
 
     // Rounds of 50 edits, server by server, so that a busy moment of the machine falls on
     // both; the memory is read after the last round of tunelint, with every notebook open.
+    // `LSP_BENCH_EDITS` raises the edits per round, e.g. to profile the edit path alone
+    // (`perf record` over a run of thousands of edits is mostly edits, not the opening).
+    let per_round: usize = std::env::var("LSP_BENCH_EDITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     let rounds = 4;
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
     let mut memory = (None, None);
     for round in 0..rounds {
         let last = round + 1 == rounds;
-        let m = measure(&server, &notebooks, 50, last);
+        let m = measure(&server, &notebooks, per_round, last);
         ours.extend(m.latencies);
         if last {
             memory = (m.rss_mb, m.peak_mb);
         }
         if let Some(other) = &other {
-            theirs.extend(measure(other, &notebooks, 50, false).latencies);
+            theirs.extend(measure(other, &notebooks, per_round, false).latencies);
         }
     }
     ours.sort();

@@ -85,6 +85,18 @@ impl NotebookDoc {
         (Document::from_notebook(notebook), facts)
     }
 
+    /// Drops every cell's facts; the next analysis reads them again.
+    pub fn forget_facts(&mut self) {
+        for cell in &mut self.cells {
+            cell.facts = None;
+        }
+    }
+
+    /// How many code cells hold their facts, read by an analysis and not changed since.
+    pub fn cells_with_facts(&self) -> usize {
+        self.cells.iter().filter(|c| c.facts.is_some()).count()
+    }
+
     /// Attaches saved outputs and execution counts to the editor's cells: a cell whose source
     /// equals a saved cell's gets that cell's outputs; the rest are matched by position.
     pub fn attach_saved(&mut self, saved: &[SavedCell]) {

@@ -35,7 +35,8 @@ pub struct Session {
     pub shut_down: bool,
     /// The analyses of the documents used last, each of its current version, shared by every
     /// request; most recent last. At most [`KEPT_ANALYSES`]: with every notebook of a project
-    /// open, keeping them all would hold each one's text and findings twice.
+    /// open, keeping them all would hold each one's text and findings twice. A notebook that
+    /// drops out of this list also forgets its cells' facts (see [`Session::snapshot`]).
     analyses: Vec<(Uri, Arc<AnalysisSlot>)>,
     /// The environment files (a snapshot, distributions' METADATA) that hold diagnostics about
     /// the environment itself, so that a later publish can clear those that are gone.
@@ -46,12 +47,14 @@ pub struct Session {
     pub reported_codes: HashMap<Uri, (PathBuf, HashSet<String>)>,
 }
 
+/// How many documents keep their analysis between requests (those edited or asked about last),
+/// and how many notebooks keep their cells' facts.
+pub const KEPT_ANALYSES: usize = 8;
+
 /// What opening a text document is: a script whatever its name when its language is Python
 /// (clients such as jupyterlab-lsp send a whole notebook as one Python text under the
 /// notebook's name; real notebooks arrive through `notebookDocument/*`), else what its path
 /// says.
-/// How many documents keep their analysis between requests (those edited or asked about last).
-pub const KEPT_ANALYSES: usize = 8;
 
 pub fn kind_of(uri: &Uri, language_id: &str) -> Option<SourceKind> {
     let path = uri.to_file_path()?;
@@ -156,7 +159,14 @@ impl Session {
         self.analyses.push((uri.clone(), slot.clone()));
         if self.analyses.len() > KEPT_ANALYSES {
             // Forgotten, not cancelled: a snapshot in flight still finishes and publishes.
-            self.analyses.remove(0);
+            let (oldest, _) = self.analyses.remove(0);
+            // Its cells' facts go too, as rust-analyzer bounds its syntax trees: with a
+            // project's every notebook open they are the largest thing the server holds (9 of
+            // 71 MB with the corpus open), and a notebook used again re-reads them at once (the
+            // largest corpus notebook in about 2 ms), then one cell per edit.
+            if let Some(nb) = self.notebooks.get_mut(&oldest) {
+                nb.forget_facts();
+            }
         }
         Some(DocumentSnapshot {
             uri,
@@ -479,6 +489,98 @@ mod tests {
         };
         session.open_text(item, SourceKind::Script, path);
         uri
+    }
+
+    fn open_notebook(session: &mut Session, dir: &Path, name: &str, cells: &[&str]) -> Uri {
+        let path = dir.join(name);
+        let uri = Uri::from_file_path(&path).unwrap();
+        let cell_uri = |i: usize| format!("vscode-notebook-cell:{}#C{i}", path.display());
+        let params = DidOpenNotebookDocumentParams {
+            notebook_document: NotebookDocument {
+                uri: uri.clone(),
+                notebook_type: "jupyter-notebook".into(),
+                version: 1,
+                metadata: None,
+                cells: (0..cells.len())
+                    .map(|i| NotebookCell {
+                        kind: NotebookCellKind::CODE,
+                        document: cell_uri(i).parse().unwrap(),
+                        metadata: None,
+                        execution_summary: None,
+                    })
+                    .collect(),
+            },
+            cell_text_documents: cells
+                .iter()
+                .enumerate()
+                .map(|(i, text)| TextDocumentItem {
+                    uri: cell_uri(i).parse().unwrap(),
+                    language_id: "python".into(),
+                    version: 1,
+                    text: text.to_string(),
+                })
+                .collect(),
+        };
+        session.open_notebook(params, path)
+    }
+
+    #[test]
+    fn an_edit_re_reads_one_cell_and_a_notebook_left_behind_forgets_its_facts() {
+        let dir = std::env::temp_dir().join(format!("tunelint-facts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut session = Session::new(KnowledgeBase::embedded());
+        let cells = ["import peft\n", "from trl import SFTTrainer\n"];
+        let uris: Vec<Uri> = (0..=KEPT_ANALYSES)
+            .map(|i| open_notebook(&mut session, &dir, &format!("n{i}.ipynb"), &cells))
+            .collect();
+        let held = |s: &Session, u: &Uri| s.notebooks[u].cells_with_facts();
+        for uri in &uris {
+            assert_eq!(held(&session, uri), 0, "nothing is read before an analysis");
+            session.snapshot(uri).unwrap();
+            assert_eq!(held(&session, uri), 2);
+        }
+        // The first notebook is now the one used longest ago beyond the kept ones.
+        assert_eq!(held(&session, &uris[0]), 0);
+        assert_eq!(held(&session, &uris[1]), 2);
+
+        // An edit of the second cell of the newest notebook forgets that cell only.
+        let newest = uris.last().unwrap().clone();
+        let cell = session.notebooks[&newest].cells[1].uri.clone();
+        let change = DidChangeNotebookDocumentParams {
+            notebook_document: VersionedNotebookDocumentIdentifier {
+                uri: newest.clone(),
+                version: 2,
+            },
+            change: NotebookDocumentChangeEvent {
+                metadata: None,
+                cells: Some(NotebookDocumentCellChange {
+                    structure: None,
+                    data: None,
+                    text_content: Some(vec![NotebookDocumentChangeTextContent {
+                        document: VersionedTextDocumentIdentifier {
+                            uri: cell,
+                            version: 2,
+                        },
+                        changes: vec![TextDocumentContentChangeEvent {
+                            range: None,
+                            range_length: None,
+                            text: "import trl\n".into(),
+                        }],
+                    }]),
+                }),
+            },
+        };
+        session.change_notebook(change).unwrap();
+        assert_eq!(held(&session, &newest), 1);
+        let snap = session.snapshot(&newest).unwrap();
+        assert_eq!(held(&session, &newest), 2);
+        assert!(snap.analyzed().is_ok());
+
+        // The forgotten notebook reads its facts again when it is analysed again.
+        let again = session.snapshot(&uris[0]).unwrap();
+        assert_eq!(held(&session, &uris[0]), 2);
+        assert!(again.analyzed().is_ok());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
