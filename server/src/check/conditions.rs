@@ -109,7 +109,7 @@ impl ConditionFacts<'_> {
             Condition::Versions(ranges) => {
                 Truth::all(ranges.iter().map(|(p, r)| self.version_in(p, r)))
             }
-            Condition::Code(matcher) => Truth::from(!self.usage.find(matcher).is_empty()),
+            Condition::Code(matcher) => Truth::from(self.usage.finds(matcher)),
             Condition::Python(range) => match self.python.and_then(|p| Version::from_str(p).ok()) {
                 Some(v) => Truth::from(range.contains(&v)),
                 None => Truth::Unknown,

@@ -285,6 +285,11 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
         ..
     } = *m;
     let table = advisory.table.as_deref().and_then(|t| ctx.kb.table(t));
+    // The code an advisory requires is looked up first: most documents lack it, and what a
+    // matcher found is kept for every path and advisory that asks again.
+    if !advisory.require.iter().all(|m| usage.finds(m)) {
+        return;
+    }
     if advisory.versions.is_empty()
         && table.is_none()
         && advisory.requires_dist.is_none()
@@ -314,9 +319,7 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
         })
     };
     let Some(scenario) = scenario else { return };
-    if !advisory.require.iter().all(|m| !usage.find(m).is_empty()) {
-        return;
-    }
+
     // When some code the advisory requires appears only in `if False:` bodies, nothing it
     // predicts happens until the user enables them, wherever the finding is placed.
     let requires_dormant_code = advisory.require.iter().any(|m| {
@@ -348,7 +351,7 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
             .iter()
             .all(|(p, r)| conditions.version_in(p, r) == Truth::True);
         let when_holds = conditions.allow(case.when.as_ref());
-        if versions_hold && when_holds && case.require.iter().all(|m| !usage.find(m).is_empty()) {
+        if versions_hold && when_holds && case.require.iter().all(|m| usage.finds(m)) {
             severity = case.severity;
             effect = case.effect;
             note = case.note.clone();
@@ -404,7 +407,7 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
     let mut anchors: Vec<(TextRange, String)> = Vec::new();
     if matches!(doc.kind, SourceKind::Script | SourceKind::Notebook) {
         for m in &advisory.flag {
-            let mut found = usage.find(m);
+            let mut found = usage.find(m).to_vec();
             // A module imported in five cells is one problem: its first import that runs is
             // where the run meets it (one in an `if False:` body only when none other runs).
             found.sort_by_key(|(range, _)| usage.facts.is_dormant(*range));

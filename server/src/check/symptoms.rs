@@ -427,7 +427,7 @@ fn case_for<'a>(
             .iter()
             .all(|(p, r)| conditions.version_in(p, r) == Truth::True)
             && conditions.allow(case.when.as_ref())
-            && case.require.iter().all(|m| !usage.find(m).is_empty())
+            && case.require.iter().all(|m| usage.finds(m))
     })
 }
 

@@ -11,6 +11,49 @@ use crate::text::TextRange;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Deref;
+use std::rc::Rc;
+
+/// What a matcher found: each range, with a short name of the construct for messages. Shared,
+/// since an analysis asks for the same matcher many times; nothing found costs no allocation.
+#[derive(Clone, Default)]
+pub struct Found(Option<Rc<[(TextRange, String)]>>);
+
+impl From<Vec<(TextRange, String)>> for Found {
+    fn from(found: Vec<(TextRange, String)>) -> Found {
+        Found((!found.is_empty()).then(|| found.into()))
+    }
+}
+
+impl Deref for Found {
+    type Target = [(TextRange, String)];
+
+    fn deref(&self) -> &[(TextRange, String)] {
+        self.0.as_deref().unwrap_or_default()
+    }
+}
+
+/// Hashes a matcher's address: addresses are distinct and need no mixing beyond spreading
+/// their aligned low bits, which the default SipHash would spend most of a lookup on.
+#[derive(Default)]
+pub struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type ByAddress<V> = HashMap<*const Matcher, V, std::hash::BuildHasherDefault<AddressHasher>>;
 
 /// What the matchers see on one install path: the document's code, indexed once per analysis
 /// (a notebook with an `if`/`else` install has two paths and one index), and the install
@@ -47,7 +90,13 @@ pub struct CodeIndex<'a> {
     import_names: Vec<String>,
     /// For a call pattern whose last segment has a wildcard (`*Trainer`), the calls whose last
     /// segment matches it, in document order: many advisories share the few such segments.
-    calls_by_wildcard: RefCell<HashMap<String, std::rc::Rc<[usize]>>>,
+    calls_by_wildcard: RefCell<HashMap<String, Rc<[usize]>>>,
+    /// What each matcher that reads only the code found, by the matcher's address in the
+    /// knowledge base, which outlives the index and is not changed during an analysis:
+    /// advisories ask for the same matcher on every install path, and for their `require`
+    /// and `flag` more than once. Only the knowledge base's matchers may be passed to
+    /// [`Usage::find`] (a temporary one could share an address with another later).
+    found: RefCell<ByAddress<Found>>,
     /// For notebooks: each code cell's range, its 0-based index, and when it ran.
     cells: Vec<(TextRange, usize, Option<Run>)>,
     /// For notebooks: what each cell's saved outputs say its installer removed, `(cell index,
@@ -208,6 +257,7 @@ impl<'a> CodeIndex<'a> {
             calls,
             calls_by_name,
             calls_by_wildcard: RefCell::default(),
+            found: RefCell::default(),
             models,
             imports,
             import_names,
@@ -300,7 +350,7 @@ impl<'a> CodeIndex<'a> {
                         .flat_map(|(_, calls)| calls.iter().copied())
                         .collect();
                     found.sort_unstable();
-                    let found: std::rc::Rc<[usize]> = found.into();
+                    let found: Rc<[usize]> = found.into();
                     self.calls_by_wildcard
                         .borrow_mut()
                         .insert(last.to_string(), found.clone());
@@ -398,7 +448,31 @@ impl Usage<'_> {
         out
     }
 
-    pub fn find(&self, matcher: &Matcher) -> Vec<(TextRange, String)> {
+    /// What `matcher`, one of the knowledge base's, finds on this path, in document order.
+    pub fn find(&self, matcher: &Matcher) -> Found {
+        // Install matchers read this path's install lines; the rest read only the code, which
+        // every path shares.
+        if matches!(
+            matcher,
+            Matcher::UnpinnedInstall { .. } | Matcher::InstalledAfterImport
+        ) {
+            return self.search(matcher).into();
+        }
+        let key: *const Matcher = matcher;
+        if let Some(found) = self.code.found.borrow().get(&key) {
+            return found.clone();
+        }
+        let found: Found = self.search(matcher).into();
+        self.code.found.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    /// Whether `matcher` finds anything on this path.
+    pub fn finds(&self, matcher: &Matcher) -> bool {
+        !self.find(matcher).is_empty()
+    }
+
+    fn search(&self, matcher: &Matcher) -> Vec<(TextRange, String)> {
         match matcher {
             Matcher::Import {
                 module,

@@ -93,6 +93,7 @@ impl NotebookDoc {
     }
 
     /// How many code cells hold their facts, read by an analysis and not changed since.
+    #[cfg(test)]
     pub fn cells_with_facts(&self) -> usize {
         self.cells.iter().filter(|c| c.facts.is_some()).count()
     }

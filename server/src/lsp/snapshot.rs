@@ -18,7 +18,7 @@ use crate::workspace::{SortedFindings, Workspace};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use tower_lsp_server::ls_types::Uri;
 
 /// One analysed version: what the next and last runs use, and the findings sorted by how the
@@ -36,7 +36,9 @@ pub struct Analyzed {
 pub struct AnalysisSlot {
     pub version: i32,
     pub doc: Document,
-    pub facts: Option<PythonFacts>,
+    /// The facts read ahead (a notebook's cells'), taken by the analysis, which keeps them:
+    /// a copy here would hold every kept notebook's facts twice.
+    facts: Mutex<Option<PythonFacts>>,
     /// The URI, range in `doc.text` and version of each part diagnostics go on: the whole
     /// file, or each code cell.
     pub targets: Vec<(Uri, TextRange, i32)>,
@@ -54,7 +56,7 @@ impl AnalysisSlot {
         AnalysisSlot {
             version,
             doc,
-            facts,
+            facts: Mutex::new(facts),
             targets,
             cancelled: AtomicBool::new(false),
             result: OnceLock::new(),
@@ -156,7 +158,11 @@ impl DocumentSnapshot {
         let mut analysis = self.workspace.analyze(
             &self.path,
             &self.slot.doc,
-            self.slot.facts.clone(),
+            self.slot
+                .facts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
             &self.kb,
         );
         let codes = analysis
