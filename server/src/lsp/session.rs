@@ -55,7 +55,6 @@ pub const KEPT_ANALYSES: usize = 8;
 /// (clients such as jupyterlab-lsp send a whole notebook as one Python text under the
 /// notebook's name; real notebooks arrive through `notebookDocument/*`), else what its path
 /// says.
-
 pub fn kind_of(uri: &Uri, language_id: &str) -> Option<SourceKind> {
     let path = uri.to_file_path()?;
     if language_id == "python" {
