@@ -45,10 +45,17 @@ pub enum Encoding {
     Utf8,
 }
 
+/// How many analyses (and environment reads) run at once.
+const BLOCKING_THREADS: usize = 4;
+
 /// Runs the server on stdin/stdout until `exit`. Logs go to stderr.
 pub fn run_stdio() -> Result<u8, String> {
+    // Analyses run on the blocking pool. More of them at once than there are cores finishes
+    // none sooner, and each thread's allocator keeps its own partly used pages: with a burst
+    // of notebooks opened, tokio's default of up to 512 threads held megabytes that way.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;

@@ -27,8 +27,9 @@ pub struct Session {
     pub settings: Settings,
     texts: HashMap<Uri, TextDoc>,
     notebooks: HashMap<Uri, NotebookDoc>,
-    /// Cell URI → the notebook that holds it.
-    cell_owner: HashMap<Uri, Uri>,
+    /// Cell URI → the notebook that holds it (one shared copy per notebook: with a
+    /// project's notebooks open there are thousands of cells).
+    cell_owner: HashMap<Uri, Arc<Uri>>,
     pub folders: Vec<PathBuf>,
     workspaces: HashMap<PathBuf, Arc<Workspace>>,
     pub kb: Arc<KnowledgeBase>,
@@ -96,8 +97,7 @@ impl Session {
     pub fn owner_of(&self, uri: &Uri) -> Uri {
         self.cell_owner
             .get(uri)
-            .cloned()
-            .unwrap_or_else(|| uri.clone())
+            .map_or_else(|| uri.clone(), |owner| Uri::clone(owner))
     }
 
     /// Every open document (files and notebooks).
@@ -283,8 +283,9 @@ impl Session {
                 }
             })
             .collect();
+        let owner = Arc::new(nb.uri.clone());
         for c in &cells {
-            self.cell_owner.insert(c.uri.clone(), nb.uri.clone());
+            self.cell_owner.insert(c.uri.clone(), owner.clone());
         }
         self.supersede(&nb.uri);
         self.notebooks.insert(
@@ -390,8 +391,9 @@ impl Session {
                 }
             }
         }
+        let owner = Arc::new(uri.clone());
         for c in new_owners {
-            self.cell_owner.insert(c, uri.clone());
+            self.cell_owner.insert(c, owner.clone());
         }
         for c in &closed {
             self.cell_owner.remove(c);
