@@ -2,7 +2,7 @@
 //! cell's saved outputs (read from the `.ipynb` on disk) and cached Python facts.
 
 use crate::source::{CellInput, CellKind, Document, Notebook, OutputText, SourceKind};
-use crate::syntax::PythonFacts;
+use crate::syntax::{extract_after_edit, KeptParse, PythonFacts};
 use std::path::PathBuf;
 use tower_lsp_server::ls_types::Uri;
 
@@ -35,6 +35,9 @@ pub struct CellDoc {
     pub ran_on: Option<String>,
     /// Facts of this cell's masked text, relative to the cell's start; `None` after an edit.
     pub facts: Option<PythonFacts>,
+    /// The parse of the cell edited last in its notebook, which the next edit re-parses
+    /// incrementally (one per notebook: a tree costs far more memory than its facts).
+    pub parse: Option<KeptParse>,
 }
 
 /// A notebook open in the editor.
@@ -74,13 +77,40 @@ impl NotebookDoc {
             })
             .collect();
         let notebook = Notebook::from_cells(inputs);
+        // A cell without facts was opened or edited since the last analysis. When one cell is
+        // read again (an edit), its parse is kept for its next edit, which re-parses only what
+        // changed; when many are (the notebook opened, or read again after it was forgotten),
+        // none is kept.
+        let reread: Vec<usize> = notebook
+            .map
+            .spans
+            .iter()
+            .map(|s| s.cell)
+            .filter(|&c| self.cells[c].facts.is_none())
+            .collect();
+        let edited_one = reread.len() == 1;
         let mut facts = PythonFacts::default();
         for span in &notebook.map.spans {
             let cell = &mut self.cells[span.cell];
-            let cell_facts = cell
-                .facts
-                .get_or_insert_with(|| crate::syntax::extract(span.range.slice(&notebook.python)));
-            facts.extend(cell_facts.clone().offset(span.range.start));
+            let text = span.range.slice(&notebook.python);
+            if cell.facts.is_none() {
+                if edited_one {
+                    let (fresh, kept) = extract_after_edit(text, cell.parse.take());
+                    cell.facts = Some(fresh);
+                    cell.parse = kept;
+                } else {
+                    cell.facts = Some(crate::syntax::extract(text));
+                }
+            }
+            if let Some(cell_facts) = &cell.facts {
+                facts.extend(cell_facts.clone().offset(span.range.start));
+            }
+        }
+        // One kept parse per notebook: the cell just edited's.
+        for (i, cell) in self.cells.iter_mut().enumerate() {
+            if !(edited_one && reread.contains(&i)) {
+                cell.parse = None;
+            }
         }
         (Document::from_notebook(notebook), facts)
     }
@@ -89,6 +119,7 @@ impl NotebookDoc {
     pub fn forget_facts(&mut self) {
         for cell in &mut self.cells {
             cell.facts = None;
+            cell.parse = None;
         }
     }
 

@@ -280,6 +280,7 @@ impl Session {
                     outputs: Vec::new(),
                     ran_on: None,
                     facts: None,
+                    parse: None,
                 }
             })
             .collect();
@@ -360,6 +361,7 @@ impl Session {
                             } else {
                                 None
                             },
+                            parse: None,
                         }
                     })
                     .collect();

@@ -2,7 +2,7 @@
 
 use crate::text::TextRange;
 use std::cell::RefCell;
-use tree_sitter::{Language, Node, Parser};
+use tree_sitter::{InputEdit, Language, Node, Parser, Point, Tree};
 
 /// A binding created by an import statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,9 +255,97 @@ thread_local! {
 /// Parses `text` and extracts its facts. Never fails: a text tree-sitter cannot parse at all
 /// yields no facts.
 pub fn extract(text: &str) -> PythonFacts {
-    let Some(tree) = PARSER.with(|p| p.borrow_mut().parse(text, None)) else {
-        return PythonFacts::default();
-    };
+    match PARSER.with(|p| p.borrow_mut().parse(text, None)) {
+        Some(tree) => facts_of_tree(&tree, text),
+        None => PythonFacts::default(),
+    }
+}
+
+/// A parse kept for the next edit of the same text: tree-sitter re-parses only what an edit
+/// touched when it is given the previous tree.
+#[derive(Clone)]
+pub struct KeptParse {
+    text: String,
+    tree: Tree,
+}
+
+impl std::fmt::Debug for KeptParse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptParse")
+            .field("bytes", &self.text.len())
+            .finish()
+    }
+}
+
+/// [`extract`] of `text`, re-using `previous` (the parse of an earlier version of the same
+/// text) for what did not change: the one edited region between their common prefix and
+/// suffix. Returns the facts, which equal a fresh parse's, and the parse to keep.
+pub fn extract_after_edit(
+    text: &str,
+    previous: Option<KeptParse>,
+) -> (PythonFacts, Option<KeptParse>) {
+    let old = previous.map(|mut kept| {
+        kept.tree.edit(&edit_between(&kept.text, text));
+        kept.tree
+    });
+    match PARSER.with(|p| p.borrow_mut().parse(text, old.as_ref())) {
+        Some(tree) => {
+            let facts = facts_of_tree(&tree, text);
+            let kept = KeptParse {
+                text: text.to_string(),
+                tree,
+            };
+            (facts, Some(kept))
+        }
+        None => (PythonFacts::default(), None),
+    }
+}
+
+/// The single edit that turns `old` into `new`: everything between their common prefix and
+/// their common suffix (on character boundaries) was replaced.
+fn edit_between(old: &str, new: &str) -> InputEdit {
+    let mut start = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !(old.is_char_boundary(start) && new.is_char_boundary(start)) {
+        start -= 1;
+    }
+    let room = old.len().min(new.len()) - start;
+    let mut common_end = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !(old.is_char_boundary(old.len() - common_end)
+        && new.is_char_boundary(new.len() - common_end))
+    {
+        common_end -= 1;
+    }
+    let old_end = old.len() - common_end;
+    let new_end = new.len() - common_end;
+    InputEdit {
+        start_byte: start,
+        old_end_byte: old_end,
+        new_end_byte: new_end,
+        start_position: point_at(old, start),
+        old_end_position: point_at(old, old_end),
+        new_end_position: point_at(new, new_end),
+    }
+}
+
+/// Tree-sitter's row and byte column of `offset`.
+fn point_at(text: &str, offset: usize) -> Point {
+    let before = &text.as_bytes()[..offset];
+    let row = memchr::memchr_iter(b'\n', before).count();
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    Point::new(row, offset - line_start)
+}
+
+fn facts_of_tree(tree: &Tree, text: &str) -> PythonFacts {
     let root = tree.root_node();
     let mut facts = PythonFacts {
         has_syntax_error: root.has_error(),
@@ -580,6 +668,44 @@ fn string_value(node: Node, text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Every edit of a few texts (inserting or deleting a character anywhere, replacing a line,
+    /// typing a multi-byte character, breaking and mending a bracket), applied one after another
+    /// to the kept parse, gives the facts of a fresh parse of the result.
+    #[test]
+    fn an_incremental_parse_gives_the_facts_of_a_fresh_parse() {
+        let texts = [
+            "from trl import SFTTrainer, SFTConfig\n\ntrainer = SFTTrainer(\n    model = model,\n    args = SFTConfig(max_steps = 60, optim = \"adamw_8bit\"),\n)\n",
+            "import peft\nif False:\n    import unsloth  # é\nmodel = FastLanguageModel.from_pretrained(\"unsloth/gemma-2-9b\")\n",
+        ];
+        for original in texts {
+            let (mut facts, mut kept) = extract_after_edit(original, None);
+            assert_eq!(facts, extract(original));
+            let mut text = original.to_string();
+            let boundaries: Vec<usize> = (0..=original.len())
+                .filter(|&i| original.is_char_boundary(i))
+                .collect();
+            for (step, &at) in boundaries.iter().enumerate() {
+                let at = at.min(text.len());
+                let at = (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+                match step % 4 {
+                    0 => text.insert(at, 'x'),
+                    1 => text.insert_str(at, "é("),
+                    2 => {
+                        let end = text[at..]
+                            .char_indices()
+                            .nth(2)
+                            .map_or(text.len(), |(i, _)| at + i);
+                        text.replace_range(at..end, "");
+                    }
+                    _ => text.insert_str(at, ")\nfrom peft import LoraConfig\n"),
+                }
+                (facts, kept) = extract_after_edit(&text, kept);
+                assert_eq!(facts, extract(&text), "after step {step} at {at}: {text:?}");
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

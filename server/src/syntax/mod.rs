@@ -10,5 +10,5 @@ mod memo;
 
 pub use facts::{Assignment, Call, Import, Keyword, Literal, PythonFacts};
 
-pub use facts::extract;
+pub use facts::{extract, extract_after_edit, KeptParse};
 pub use memo::FactsMemo;
