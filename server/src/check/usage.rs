@@ -322,7 +322,6 @@ impl<'a> CodeIndex<'a> {
         &self.bindings
     }
 
-    /// The ranges a matcher finds, with a short name of the construct for messages.
     /// The calls whose qualified callee `pattern` matches, in document order.
     fn calls_matching<'s>(
         &'s self,
@@ -472,6 +471,7 @@ impl Usage<'_> {
         !self.find(matcher).is_empty()
     }
 
+    /// The ranges a matcher finds, with a short name of the construct for messages.
     fn search(&self, matcher: &Matcher) -> Vec<(TextRange, String)> {
         match matcher {
             Matcher::Import {
