@@ -109,3 +109,109 @@ def run(args: list[str], stdin: str | None = None, cwd: str | None = None, timeo
         cwd=cwd,
         timeout=timeout,
     )
+
+
+class Service:
+    """One `tunelint check-service` process, kept for the life of a kernel.
+
+    A fresh process per check pays the binary's start and the knowledge base's load each time:
+    about half of a check of a 1,000-distribution environment. The service answers `check`
+    command lines one after another (the protocol is in the binary's `cli/service.rs`), reading
+    the files and the environment again for each. When it cannot start, answer or keep the
+    time, it is stopped and `run` does what the one-shot `run()` does; after two failures the
+    session keeps to one-shot runs. Not on Windows, whose pipes cannot wait with a timeout.
+    """
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._stderr = None
+        self.failures = 0
+        self._registered = False
+
+    def run(self, args: list[str], stdin: str | None = None, cwd: str | None = None,
+            timeout: float = 60.0) -> subprocess.CompletedProcess:
+        if args[:1] == ["check"] and os.name != "nt" and self.failures < 2:
+            try:
+                return self._ask(args, stdin, cwd, timeout)
+            except Exception:
+                self.failures += 1
+                self.close()
+        return run(args, stdin=stdin, cwd=cwd, timeout=timeout)
+
+    def _start(self) -> subprocess.Popen:
+        if self._proc is None or self._proc.poll() is not None:
+            self.close()
+            import tempfile
+
+            # its stderr (a panic's message) goes to a file nobody has to drain
+            self._stderr = tempfile.TemporaryFile()
+            self._proc = subprocess.Popen(
+                [find_binary(), "check-service"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0,
+            )
+            if not self._registered:
+                import atexit
+
+                atexit.register(self.close)
+                self._registered = True
+        return self._proc
+
+    def _ask(self, args: list[str], stdin: str | None, cwd: str | None, timeout: float) -> subprocess.CompletedProcess:
+        import json
+        import selectors
+        import time
+
+        proc = self._start()
+        body = (stdin or "").encode("utf-8")
+        head = {"args": args, "cwd": os.path.abspath(cwd or os.getcwd()), "stdin_bytes": len(body)}
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(head).encode("utf-8") + b"\n" + body)
+        proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        fd = proc.stdout.fileno()
+        buf = bytearray()
+        want: int | None = None
+        answer: dict = {}
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while want is None or len(buf) < want:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise TimeoutError(f"tunelint check-service gave no answer within {timeout:.0f} s")
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise EOFError("tunelint check-service ended")
+                buf += chunk
+                if want is None:
+                    end = buf.find(b"\n")
+                    if end >= 0:
+                        answer = json.loads(bytes(buf[:end]))
+                        del buf[:end + 1]
+                        want = int(answer["report_bytes"])
+        if len(buf) != want:
+            raise ValueError("tunelint check-service sent more than it announced")
+        error = answer.get("error")
+        return subprocess.CompletedProcess(
+            [find_binary(), *args], int(answer["code"]),
+            stdout=buf.decode("utf-8", "replace"),
+            stderr=f"tunelint: error: {error}\n" if error else "",
+        )
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                if proc.stdin:
+                    proc.stdin.close()
+                proc.wait(timeout=2)
+            except Exception:
+                proc.kill()
+                try:
+                    proc.wait(timeout=2)
+                except Exception:
+                    pass
+            if proc.stdout:
+                proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None

@@ -5,6 +5,7 @@
 
     tunelint check --format json --env-file ENV ENV [NOTEBOOK] - --stdin-filename kernel-session.ipynb
 
+(in a kernel, as a request to the `tunelint check-service` it keeps running: `_binary.Service`)
 with the cells this kernel ran (`In`, in execution order, as a notebook on stdin; the output a
 cell printed is attached to that cell only when the output scan asked for the check). Nothing
 but these files is read, and nothing is discovered: the environment is exactly the kernel's.
@@ -94,8 +95,11 @@ class Checker:
     """Runs the binary; holds the temporary directory and what the knowledge base says about
     each advisory (asked once)."""
 
-    def __init__(self, where: str = "this kernel"):
+    def __init__(self, where: str = "this kernel", resident: bool = False):
         self.where = where
+        # a kernel checks again after every install: it keeps one binary running (`Service`);
+        # a script's guard() checks once and runs the binary once
+        self._service = _binary.Service() if resident else None
         self._tmp: str | None = None
         self._env_text: str | None = None
         self._advisories: dict | None = None
@@ -120,6 +124,8 @@ class Checker:
         return path
 
     def close(self) -> None:
+        if self._service is not None:
+            self._service.close()
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -177,7 +183,8 @@ class Checker:
         if cells:
             args += ["-", "--stdin-filename", SESSION_NAME]
             stdin = session_notebook(cells, outputs)
-        out = _binary.run(args, stdin=stdin, cwd=cwd, timeout=timeout)
+        runner = self._service.run if self._service is not None else _binary.run
+        out = runner(args, stdin=stdin, cwd=cwd, timeout=timeout)
         if out.returncode not in (0, 1):
             first = (out.stderr.strip().splitlines() or ["no output"])[0]
             report.error = f"tunelint check failed (exit {out.returncode}): {first}"

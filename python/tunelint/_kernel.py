@@ -210,7 +210,7 @@ def _same_version(a: str, b: str) -> bool:
 class Extension:
     def __init__(self, shell):
         self.shell = shell
-        self.checker = Checker("this kernel")
+        self.checker = Checker("this kernel", resident=True)
         self.tap = _Tap(())
         self.streams = _StreamHook(self.tap.see)
         self.snap: _environment.Snapshot | None = None

@@ -356,3 +356,105 @@ fn an_unquoted_comparison_in_an_install_line_is_reported_and_quoted_by_the_fix()
         "!pip install \"transformers>=4.51.3\" \"trl<0.9\"\n%pip install \"peft<0.12\"\n!pip install unsloth > log.txt 2>&1"
     );
 }
+
+/// Sends one request to a running `tunelint check-service` and reads its answer.
+fn ask_service(
+    service: &mut std::process::Child,
+    args: &[&str],
+    stdin: &[u8],
+) -> (serde_json::Value, String) {
+    use std::io::{BufRead, Read, Write};
+    let head = serde_json::json!({
+        "args": args,
+        "cwd": repo().display().to_string(),
+        "stdin_bytes": stdin.len(),
+    });
+    let input = service.stdin.as_mut().expect("piped stdin");
+    input.write_all(format!("{head}\n").as_bytes()).unwrap();
+    input.write_all(stdin).unwrap();
+    input.flush().unwrap();
+    let mut output = std::io::BufReader::new(service.stdout.as_mut().expect("piped stdout"));
+    let mut line = String::new();
+    output.read_line(&mut line).unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&line).expect("a JSON head line");
+    let mut report = vec![0; answer["report_bytes"].as_u64().unwrap() as usize];
+    output.read_exact(&mut report).unwrap();
+    // A BufReader may read ahead only into the next answer, which is never requested yet.
+    assert!(
+        output.buffer().is_empty(),
+        "the service wrote more than it announced"
+    );
+    (answer, String::from_utf8(report).unwrap())
+}
+
+#[test]
+fn the_check_service_answers_each_request_as_check_would() {
+    use std::process::Stdio;
+    let mut service = tunelint()
+        .arg("check-service")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the check service starts");
+    let dir_args = ["check", "examples/founding-case", "--format", "json"];
+    let one_shot = run(tunelint().args(dir_args));
+    for _ in 0..2 {
+        let (answer, report) = ask_service(&mut service, &dir_args, b"");
+        assert_eq!(answer["code"], one_shot.code, "{answer}");
+        assert_eq!(answer["error"], serde_json::Value::Null);
+        assert_eq!(report, one_shot.stdout);
+    }
+
+    // `-` reads the bytes sent with the request, not the service's own stdin.
+    let notebook =
+        std::fs::read(repo().join("examples/founding-case/gemma2-finetune.ipynb")).unwrap();
+    let stdin_args = [
+        "check",
+        "--format",
+        "concise",
+        "--env-file",
+        "examples/founding-case/pip-list.json",
+        "-",
+        "--stdin-filename",
+        "session.ipynb",
+    ];
+    let mut cmd = tunelint();
+    cmd.args(stdin_args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &notebook).unwrap();
+    let expected = child.wait_with_output().unwrap();
+    let (answer, report) = ask_service(&mut service, &stdin_args, &notebook);
+    assert_eq!(answer["code"], expected.status.code().unwrap());
+    assert!(
+        report.contains("session.ipynb") && report.contains("UNS001"),
+        "{report}"
+    );
+    assert_eq!(report, String::from_utf8_lossy(&expected.stdout));
+
+    // What `check` would refuse is refused with its message, and the service goes on.
+    let (answer, report) = ask_service(&mut service, &["check", "--no-such-flag"], b"");
+    assert_eq!(answer["code"], 2);
+    assert!(
+        answer["error"].as_str().unwrap().contains("--no-such-flag"),
+        "{answer}"
+    );
+    assert!(report.is_empty());
+    let (answer, _) = ask_service(&mut service, &["env"], b"");
+    assert_eq!(answer["error"], "the check service runs `check` only");
+    let (answer, _) = ask_service(&mut service, &["check", "no/such/file.py"], b"");
+    assert_eq!(
+        answer["error"],
+        "no/such/file.py: no such file or directory"
+    );
+    let (answer, report) = ask_service(&mut service, &dir_args, b"");
+    assert_eq!(
+        (answer["code"].clone(), report),
+        (one_shot.code.into(), one_shot.stdout)
+    );
+
+    // The end of its input ends it.
+    drop(service.stdin.take());
+    assert!(service.wait().unwrap().success());
+}

@@ -237,6 +237,56 @@ def test_bad_input_broken_dist_info_no_notebook_and_100_mb():
         k.close()
 
 
+def test_one_checker_process_serves_the_session_and_stops_with_it():
+    d = site("site-service", {"peft": "0.11.1", "unsloth": "2024.7"})
+    k = Kernel(d)
+    pid_of = ("import tunelint._kernel as m\n"
+              "p = m._extension.checker._service._proc\n"
+              "print(p.pid if p is not None and p.poll() is None else 'none', m._extension.checker._service.failures)")
+    try:
+        no_internal_error(k.run("%load_ext tunelint"))
+        first = k.run(pid_of)["stdout"].split()
+        assert first[0] != "none" and first[1] == "0", f"no check-service running after the load: {first}"
+        # an upgrade on disk: the check after the cell goes to the same process
+        out = k.run(
+            "import shutil\n"
+            f"shutil.move({d!r} + '/peft-0.11.1.dist-info', {d!r} + '/peft-0.12.0.dist-info')\n"
+            f"p = {d!r} + '/peft-0.12.0.dist-info/METADATA'\n"
+            "text = open(p).read().replace('Version: 0.11.1', 'Version: 0.12.0')\n"
+            "with open(p, 'w') as f:\n    f.write(text)"
+        )
+        no_internal_error(out)
+        assert "UNS001" in text_of(out), f"the changed environment was not checked again: {text_of(out)[:2000]}"
+        assert k.run(pid_of)["stdout"].split() == first, "the check after the install started another process"
+        no_internal_error(k.run("%unload_ext tunelint"))
+        out = k.run(f"import os, time\ntime.sleep(0.5)\nprint(os.path.exists('/proc/{first[0]}'))")
+        assert out["stdout"].strip() == "False", "the check-service outlived %unload_ext"
+    finally:
+        k.close()
+
+
+def test_a_binary_without_the_check_service_still_checks():
+    real = os.environ.get("TUNELINT_BINARY") or __import__("tunelint._binary", fromlist=["x"]).find_binary()
+    old = os.path.join(WORK, "old-tunelint")
+    with open(old, "w") as f:
+        f.write("#!/bin/sh\n"
+                "if [ \"$1\" = check-service ]; then echo \"error: unrecognized subcommand 'check-service'\" >&2; exit 2; fi\n"
+                f"exec {real} \"$@\"\n")
+    os.chmod(old, 0o755)
+    k = Kernel(site("site-oldbinary", fixtures.FOUNDING), extra_env={"TUNELINT_BINARY": old})
+    try:
+        out = k.run("%load_ext tunelint")
+        no_internal_error(out)
+        assert "UNS001" in text_of(out), text_of(out)[:2000]
+        out = k.run("%tunelint")
+        no_internal_error(out)
+        assert "UNS001" in text_of(out), text_of(out)[:2000]
+        out = k.run("import tunelint._kernel as m\nprint(m._extension.checker._service.failures)")
+        assert out["stdout"].strip() == "2", f"the service was not given up after two failures: {out['stdout']!r}"
+    finally:
+        k.close()
+
+
 def test_missing_binary_is_one_line():
     k = Kernel(site("site-nobinary", {"peft": "0.12.0"}), extra_env={"TUNELINT_BINARY": "/nonexistent/tunelint"})
     try:

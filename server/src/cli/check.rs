@@ -12,11 +12,27 @@ use crate::render::{
 use crate::source::SourceKind;
 use crate::text::TextRange;
 use crate::workspace::{load_bytes, load_file_as, parent_dir, Overrides, Workspace};
+use std::borrow::Cow;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// What a check run by the resident service ([`super::service`]) is given instead of this
+/// process's own streams: the knowledge base the service keeps loaded, the text of `-`, and
+/// where the report goes.
+pub struct Resident<'a> {
+    pub kb: &'a KnowledgeBase,
+    pub stdin: Vec<u8>,
+    pub report: &'a mut String,
+}
+
+/// `tunelint check` as a process: reads stdin for `-`, writes the report to stdout.
 pub fn run(args: CheckArgs) -> Result<u8, String> {
+    run_in(args, None)
+}
+
+/// A check, reading and writing either this process's streams or a resident service's.
+pub fn run_in(args: CheckArgs, mut resident: Option<Resident<'_>>) -> Result<u8, String> {
     let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
     for p in args.paths.iter().filter(|p| p.as_os_str() != "-") {
         if !p.exists() {
@@ -61,13 +77,17 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     // The environment of each starting directory is found (an interpreter located, its
     // site-packages read) while the advisories load: neither needs the other, and together
     // they are most of the start-up of a small run. The workspace keeps what was found.
-    let mut kb = std::thread::scope(|scope| {
+    let kept_kb = resident.as_ref().map(|r| r.kb);
+    let mut kb: Cow<KnowledgeBase> = std::thread::scope(|scope| {
         scope.spawn(|| {
             for dir in &start_dirs {
                 workspace.environment_for(dir);
             }
         });
-        load_kb(&args.kb)
+        match kept_kb {
+            Some(kb) if args.kb.advisories.is_none() => Ok(Cow::Borrowed(kb)),
+            _ => load_kb(&args.kb).map(Cow::Owned),
+        }
     })?;
 
     // Configuration problems (unknown keys, bad values) stop the run: a silently ignored
@@ -80,7 +100,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     for dir in &start_dirs {
         let config = workspace.config_for(dir);
         if let (Some(adv), None) = (&config.tool.advisories, &args.kb.advisories) {
-            super::add_advisory_dir(&mut kb, &config.dir.join(adv))?;
+            super::add_advisory_dir(kb.to_mut(), &config.dir.join(adv))?;
         }
     }
 
@@ -120,10 +140,16 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("stdin.py"));
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        let bytes = match resident.as_mut() {
+            Some(r) => std::mem::take(&mut r.stdin),
+            None => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| format!("cannot read stdin: {e}"))?;
+                bytes
+            }
+        };
         reports.push(check_bytes(&name, bytes, &workspace, &kb));
     }
 
@@ -179,14 +205,15 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     reports.sort_by(|a, b| a.display.cmp(&b.display));
 
     if args.diff {
-        super::print_out(&diff_output);
+        emit(&mut resident, &diff_output);
         return Ok(if diff_output.is_empty() || args.exit_zero {
             0
         } else {
             1
         });
     }
-    let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
+    let to_terminal =
+        resident.is_none() && args.output_file.is_none() && std::io::stdout().is_terminal();
     let color = !args.no_color && to_terminal && std::env::var_os("NO_COLOR").is_none();
     // JUnit lists every file checked; the other formats list the files with findings.
     let junit = (args.format == OutputFormat::Junit).then(|| render_junit(&reports));
@@ -214,7 +241,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     match &args.output_file {
         Some(path) => std::fs::write(path, &text)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-        None => super::print_out(&text),
+        None => emit(&mut resident, &text),
     }
     let threshold = match args
         .fail_level
@@ -229,6 +256,14 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         .flat_map(|r| &r.findings)
         .any(|f| f.severity >= threshold);
     Ok(if failing && !args.exit_zero { 1 } else { 0 })
+}
+
+/// Hands the report to the resident service, or prints it.
+fn emit(resident: &mut Option<Resident<'_>>, text: &str) {
+    match resident {
+        Some(r) => r.report.push_str(text),
+        None => super::print_out(text),
+    }
 }
 
 fn configured_fail_level(workspace: &Workspace, dirs: &[PathBuf]) -> Option<FailLevel> {

@@ -1,8 +1,10 @@
-//! The command line: `tunelint check | env | rule | advisories | server`.
+//! The command line: `tunelint check | env | rule | advisories | server`, and the hidden
+//! `check-service` that the IPython extension keeps running.
 
 mod check;
 mod env;
 mod rules;
+mod service;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -46,6 +48,10 @@ pub enum Command {
     },
     /// Run the language server over stdio.
     Server,
+    /// Run `check` command lines read from stdin, keeping the knowledge base loaded (for the
+    /// IPython extension; the protocol is in `cli/service.rs`).
+    #[command(hide = true)]
+    CheckService,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -195,6 +201,7 @@ pub fn run() -> ExitCode {
             use_huge_pages(false);
             crate::lsp::run_stdio()
         }
+        Command::CheckService => service::run(),
     };
     match result {
         Ok(code) => ExitCode::from(code),

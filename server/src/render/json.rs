@@ -67,30 +67,100 @@ pub fn render_json(reports: &[FileReport], environments: &[&Environment]) -> Str
             }));
         }
     }
-    let envs: Vec<Value> = environments.iter().map(|e| environment_json(e)).collect();
-    let environment = match envs.len() {
-        0 => Value::Null,
-        1 => envs.into_iter().next().unwrap_or(Value::Null),
-        _ => json!({"environments": envs}),
+    let envs: Vec<EnvironmentJson> = environments
+        .iter()
+        .map(|e| EnvironmentJson::from(*e))
+        .collect();
+    let out = ReportJson {
+        findings,
+        environment: match envs.len() {
+            0 => EnvironmentsJson::None,
+            1 => EnvironmentsJson::One(&envs[0]),
+            _ => EnvironmentsJson::Many {
+                environments: &envs,
+            },
+        },
     };
-    let out = json!({"findings": findings, "environment": environment});
     serde_json::to_string_pretty(&out).unwrap_or_default() + "\n"
 }
 
+#[derive(serde::Serialize)]
+struct ReportJson<'a> {
+    findings: Vec<Value>,
+    environment: EnvironmentsJson<'a>,
+}
+
+/// No environment is `null`, one is itself, several are `{"environments": [...]}`.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum EnvironmentsJson<'a> {
+    None,
+    One(&'a EnvironmentJson<'a>),
+    Many {
+        environments: &'a [EnvironmentJson<'a>],
+    },
+}
+
+/// An environment as the `json` format writes it. A typed view rather than a `json!` tree: an
+/// environment of 1,000 distributions is most of the report, and building a map per package
+/// cost more than checking them.
 pub fn environment_json(env: &Environment) -> Value {
-    json!({
-        "origin": env.origin,
-        "name": env.name,
-        "path": env.path.as_ref().map(|p| p.display().to_string()),
-        "python": env.python_version,
-        "packages": env.packages.values().map(|f| json!({
-            "package": f.package,
-            "version": f.written,
-            "kind": f.kind,
-            "source": f.source,
-            "git_commit": f.commit,
-            "editable": f.editable,
-        })).collect::<Vec<_>>(),
-        "problems": env.problems.iter().map(|p| json!({"path": p.path.display().to_string(), "message": p.message})).collect::<Vec<_>>(),
-    })
+    serde_json::to_value(EnvironmentJson::from(env)).unwrap_or(Value::Null)
+}
+
+#[derive(serde::Serialize)]
+struct EnvironmentJson<'a> {
+    origin: &'a crate::evidence::EnvironmentOrigin,
+    name: &'a str,
+    path: Option<String>,
+    python: &'a Option<String>,
+    packages: Vec<PackageJson<'a>>,
+    problems: Vec<ProblemJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct PackageJson<'a> {
+    package: &'a str,
+    version: &'a str,
+    kind: crate::evidence::EvidenceKind,
+    source: &'a str,
+    git_commit: &'a Option<String>,
+    editable: bool,
+}
+
+#[derive(serde::Serialize)]
+struct ProblemJson<'a> {
+    path: String,
+    message: &'a str,
+}
+
+impl<'a> From<&'a Environment> for EnvironmentJson<'a> {
+    fn from(env: &'a Environment) -> Self {
+        EnvironmentJson {
+            origin: &env.origin,
+            name: &env.name,
+            path: env.path.as_ref().map(|p| p.display().to_string()),
+            python: &env.python_version,
+            packages: env
+                .packages
+                .values()
+                .map(|f| PackageJson {
+                    package: &f.package,
+                    version: &f.written,
+                    kind: f.kind,
+                    source: &f.source,
+                    git_commit: &f.commit,
+                    editable: f.editable,
+                })
+                .collect(),
+            problems: env
+                .problems
+                .iter()
+                .map(|p| ProblemJson {
+                    path: p.path.display().to_string(),
+                    message: &p.message,
+                })
+                .collect(),
+        }
+    }
 }
