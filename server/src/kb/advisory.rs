@@ -13,6 +13,8 @@ use std::str::FromStr;
 pub struct CallPattern {
     pub written: String,
     segments: Vec<String>,
+    /// Whether the last segment has no `*` (asked for every call a pattern is tried on).
+    literal_last: bool,
 }
 
 impl CallPattern {
@@ -20,9 +22,11 @@ impl CallPattern {
         if written.is_empty() || written.split('.').any(str::is_empty) {
             return Err(format!("`{written}` is not a dotted name pattern"));
         }
+        let segments: Vec<String> = written.split('.').map(str::to_string).collect();
         Ok(CallPattern {
             written: written.to_string(),
-            segments: written.split('.').map(str::to_string).collect(),
+            literal_last: segments.last().is_some_and(|s| !s.contains('*')),
+            segments,
         })
     }
 
@@ -41,7 +45,7 @@ impl CallPattern {
         self.segments
             .last()
             .map(String::as_str)
-            .filter(|s| !s.contains('*'))
+            .filter(|_| self.literal_last)
     }
 
     pub fn matches(&self, qualified: &str) -> bool {
@@ -65,21 +69,18 @@ impl CallPattern {
     }
 }
 
-/// `*` matches any characters; everything else literally.
+/// `*` matches any characters; everything else literally. Tried on every call a pattern may
+/// match, so it allocates nothing.
 fn glob_segment(pattern: &str, text: &str) -> bool {
-    let pieces: Vec<&str> = pattern.split('*').collect();
-    if pieces.len() == 1 {
+    let Some((first, after_first)) = pattern.split_once('*') else {
         return pattern == text;
-    }
-    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
-    if !text.starts_with(first)
-        || !text[first.len()..].ends_with(last)
-        || text.len() < first.len() + last.len()
-    {
+    };
+    let (middle, last) = after_first.rsplit_once('*').unwrap_or(("", after_first));
+    if text.len() < first.len() + last.len() || !text.starts_with(first) || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
-    for piece in &pieces[1..pieces.len() - 1] {
+    for piece in middle.split('*').filter(|p| !p.is_empty()) {
         match rest.find(piece) {
             Some(at) => rest = &rest[at + piece.len()..],
             None => return false,
@@ -1205,6 +1206,35 @@ fn severity_follows_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_star_matches_any_run_of_characters_inside_one_segment() {
+        let cases = [
+            ("get_peft_model", "get_peft_model", true),
+            ("get_peft_model", "get_peft_models", false),
+            ("*Trainer", "SFTTrainer", true),
+            ("*Trainer", "Trainer", true),
+            ("*Trainer", "SFTTrainerX", false),
+            ("SFT*", "SFTConfig", true),
+            ("*", "", true),
+            ("a*b*c", "abc", true),
+            ("a*b*c", "aXbYc", true),
+            ("a*b*c", "acb", false),
+            ("ab*ba", "aba", false),
+            ("a**c", "ac", true),
+            ("*é*", "café", true),
+        ];
+        for (pattern, text, expected) in cases {
+            assert_eq!(glob_segment(pattern, text), expected, "{pattern} on {text}");
+        }
+        let p = CallPattern::new("trl.*Trainer").unwrap();
+        assert_eq!(p.last_literal(), None);
+        assert!(p.matches("trl.SFTTrainer") && !p.matches("trl.trainer.SFTTrainer"));
+        let p = CallPattern::new("unsloth.*.get_peft_model").unwrap();
+        assert_eq!(p.last_literal(), Some("get_peft_model"));
+        assert!(p.matches("unsloth.FastLanguageModel.get_peft_model"));
+        assert!(!p.matches("unsloth.get_peft_model"));
+    }
 
     #[test]
     fn a_severity_is_its_effect_s_or_lower_with_a_reason() {

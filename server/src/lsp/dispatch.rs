@@ -162,11 +162,20 @@ impl Backend {
                 return false;
             }
         };
-        if !self.with_session(|s| s.is_current(&uri, version)) {
+        let per_target: Vec<(Uri, Vec<Diagnostic>, i32)> = diagnostics
+            .per_target
+            .into_iter()
+            .zip(target_versions)
+            .map(|((target, list), v)| (target, list, v))
+            .collect();
+        let Some(fresh) = self.with_session(|s| {
+            s.is_current(&uri, version)
+                .then(|| s.unpublished(&uri, per_target))
+        }) else {
             return false;
-        }
+        };
         // The document is still at this version, so each part is at the version it had in it.
-        for ((target, list), v) in diagnostics.per_target.into_iter().zip(target_versions) {
+        for (target, list, v) in fresh {
             self.client.publish_diagnostics(target, list, Some(v)).await;
         }
         self.with_session(|s| s.record_reported(&uri, &path, diagnostics.codes))

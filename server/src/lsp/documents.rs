@@ -38,6 +38,9 @@ pub struct CellDoc {
     /// The parse of the cell edited last in its notebook, which the next edit re-parses
     /// incrementally (one per notebook: a tree costs far more memory than its facts).
     pub parse: Option<KeptParse>,
+    /// The version and diagnostics (as a fingerprint) last sent for this cell, so that a cell
+    /// whose diagnostics did not change is not sent them again (the session's `unpublished`).
+    pub published: Option<(i32, u64)>,
 }
 
 /// A notebook open in the editor.

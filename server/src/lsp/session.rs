@@ -281,6 +281,7 @@ impl Session {
                     ran_on: None,
                     facts: None,
                     parse: None,
+                    published: None,
                 }
             })
             .collect();
@@ -362,6 +363,7 @@ impl Session {
                                 None
                             },
                             parse: None,
+                            published: None,
                         }
                     })
                     .collect();
@@ -458,6 +460,40 @@ impl Session {
         }
     }
 
+    /// Of a notebook version's diagnostics per cell, those its client does not have yet: a cell
+    /// whose version and diagnostics are those it was last sent is left out, so that an edit
+    /// in one cell sends that cell (and any other whose findings changed) rather than every
+    /// cell, as rust-analyzer sends only the files whose diagnostics changed. What is returned
+    /// is recorded as sent. A file's diagnostics are always sent.
+    pub fn unpublished(
+        &mut self,
+        uri: &Uri,
+        per_target: Vec<(Uri, Vec<Diagnostic>, i32)>,
+    ) -> Vec<(Uri, Vec<Diagnostic>, i32)> {
+        let Some(nb) = self.notebooks.get_mut(uri) else {
+            return per_target;
+        };
+        // Targets come in cell order: a cursor finds each cell in one pass.
+        let mut cursor = 0;
+        let cells = &mut nb.cells;
+        per_target
+            .into_iter()
+            .filter(|(target, list, version)| {
+                let Some(i) = (cursor..cells.len())
+                    .chain(0..cursor)
+                    .find(|&i| cells[i].uri == *target)
+                else {
+                    return true;
+                };
+                cursor = i + 1;
+                let sent = fingerprint(list).map(|f| (*version, f));
+                let unchanged = sent.is_some() && cells[i].published == sent;
+                cells[i].published = sent;
+                !unchanged
+            })
+            .collect()
+    }
+
     /// Records the codes a document version reported; true when they differ from before (the
     /// environments' own findings then need placing again).
     pub fn record_reported(&mut self, uri: &Uri, path: &Path, codes: HashSet<String>) -> bool {
@@ -475,6 +511,16 @@ impl Session {
         }
         self.supersede_all();
     }
+}
+
+/// A fingerprint of a list of diagnostics as the client receives it (`None` when it cannot be
+/// serialized, which then counts as never sent).
+fn fingerprint(list: &[Diagnostic]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let bytes = serde_json::to_vec(list).ok()?;
+    let mut hasher = std::hash::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    Some(hasher.finish())
 }
 
 #[cfg(test)]
@@ -525,6 +571,58 @@ mod tests {
                 .collect(),
         };
         session.open_notebook(params, path)
+    }
+
+    #[test]
+    fn a_notebook_sends_only_the_cells_whose_version_or_diagnostics_changed() {
+        let dir = std::env::temp_dir().join(format!("tunelint-sent-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut session = Session::new(KnowledgeBase::embedded());
+        let cells = ["import peft\n", "x = 1\n", "from trl import SFTTrainer\n"];
+        let uri = open_notebook(&mut session, &dir, "sent.ipynb", &cells);
+        let cell = |i: usize| session.notebooks[&uri].cells[i].uri.clone();
+        let (a, b, c) = (cell(0), cell(1), cell(2));
+        let finding = |message: &str| Diagnostic {
+            message: message.into(),
+            ..Default::default()
+        };
+        let sent = |list: Vec<(Uri, Vec<Diagnostic>, i32)>| -> Vec<Uri> {
+            list.into_iter().map(|(u, _, _)| u).collect()
+        };
+        let round = |a_version: i32, c_message: &str| {
+            vec![
+                (a.clone(), vec![finding("UNS001")], a_version),
+                (b.clone(), Vec::new(), 1),
+                (c.clone(), vec![finding(c_message)], 1),
+            ]
+        };
+        // First publish: every cell.
+        assert_eq!(
+            sent(session.unpublished(&uri, round(1, "TRL001"))),
+            [a.clone(), b.clone(), c.clone()]
+        );
+        // The same version of every cell with the same diagnostics: nothing.
+        assert!(session.unpublished(&uri, round(1, "TRL001")).is_empty());
+        // A new version of one cell: that cell, even when its diagnostics are the same (its
+        // version is what the client files them under).
+        assert_eq!(
+            sent(session.unpublished(&uri, round(2, "TRL001"))),
+            vec![a.clone()]
+        );
+        // Another cell's diagnostics changed (an edit elsewhere changed what it reports): that cell.
+        assert_eq!(
+            sent(session.unpublished(&uri, round(2, "TRL002"))),
+            vec![c.clone()]
+        );
+        // A file is always sent.
+        let file = Uri::from_file_path(dir.join("train.py")).unwrap();
+        let once = vec![(file.clone(), Vec::new(), 1)];
+        assert_eq!(
+            sent(session.unpublished(&file, once.clone())),
+            vec![file.clone()]
+        );
+        assert_eq!(sent(session.unpublished(&file, once)), [file]);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
