@@ -55,6 +55,9 @@ impl std::hash::Hasher for AddressHasher {
 
 type ByAddress<V> = HashMap<*const Matcher, V, std::hash::BuildHasherDefault<AddressHasher>>;
 
+/// About how many distinct matchers one analysis looks up.
+const FOUND_CAPACITY: usize = 256;
+
 /// What the matchers see on one install path: the document's code, indexed once per analysis
 /// (a notebook with an `if`/`else` install has two paths and one index), and the install
 /// commands on this path. It dereferences to the index, whose methods it shares.
@@ -257,7 +260,12 @@ impl<'a> CodeIndex<'a> {
             calls,
             calls_by_name,
             calls_by_wildcard: RefCell::default(),
-            found: RefCell::default(),
+            // Sized for the matchers a whole knowledge base asks about, so that an analysis
+            // does not grow the map step by step.
+            found: RefCell::new(ByAddress::with_capacity_and_hasher(
+                FOUND_CAPACITY,
+                Default::default(),
+            )),
             models,
             imports,
             import_names,
