@@ -35,7 +35,7 @@ impl Deref for Found {
 /// Hashes a matcher's address: addresses are distinct and need no mixing beyond spreading
 /// their aligned low bits, which the default SipHash would spend most of a lookup on.
 #[derive(Default)]
-pub struct AddressHasher(u64);
+struct AddressHasher(u64);
 
 impl std::hash::Hasher for AddressHasher {
     fn finish(&self) -> u64 {
