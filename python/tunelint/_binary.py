@@ -127,15 +127,20 @@ class Service:
         self._stderr = None
         self.failures = 0
         self._registered = False
+        import threading
+
+        # one request at a time: the protocol is a single conversation
+        self._lock = threading.Lock()
 
     def run(self, args: list[str], stdin: str | None = None, cwd: str | None = None,
             timeout: float = 60.0) -> subprocess.CompletedProcess:
         if args[:1] == ["check"] and os.name != "nt" and self.failures < 2:
-            try:
-                return self._ask(args, stdin, cwd, timeout)
-            except Exception:
-                self.failures += 1
-                self.close()
+            with self._lock:
+                try:
+                    return self._ask(args, stdin, cwd, timeout)
+                except Exception:
+                    self.failures += 1
+                    self.close()
         return run(args, stdin=stdin, cwd=cwd, timeout=timeout)
 
     def _start(self) -> subprocess.Popen:
