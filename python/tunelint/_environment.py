@@ -108,7 +108,7 @@ def _read_at(location: str | None, dist=None) -> tuple[str, str, str, bool]:
         except OSError:
             st = None
         if st is not None:
-            key = (location, st.st_mtime_ns)
+            key = (os.path.abspath(location), st.st_mtime_ns)
             hit = _cache.get(key)
             if hit is not None:
                 return hit[0], hit[1], location, hit[2]
@@ -150,11 +150,11 @@ def _read_at(location: str | None, dist=None) -> tuple[str, str, str, bool]:
     return name.strip(), version.strip(), location or "?", False
 
 
-# A sys.path directory -> (its mtime, its distributions in importlib's order, the metadata
-# paths it could not read). Installing, upgrading or removing a distribution creates or deletes
-# a `.dist-info` entry, which changes the directory's mtime; an unchanged directory is not read
-# again (1,000 distributions: 13 ms -> 1 ms).
-_dirs: dict[str, tuple[int, list[tuple[str, Dist]], list[str]]] = {}
+# A sys.path directory (absolute, and as written) -> (its mtime, its distributions in
+# importlib's order, the metadata paths it could not read). Installing, upgrading or removing a
+# distribution creates or deletes a `.dist-info` entry, which changes the directory's mtime; an
+# unchanged directory is not read again (1,000 distributions: 13 ms -> 1 ms).
+_dirs: dict[tuple[str, str], tuple[int, list[tuple[str, Dist]], list[str]]] = {}
 # A directory changed this recently may change again within the same tick of a coarse clock
 # (FAT, some network file systems): it is read again next time ("racy git").
 _RACY_NS = 2_000_000_000
@@ -183,11 +183,14 @@ def _list_directory(entry: str, where: str) -> tuple[list[tuple[str, Dist]], lis
         if not child.lower().endswith((".dist-info", ".egg-info")):
             continue
         location = os.path.join(entry, child) if entry else child
+        # kept by absolute path (`""` on sys.path is whatever directory is current) and by the
+        # location as written (the same directory may be on sys.path as `""` and by name)
+        key = (os.path.join(where, child), location)
         try:
-            st = os.stat(location)
+            st = os.stat(key[0])
         except OSError:
             continue  # gone since the listing
-        known = _known.get(location)
+        known = _known.get(key)
         if known is not None and known[0] == st.st_mtime_ns:
             found.append(known[1])
             continue
@@ -197,13 +200,14 @@ def _list_directory(entry: str, where: str) -> tuple[list[tuple[str, Dist]], lis
             broken.append(location)
             continue
         item = (normalize(name), Dist(name, version, location, editable))
-        _known[location] = (st.st_mtime_ns, item)
+        _known[key] = (st.st_mtime_ns, item)
         found.append(item)
     return found, broken
 
 
-# A metadata location -> (its mtime, its distribution), for `_list_directory`.
-_known: dict[str, tuple[int, tuple[str, Dist]]] = {}
+# (A metadata directory's absolute path, its location as written) -> (its mtime, its
+# distribution), for `_list_directory`.
+_known: dict[tuple[str, str], tuple[int, tuple[str, Dist]]] = {}
 
 
 def _directory(entry: str) -> tuple[list[tuple[str, Dist]], list[str]]:
@@ -220,7 +224,8 @@ def _directory(entry: str) -> tuple[list[tuple[str, Dist]], list[str]]:
         return read()
     if not stat.S_ISDIR(st.st_mode):  # a zip file: importlib reads it
         return read()
-    hit = _dirs.get(where)
+    key = (where, entry)  # the locations read are written as the entry is
+    hit = _dirs.get(key)
     if hit is not None and hit[0] == st.st_mtime_ns:
         return hit[1], hit[2]
     if where.lower().endswith(".egg"):  # an egg's EGG-INFO: importlib reads it
@@ -231,9 +236,9 @@ def _directory(entry: str) -> tuple[list[tuple[str, Dist]], list[str]]:
         except OSError:
             found, broken = read()
     if time.time_ns() - st.st_mtime_ns > _RACY_NS:
-        _dirs[where] = (st.st_mtime_ns, found, broken)
+        _dirs[key] = (st.st_mtime_ns, found, broken)
     else:
-        _dirs.pop(where, None)
+        _dirs.pop(key, None)
     return found, broken
 
 

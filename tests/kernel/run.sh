@@ -11,7 +11,7 @@
 #   TUNELINT_BINARY           otherwise: the binary the source package (python/) runs
 #                             (default: target/release/tunelint)
 #   TUNELINT_KERNEL_PYTHON    the interpreter for the kernel venv (default python3)
-#   TUNELINT_KERNEL_PYTHONS   more interpreters for the kernel-free tests (guard, python -m, needles);
+#   TUNELINT_KERNEL_PYTHONS   more interpreters for the kernel-free tests (guard, python -m, needles, the environment snapshot);
 #                             default: every python3.10-3.13 found (pyenv included)
 #   TUNELINT_KERNEL_CACHE     venv cache (default ~/.cache/tunelint-kernel)
 #   TUNELINT_KERNEL_ARTIFACTS screenshots and logs (default /tmp/tunelint-kernel-artifacts)
@@ -88,8 +88,8 @@ if [[ -z $others ]]; then
 fi
 for p in $others; do
   [[ -n $pkg_path ]] || break   # with a wheel the package is in the venv only
-  log "guard / python -m / needles on $("$p" --version 2>&1)"
-  "$p" "$here/test_kernel.py" guard python_m every_symptom | tee -a "$artifacts/kernel-tests.log"
+  log "guard / python -m / needles / snapshot on $("$p" --version 2>&1)"
+  "$p" "$here/test_kernel.py" guard python_m every_symptom environment_is_read | tee -a "$artifacts/kernel-tests.log"
   [[ ${PIPESTATUS[0]} -eq 0 ]] || die "tests failed on $p"
 done
 

@@ -346,6 +346,57 @@ def test_guard_raises_on_the_founding_case_and_passes_when_fixed():
     assert out.returncode == 0 and "training starts" in out.stdout and "could not check" in out.stderr, out.stderr
 
 
+def test_the_environment_is_read_as_importlib_finds_it():
+    """Kernel-free: the snapshot agrees with importlib.metadata, whether a directory is on
+    sys.path by name or as the current directory, unchanged (kept) or changed (read again)."""
+    from importlib.metadata import distributions
+
+    from tunelint import _environment
+
+    d = site("site-snapshot", {"peft": "0.11.1", "unsloth": "2024.7", "trl": "0.9.6"}, broken=True)
+
+    def expected(path):
+        out = {}
+        for dist in distributions(path=path):
+            try:
+                name, version = dist.metadata["Name"], dist.version
+            except Exception:
+                continue
+            if name and version:
+                out.setdefault(_environment.normalize(name), version)
+        return out
+
+    def versions(snap):
+        return {k: v.version for k, v in snap.dists.items()}
+
+    hour_ago = time.time() - 3600
+    os.utime(d, (hour_ago, hour_ago))
+    here = os.getcwd()
+    try:
+        os.chdir(d)
+        for path in ([d], [""], [d, ""]):
+            first = _environment.snapshot(path)
+            assert versions(first) == expected(path), (path, versions(first), expected(path))
+            assert len(first.broken) >= 2, f"broken dist-infos not counted: {first.broken}"
+            again = _environment.snapshot(path)
+            assert all(again.dists[k] is first.dists[k] for k in first.dists), "an unchanged directory was read again"
+            for dist in first.dists.values():
+                assert os.path.isabs(dist.path) == bool(path[0]), (path, dist.path)
+        # an upgrade: the directory changes, and the new version is read
+        os.rename(os.path.join(d, "peft-0.11.1.dist-info"), os.path.join(d, "peft-0.12.0.dist-info"))
+        meta = os.path.join(d, "peft-0.12.0.dist-info", "METADATA")
+        with open(meta) as f:
+            text = f.read().replace("Version: 0.11.1", "Version: 0.12.0")
+        with open(meta, "w") as f:
+            f.write(text)
+        os.utime(d, (hour_ago + 60, hour_ago + 60))
+        for path in ([d], [""]):
+            assert _environment.snapshot(path).version("peft") == "0.12.0", path
+            assert versions(_environment.snapshot(path)) == expected(path)
+    finally:
+        os.chdir(here)
+
+
 def test_python_m_tunelint_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "tunelint", "rule", "UNS001"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "UNS001" in out.stdout, out.stderr
