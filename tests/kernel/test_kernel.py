@@ -353,7 +353,10 @@ def test_the_environment_is_read_as_importlib_finds_it():
 
     from tunelint import _environment
 
-    d = site("site-snapshot", {"peft": "0.11.1", "unsloth": "2024.7", "trl": "0.9.6"}, broken=True)
+    # a directory of its own on each run: run.sh runs this test once per Python in one WORK
+    d = tempfile.mkdtemp(prefix="site-snapshot-", dir=WORK)
+    fixtures.make_site(d, {"peft": "0.11.1", "unsloth": "2024.7", "trl": "0.9.6"})
+    fixtures.add_broken(d)
 
     def expected(path):
         out = {}
