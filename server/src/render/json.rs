@@ -101,13 +101,9 @@ enum EnvironmentsJson<'a> {
     },
 }
 
-/// An environment as the `json` format writes it. A typed view rather than a `json!` tree: an
-/// environment of 1,000 distributions is most of the report, and building a map per package
+/// An environment as the `json` format writes it: a typed view rather than a `json!` tree, since
+/// an environment of 1,000 distributions is most of the report, and building a map per package
 /// cost more than checking them.
-pub fn environment_json(env: &Environment) -> Value {
-    serde_json::to_value(EnvironmentJson::from(env)).unwrap_or(Value::Null)
-}
-
 #[derive(serde::Serialize)]
 struct EnvironmentJson<'a> {
     origin: &'a crate::evidence::EnvironmentOrigin,

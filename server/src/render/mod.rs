@@ -10,7 +10,7 @@ mod rule_page;
 
 pub use ci::{raw_position, render_github, render_junit, render_sarif, render_statistics};
 pub use full::{render_concise, render_full, summary_line};
-pub use json::{environment_json, render_json};
+pub use json::render_json;
 pub use rule_page::rule_page;
 
 use crate::finding::Finding;
