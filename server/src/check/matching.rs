@@ -297,6 +297,11 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
     {
         return;
     }
+    // Versions in range say nothing until something in the document is worth pointing at:
+    // most advisories end here, before their versions are compared or a message is written.
+    if !has_anchor(advisory, table, m) {
+        return;
+    }
     // Advisories without version ranges or a table are pure usage checks: they always "match".
     let scenario = if advisory.versions.is_empty()
         && advisory.table.is_none()
@@ -511,6 +516,42 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
         finding.fixes = build_fixes(advisory, offered, m, &versions_now, range);
         findings.push(finding);
     }
+}
+
+/// Whether a match of `advisory` would have a place in the document to be reported at: code
+/// one of its `flag` matchers finds, or (when it flags declarations) a line here that declares
+/// a package whose version a match depends on. The anchors below are built from the same
+/// two, so a match without either reports nothing.
+fn has_anchor(advisory: &Advisory, table: Option<&CompatTable>, m: &MatchContext) -> bool {
+    let code = matches!(m.doc.kind, SourceKind::Script | SourceKind::Notebook)
+        && advisory.flag.iter().any(|f| m.usage.finds(f));
+    code || (advisory.flag_declarations
+        && m.declarations.iter().any(|d| {
+            d.range_here().is_some()
+                && d.install.as_ref().is_none_or(|i| !i.uninstall)
+                && matched_packages(advisory, table).any(|p| p == d.package)
+        }))
+}
+
+/// The packages whose facts a version match of `advisory` holds: those of its ranges, and
+/// those its `Requires-Dist` check or table row compares.
+fn matched_packages<'a>(
+    advisory: &'a Advisory,
+    table: Option<&'a CompatTable>,
+) -> impl Iterator<Item = &'a str> {
+    let requires = advisory
+        .requires_dist
+        .iter()
+        .flat_map(|(package, on)| [package.as_str(), on.as_str()]);
+    let table = table
+        .into_iter()
+        .flat_map(|t| [t.key.as_str(), t.other.as_str()]);
+    advisory
+        .versions
+        .iter()
+        .map(|(package, _)| package.as_str())
+        .chain(requires)
+        .chain(table)
 }
 
 pub(super) fn evidence_item(fact: &VersionFact) -> EvidenceItem {

@@ -6,7 +6,7 @@ use crate::evidence::Environment;
 use crate::kb::{CallPattern, Matcher};
 use crate::requirement::RequirementSpec;
 use crate::source::Document;
-use crate::syntax::{Call, Import, Literal, PythonFacts};
+use crate::syntax::{Call, ClassBase, Import, Literal, PythonFacts};
 use crate::text::TextRange;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -56,7 +56,7 @@ impl std::hash::Hasher for AddressHasher {
 type ByAddress<V> = HashMap<*const Matcher, V, std::hash::BuildHasherDefault<AddressHasher>>;
 
 /// About how many distinct matchers one analysis looks up.
-const FOUND_CAPACITY: usize = 256;
+const FOUND_CAPACITY: usize = 2048;
 
 /// What the matchers see on one install path: the document's code, indexed once per analysis
 /// (a notebook with an `if`/`else` install has two paths and one index), and the install
@@ -65,6 +65,9 @@ pub struct Usage<'a> {
     code: &'a CodeIndex<'a>,
     /// Install commands' requirements on this path.
     installs: Vec<&'a Declaration>,
+    /// What each install matcher found on this path, kept as the index keeps what the code
+    /// matchers found.
+    found: RefCell<ByAddress<Found>>,
 }
 
 impl<'a> Deref for Usage<'a> {
@@ -85,10 +88,20 @@ pub struct CodeIndex<'a> {
     /// Indexes into `calls` by the qualified callee's last segment: a call pattern whose last
     /// segment is literal (almost all are) is tried only on the calls that end with it.
     calls_by_name: HashMap<String, Vec<usize>>,
+    /// Indexes into `calls` by each keyword argument's name, in document order: most keyword
+    /// matchers (a removed argument of a trainer) name a keyword no call in the document
+    /// passes, which one lookup tells without trying their call pattern.
+    calls_by_keyword: HashMap<&'a str, Vec<usize>>,
     /// Model names passed to loaders, with the range of the literal or argument.
     pub models: Vec<(String, TextRange)>,
+    /// Each class base's qualified name, with the base: `class T(SFTTrainer)` subclasses
+    /// `trl.SFTTrainer`.
+    class_bases: Vec<(String, &'a ClassBase)>,
     /// Imports in document order.
     pub imports: Vec<&'a Import>,
+    /// The distribution that provides each import's module, in the same order, found when
+    /// first asked.
+    import_distributions: std::cell::OnceCell<Vec<Option<String>>>,
     /// Each import's qualified name (`peft.tuners.lora`, `trl.SFTTrainer`), in the same order.
     import_names: Vec<String>,
     /// For a call pattern whose last segment has a wildcard (`*Trainer`), the calls whose last
@@ -161,7 +174,11 @@ impl<'a> Usage<'a> {
             .iter()
             .filter(|d| d.install.is_some() && d.range_here().is_some())
             .collect();
-        Usage { code, installs }
+        Usage {
+            code,
+            installs,
+            found: RefCell::default(),
+        }
     }
 }
 
@@ -254,11 +271,28 @@ impl<'a> CodeIndex<'a> {
             let last = qualified.rsplit('.').next().unwrap_or(qualified);
             calls_by_name.entry(last.to_string()).or_default().push(i);
         }
+        let class_bases = facts
+            .class_bases
+            .iter()
+            .map(|b| (qualify(&b.name, &bindings), b))
+            .collect();
+        let mut calls_by_keyword: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (_, call)) in calls.iter().enumerate() {
+            for keyword in &call.keywords {
+                let indexes = calls_by_keyword.entry(keyword.name.as_str()).or_default();
+                // A keyword passed twice (a syntax error Python reports) is one call.
+                if indexes.last() != Some(&i) {
+                    indexes.push(i);
+                }
+            }
+        }
         CodeIndex {
             facts,
             bindings,
             calls,
             calls_by_name,
+            calls_by_keyword,
+            class_bases,
             calls_by_wildcard: RefCell::default(),
             // Sized for the matchers a whole knowledge base asks about, so that an analysis
             // does not grow the map step by step.
@@ -269,6 +303,7 @@ impl<'a> CodeIndex<'a> {
             models,
             imports,
             import_names,
+            import_distributions: Default::default(),
             cells,
             removed,
             env,
@@ -291,10 +326,19 @@ impl<'a> CodeIndex<'a> {
     /// Where an import of `package` ran before the code at `offset` in the same session, for a
     /// message: "`peft` in cell 1 imported it".
     fn imported_before(&self, offset: usize, package: &str) -> Option<String> {
-        let import = self.imports.iter().find(|i| {
-            self.distribution_of(&i.module).as_deref() == Some(package)
-                && self.runs_after(offset, i.range.start)
-        })?;
+        let distributions = self.import_distributions.get_or_init(|| {
+            self.imports
+                .iter()
+                .map(|i| self.distribution_of(&i.module))
+                .collect()
+        });
+        let (import, _) = self
+            .imports
+            .iter()
+            .zip(distributions)
+            .find(|(i, distribution)| {
+                distribution.as_deref() == Some(package) && self.runs_after(offset, i.range.start)
+            })?;
         let (cell, _) = self.cell_of(import.range.start);
         let place = if self.cells.is_empty() {
             String::new()
@@ -459,18 +503,20 @@ impl Usage<'_> {
     pub fn find(&self, matcher: &Matcher) -> Found {
         // Install matchers read this path's install lines; the rest read only the code, which
         // every path shares.
-        if matches!(
+        let kept = if matches!(
             matcher,
             Matcher::UnpinnedInstall { .. } | Matcher::InstalledAfterImport
         ) {
-            return self.search(matcher).into();
-        }
+            &self.found
+        } else {
+            &self.code.found
+        };
         let key: *const Matcher = matcher;
-        if let Some(found) = self.code.found.borrow().get(&key) {
+        if let Some(found) = kept.borrow().get(&key) {
             return found.clone();
         }
         let found: Found = self.search(matcher).into();
-        self.code.found.borrow_mut().insert(key, found.clone());
+        kept.borrow_mut().insert(key, found.clone());
         found
     }
 
@@ -555,11 +601,10 @@ impl Usage<'_> {
                     .calls_matching(name)
                     .map(|(_, c)| (c.callee_range, format!("`{}(...)`", c.callee)));
                 let subclasses = self
-                    .facts
                     .class_bases
                     .iter()
-                    .filter(|b| name.matches(&qualify(&b.name, &self.bindings)))
-                    .map(|b| (b.range, format!("a subclass of `{}`", b.name)));
+                    .filter(|(qualified, _)| name.matches(qualified))
+                    .map(|(_, b)| (b.range, format!("a subclass of `{}`", b.name)));
                 calls.chain(subclasses).collect()
             }
             Matcher::Call { call, before } => self
@@ -574,7 +619,12 @@ impl Usage<'_> {
                 .map(|(_, c)| (c.callee_range, format!("`{}(...)`", c.callee)))
                 .collect(),
             Matcher::Keyword { call, name, values } => self
-                .calls_matching(call)
+                .calls_by_keyword
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
+                .map(|&i| &self.calls[i])
+                .filter(|(q, _)| call.matches(q))
                 .filter_map(|(_, c)| {
                     let k = c.keyword(name)?;
                     if let Some(values) = values {

@@ -8,7 +8,7 @@
 mod facts;
 mod memo;
 
-pub use facts::{Assignment, Call, Import, Keyword, Literal, PythonFacts};
+pub use facts::{Assignment, Call, ClassBase, Import, Keyword, Literal, PythonFacts};
 
 pub use facts::{extract, extract_after_edit, KeptParse};
 pub use memo::FactsMemo;
