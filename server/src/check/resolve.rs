@@ -4,7 +4,7 @@
 use super::declarations::{Declaration, DeclarationSite};
 use super::{location_in, CheckContext};
 use crate::evidence::{EvidenceKind, VersionFact};
-use crate::outputs::{read_signals, Signal};
+use crate::outputs::{output_signals, read_signals, Signal};
 use crate::requirement::RequirementSpec;
 use crate::source::{Document, SourceKind};
 use std::collections::BTreeMap;
@@ -168,29 +168,29 @@ pub fn last_run_versions(
 ) -> BTreeMap<String, VersionFact> {
     let mut versions: BTreeMap<String, VersionFact> = BTreeMap::new();
     let mut commits: BTreeMap<String, String> = BTreeMap::new();
-    let mut record = |signals: Vec<crate::outputs::OutputSignal>,
+    let mut record = |signals: &[crate::outputs::OutputSignal],
                       place: &str,
                       location: Option<crate::evidence::Location>| {
         for s in signals {
-            match s.signal {
+            match &s.signal {
                 Signal::Version {
                     package,
                     version,
                     how,
                 } => {
                     let mut fact = VersionFact::known(
-                        &package,
-                        &version,
+                        package,
+                        version,
                         EvidenceKind::LastRun,
                         format!("{place}, {how}"),
                     );
                     fact.location = location.clone();
-                    versions.insert(package, fact);
+                    versions.insert(package.clone(), fact);
                 }
                 Signal::GitCommit {
                     package, commit, ..
                 } => {
-                    commits.insert(package, commit);
+                    commits.insert(package.clone(), commit.clone());
                 }
                 _ => {}
             }
@@ -200,11 +200,11 @@ pub fn last_run_versions(
         for span in &nb.map.spans {
             let cell = &nb.cells[span.cell];
             for output in &cell.outputs {
-                let signals = read_signals(&output.text);
+                let signals = output_signals(&output.text, nb.signals.as_deref());
                 if !signals.is_empty() {
                     let place = format!("{display_path} cell {} output", span.cell + 1);
                     record(
-                        signals,
+                        &signals,
                         &place,
                         Some(location_in(
                             doc,
@@ -216,7 +216,7 @@ pub fn last_run_versions(
             }
         }
     } else if doc.kind == SourceKind::TrainingLog {
-        record(read_signals(&doc.text), display_path, None);
+        record(&read_signals(&doc.text), display_path, None);
     }
     for (package, commit) in commits {
         if let Some(fact) = versions.get_mut(&package) {

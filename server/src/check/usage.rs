@@ -8,6 +8,7 @@ use crate::requirement::RequirementSpec;
 use crate::source::Document;
 use crate::syntax::{Call, ClassBase, Import, Literal, PythonFacts};
 use crate::text::TextRange;
+use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -85,13 +86,12 @@ pub struct CodeIndex<'a> {
     bindings: HashMap<&'a str, String>,
     /// `(qualified callee, call)` for every call.
     pub calls: Vec<(String, &'a Call)>,
-    /// Indexes into `calls` by the qualified callee's last segment: a call pattern whose last
-    /// segment is literal (almost all are) is tried only on the calls that end with it.
-    calls_by_name: HashMap<String, Vec<usize>>,
+    /// Indexes into `calls` by the qualified callee's last segment.
+    calls_by_name: ByLastSegment,
     /// Indexes into `calls` by each keyword argument's name, in document order: most keyword
     /// matchers (a removed argument of a trainer) name a keyword no call in the document
     /// passes, which one lookup tells without trying their call pattern.
-    calls_by_keyword: HashMap<&'a str, Vec<usize>>,
+    calls_by_keyword: FxHashMap<&'a str, Vec<usize>>,
     /// Model names passed to loaders, with the range of the literal or argument.
     pub models: Vec<(String, TextRange)>,
     /// Each class base's qualified name, with the base: `class T(SFTTrainer)` subclasses
@@ -104,9 +104,8 @@ pub struct CodeIndex<'a> {
     import_distributions: std::cell::OnceCell<Vec<Option<String>>>,
     /// Each import's qualified name (`peft.tuners.lora`, `trl.SFTTrainer`), in the same order.
     import_names: Vec<String>,
-    /// For a call pattern whose last segment has a wildcard (`*Trainer`), the calls whose last
-    /// segment matches it, in document order: many advisories share the few such segments.
-    calls_by_wildcard: RefCell<HashMap<String, Rc<[usize]>>>,
+    /// Indexes into `imports` by the qualified name's last segment.
+    imports_by_name: ByLastSegment,
     /// What each matcher that reads only the code found, by the matcher's address in the
     /// knowledge base, which outlives the index and is not changed during an analysis:
     /// advisories ask for the same matcher on every install path, and for their `require`
@@ -232,7 +231,8 @@ impl<'a> CodeIndex<'a> {
         }
         let mut imports: Vec<&Import> = facts.imports.iter().collect();
         imports.sort_by_key(|i| i.range.start);
-        let import_names = imports.iter().map(|i| i.qualified()).collect();
+        let import_names: Vec<String> = imports.iter().map(|i| i.qualified()).collect();
+        let imports_by_name = ByLastSegment::new(import_names.iter().map(String::as_str));
         let cells = doc
             .notebook
             .as_ref()
@@ -258,7 +258,9 @@ impl<'a> CodeIndex<'a> {
                 let mut out = Vec::new();
                 for span in &nb.map.spans {
                     for output in &nb.cells[span.cell].outputs {
-                        for (package, version) in crate::outputs::removed_versions(&output.text) {
+                        for (package, version) in
+                            crate::outputs::removed_versions(&output.text, nb.signals.as_deref())
+                        {
                             out.push((span.cell, package, version));
                         }
                     }
@@ -266,17 +268,13 @@ impl<'a> CodeIndex<'a> {
                 out
             })
             .unwrap_or_default();
-        let mut calls_by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, (qualified, _)) in calls.iter().enumerate() {
-            let last = qualified.rsplit('.').next().unwrap_or(qualified);
-            calls_by_name.entry(last.to_string()).or_default().push(i);
-        }
+        let calls_by_name = ByLastSegment::new(calls.iter().map(|(q, _)| q.as_str()));
         let class_bases = facts
             .class_bases
             .iter()
             .map(|b| (qualify(&b.name, &bindings), b))
             .collect();
-        let mut calls_by_keyword: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut calls_by_keyword: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         for (i, (_, call)) in calls.iter().enumerate() {
             for keyword in &call.keywords {
                 let indexes = calls_by_keyword.entry(keyword.name.as_str()).or_default();
@@ -293,7 +291,6 @@ impl<'a> CodeIndex<'a> {
             calls_by_name,
             calls_by_keyword,
             class_bases,
-            calls_by_wildcard: RefCell::default(),
             // Sized for the matchers a whole knowledge base asks about, so that an analysis
             // does not grow the map step by step.
             found: RefCell::new(ByAddress::with_capacity_and_hasher(
@@ -303,6 +300,7 @@ impl<'a> CodeIndex<'a> {
             models,
             imports,
             import_names,
+            imports_by_name,
             import_distributions: Default::default(),
             cells,
             removed,
@@ -378,42 +376,67 @@ impl<'a> CodeIndex<'a> {
     fn calls_matching<'s>(
         &'s self,
         pattern: &'s CallPattern,
-    ) -> Box<dyn Iterator<Item = &'s (String, &'a Call)> + 's> {
-        match pattern.last_literal() {
-            Some(last) => Box::new(
-                self.calls_by_name
-                    .get(last)
-                    .into_iter()
-                    .flatten()
-                    .map(|&i| &self.calls[i])
-                    .filter(|(q, _)| pattern.matches(q)),
-            ),
-            // `trl.*Trainer`: the few distinct last segments are tried first, then the calls
-            // that end with one that matches, in document order.
+    ) -> impl Iterator<Item = &'s (String, &'a Call)> + 's {
+        self.calls_by_name
+            .candidates(pattern)
+            .map(|i| &self.calls[i])
+            .filter(|(q, _)| pattern.matches(q))
+    }
+}
+
+/// Positions in a list of qualified names (`trl.SFTTrainer`) by their last segment: a call
+/// pattern whose last segment is literal (almost all are) is tried only on the names that end
+/// with it, and one whose last segment has a wildcard (`*Trainer`) on the names whose last
+/// segment matches it, found once per distinct segment (many advisories share the few).
+#[derive(Default)]
+struct ByLastSegment {
+    positions: FxHashMap<String, Rc<[usize]>>,
+    by_wildcard: RefCell<FxHashMap<String, Rc<[usize]>>>,
+}
+
+impl ByLastSegment {
+    fn new<'n>(names: impl Iterator<Item = &'n str>) -> ByLastSegment {
+        let mut positions: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for (i, name) in names.enumerate() {
+            let last = name.rsplit('.').next().unwrap_or(name);
+            positions.entry(last).or_default().push(i);
+        }
+        ByLastSegment {
+            positions: positions
+                .into_iter()
+                .map(|(last, at)| (last.to_string(), at.into()))
+                .collect(),
+            by_wildcard: RefCell::default(),
+        }
+    }
+
+    /// The positions, in order, of the names whose last segment `pattern`'s matches: a
+    /// superset of the names it matches.
+    fn candidates(&self, pattern: &CallPattern) -> impl Iterator<Item = usize> {
+        let found = match pattern.last_literal() {
+            Some(last) => self.positions.get(last).cloned(),
             None => {
                 let last = pattern.last_segment();
-                let cached = self.calls_by_wildcard.borrow().get(last).cloned();
-                let indexes = cached.unwrap_or_else(|| {
+                let cached = self.by_wildcard.borrow().get(last).cloned();
+                Some(cached.unwrap_or_else(|| {
                     let mut found: Vec<usize> = self
-                        .calls_by_name
+                        .positions
                         .iter()
                         .filter(|(name, _)| CallPattern::segment_matches(last, name))
-                        .flat_map(|(_, calls)| calls.iter().copied())
+                        .flat_map(|(_, at)| at.iter().copied())
                         .collect();
                     found.sort_unstable();
                     let found: Rc<[usize]> = found.into();
-                    self.calls_by_wildcard
+                    self.by_wildcard
                         .borrow_mut()
                         .insert(last.to_string(), found.clone());
                     found
-                });
-                Box::new(
-                    (0..indexes.len())
-                        .map(move |k| &self.calls[indexes[k]])
-                        .filter(|(q, _)| pattern.matches(q)),
-                )
+                }))
             }
-        }
+        };
+        found
+            .into_iter()
+            .flat_map(|at| (0..at.len()).map(move |k| at[k]))
     }
 }
 
@@ -578,10 +601,12 @@ impl Usage<'_> {
             }
             Matcher::Removed { name } => {
                 // `from peft import X` fails at import, before any call of X runs.
+                // A plain `import a.b` is qualified as its module, so the index by the
+                // qualified name's last segment finds both kinds.
                 let imports: Vec<(TextRange, String)> = self
-                    .imports
-                    .iter()
-                    .zip(&self.import_names)
+                    .imports_by_name
+                    .candidates(name)
+                    .map(|k| (self.imports[k], &self.import_names[k]))
                     .filter(|(i, qualified)| {
                         name.matches(qualified) || (i.name.is_none() && name.matches(&i.module))
                     })

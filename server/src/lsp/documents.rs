@@ -1,9 +1,11 @@
 //! Open documents as the editor sees them: text files, and notebooks with their cells, each
 //! cell's saved outputs (read from the `.ipynb` on disk) and cached Python facts.
 
+use crate::outputs::SignalsMemo;
 use crate::source::{CellInput, CellKind, Document, Notebook, OutputText, SourceKind};
 use crate::syntax::{extract_after_edit, KeptParse, PythonFacts};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tower_lsp_server::ls_types::Uri;
 
 /// A script, requirements file or pyproject.toml open in the editor.
@@ -49,6 +51,9 @@ pub struct NotebookDoc {
     pub path: PathBuf,
     pub version: i32,
     pub cells: Vec<CellDoc>,
+    /// What the saved outputs say, kept from the first edit on: a notebook only opened does
+    /// not keep it, and new outputs start a new one.
+    pub signals: Option<Arc<SignalsMemo>>,
 }
 
 /// A saved cell read from the notebook file, for matching outputs to the editor's cells.
@@ -79,7 +84,7 @@ impl NotebookDoc {
                 ran_on: c.ran_on.clone(),
             })
             .collect();
-        let notebook = Notebook::from_cells(inputs);
+        let mut notebook = Notebook::from_cells(inputs);
         // A cell without facts was opened or edited since the last analysis. When one cell is
         // read again (an edit), its parse is kept for its next edit, which re-parses only what
         // changed; when many are (the notebook opened, or read again after it was forgotten),
@@ -92,6 +97,10 @@ impl NotebookDoc {
             .filter(|&c| self.cells[c].facts.is_none())
             .collect();
         let edited_one = reread.len() == 1;
+        if edited_one && self.signals.is_none() {
+            self.signals = Some(Arc::default());
+        }
+        notebook.signals = self.signals.clone();
         let mut facts = PythonFacts::default();
         for span in &notebook.map.spans {
             let cell = &mut self.cells[span.cell];
@@ -135,6 +144,7 @@ impl NotebookDoc {
     /// Attaches saved outputs and execution counts to the editor's cells: a cell whose source
     /// equals a saved cell's gets that cell's outputs; the rest are matched by position.
     pub fn attach_saved(&mut self, saved: &[SavedCell]) {
+        self.signals = None;
         let mut used = vec![false; saved.len()];
         let mut matched: Vec<Option<usize>> = vec![None; self.cells.len()];
         for (i, cell) in self.cells.iter().enumerate() {

@@ -296,6 +296,7 @@ impl Session {
                 path,
                 version: nb.version,
                 cells,
+                signals: None,
             },
         );
         nb.uri

@@ -7,7 +7,8 @@
 
 use crate::requirement::normalize_name;
 use regex::Regex;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// What one output line says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,6 +234,64 @@ fn may_hold_signals(text: &str) -> bool {
         || ((text.contains("+ ") || text.contains("- ")) && text.contains("=="))
 }
 
+/// The signals of output texts already read, by the text itself: the same shared text, not an
+/// equal copy. An editor's notebook is rebuilt around the same outputs on each edit, and
+/// reading large outputs again was a tenth of an edit's analysis. Each entry holds its text, so
+/// an address is never reused while it is a key; a notebook whose outputs change gets a new
+/// memo, which lets the old texts go.
+#[derive(Default)]
+pub struct SignalsMemo {
+    kept: Mutex<HashMap<usize, ReadOutput>>,
+}
+
+/// An output text, and the signals read from it.
+type ReadOutput = (Arc<str>, Arc<[OutputSignal]>);
+
+impl SignalsMemo {
+    /// The signals of `text`, read once.
+    pub fn signals_of(&self, text: &Arc<str>) -> Arc<[OutputSignal]> {
+        let key = Arc::as_ptr(text).cast::<u8>() as usize;
+        let mut kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((kept_text, signals)) = kept.get(&key) {
+            if Arc::ptr_eq(kept_text, text) {
+                return signals.clone();
+            }
+        }
+        let signals: Arc<[OutputSignal]> = read_signals(text).into();
+        kept.insert(key, (text.clone(), signals.clone()));
+        signals
+    }
+
+    /// How many output texts have been read.
+    pub fn len(&self) -> usize {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for SignalsMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SignalsMemo({} outputs read)", self.len())
+    }
+}
+
+/// The signals of one of a notebook's output texts: from `memo` when the notebook has one.
+pub fn output_signals(text: &Arc<str>, memo: Option<&SignalsMemo>) -> Arc<[OutputSignal]> {
+    match memo {
+        Some(memo) => memo.signals_of(text),
+        None => read_signals(text).into(),
+    }
+}
+
 /// Reads every signal in one output text.
 pub fn read_signals(text: &str) -> Vec<OutputSignal> {
     if !may_hold_signals(text) {
@@ -387,17 +446,17 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
 
 /// The versions an installer removed in one output text, `(package, version)`: a cheap test
 /// first, since most outputs hold no uninstall line.
-pub fn removed_versions(text: &str) -> Vec<(String, String)> {
+pub fn removed_versions(text: &Arc<str>, memo: Option<&SignalsMemo>) -> Vec<(String, String)> {
     let uv_removal = text.contains("- ") && text.contains("==");
-    if !(text.contains("Successfully uninstalled ") || uv_removal) {
+    if memo.is_none() && !(text.contains("Successfully uninstalled ") || uv_removal) {
         return Vec::new();
     }
-    read_signals(text)
-        .into_iter()
-        .filter_map(|s| match s.signal {
+    output_signals(text, memo)
+        .iter()
+        .filter_map(|s| match &s.signal {
             Signal::Removed {
                 package, version, ..
-            } => Some((package, version)),
+            } => Some((package.clone(), version.clone())),
             _ => None,
         })
         .collect()
@@ -600,12 +659,31 @@ mod tests {
             [("peft", "0.14.0"), ("numpy", "1.26.4"), ("trl", "0.19.1")]
                 .map(|(a, b)| (a.to_string(), b.to_string()))
         );
-        let removed = removed_versions(text);
-        assert_eq!(
-            removed,
-            [("unsloth", "2025.4.8"), ("trl", "0.15.2")]
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-        );
+        let text: std::sync::Arc<str> = text.into();
+        let expected = [("unsloth", "2025.4.8"), ("trl", "0.15.2")]
+            .map(|(a, b)| (a.to_string(), b.to_string()));
+        assert_eq!(removed_versions(&text, None), expected);
+        let memo = SignalsMemo::default();
+        assert_eq!(removed_versions(&text, Some(&memo)), expected);
+        assert_eq!(removed_versions(&text, Some(&memo)), expected);
+        assert_eq!(memo.len(), 1);
+    }
+
+    #[test]
+    fn a_memo_reads_each_shared_text_once_and_an_equal_copy_again() {
+        let memo = SignalsMemo::default();
+        let text: std::sync::Arc<str> = "Successfully installed peft-0.12.0 trl-0.9.6\n".into();
+        let first = memo.signals_of(&text);
+        assert_eq!(first.len(), 2);
+        assert!(std::sync::Arc::ptr_eq(
+            &first,
+            &memo.signals_of(&text.clone())
+        ));
+        // An equal text in another allocation is another output: read, and kept apart.
+        let copy: std::sync::Arc<str> = text.to_string().into();
+        assert_eq!(*memo.signals_of(&copy), *first);
+        assert_eq!(memo.len(), 2);
+        assert_eq!(*first, *read_signals(&text));
     }
 
     #[test]

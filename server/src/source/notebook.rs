@@ -85,6 +85,9 @@ pub struct Notebook {
     pub python: String,
     pub map: CellMap,
     pub shell_lines: Vec<ShellLine>,
+    /// What the cells' saved outputs say, kept between versions of a notebook an editor
+    /// changes (its outputs are shared, not copied, from one version to the next).
+    pub signals: Option<std::sync::Arc<crate::outputs::SignalsMemo>>,
 }
 
 /// Why a file could not be read as a notebook, with the place the reader stopped.
@@ -127,6 +130,7 @@ impl Notebook {
             python,
             map,
             shell_lines,
+            signals: None,
         }
     }
 
