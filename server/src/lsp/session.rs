@@ -672,11 +672,20 @@ mod tests {
                 }),
             },
         };
+        assert!(
+            session.notebooks[&newest].signals.is_none(),
+            "a notebook only opened keeps no output signals"
+        );
         session.change_notebook(change).unwrap();
         assert_eq!(held(&session, &newest), 1);
         let snap = session.snapshot(&newest).unwrap();
         assert_eq!(held(&session, &newest), 2);
         assert!(snap.analyzed().is_ok());
+        // From its first edit on, the notebook keeps what its outputs say; new outputs start
+        // afresh.
+        assert!(session.notebooks[&newest].signals.is_some());
+        session.attach_saved(&newest, &[]);
+        assert!(session.notebooks[&newest].signals.is_none());
 
         // The forgotten notebook reads its facts again when it is analysed again.
         let again = session.snapshot(&uris[0]).unwrap();
