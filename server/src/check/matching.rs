@@ -524,6 +524,10 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
 /// two, so a match without either reports nothing.
 fn has_anchor(advisory: &Advisory, table: Option<&CompatTable>, m: &MatchContext) -> bool {
     let code = matches!(m.doc.kind, SourceKind::Script | SourceKind::Notebook)
+        && advisory
+            .flag_segments
+            .as_ref()
+            .is_none_or(|segments| segments.iter().any(|s| m.usage.names_segment(s)))
         && advisory.flag.iter().any(|f| m.usage.finds(f));
     code || (advisory.flag_declarations
         && m.declarations.iter().any(|d| {

@@ -57,7 +57,7 @@ impl std::hash::Hasher for AddressHasher {
 type ByAddress<V> = HashMap<*const Matcher, V, std::hash::BuildHasherDefault<AddressHasher>>;
 
 /// About how many distinct matchers one analysis looks up.
-const FOUND_CAPACITY: usize = 2048;
+const FOUND_CAPACITY: usize = 256;
 
 /// What the matchers see on one install path: the document's code, indexed once per analysis
 /// (a notebook with an `if`/`else` install has two paths and one index), and the install
@@ -308,6 +308,19 @@ impl<'a> CodeIndex<'a> {
         }
     }
 
+    /// Whether some call, import or base class has a qualified name whose last segment matches
+    /// `segment`: when none has, no matcher with that [`Matcher::name_segment`] finds anything.
+    pub fn names_segment(&self, segment: &str) -> bool {
+        self.calls_by_name.has(segment)
+            || self.imports_by_name.has(segment)
+            || self.class_bases.iter().any(|(qualified, _)| {
+                CallPattern::segment_matches(
+                    segment,
+                    qualified.rsplit('.').next().unwrap_or(qualified),
+                )
+            })
+    }
+
     /// The distribution that provides an imported module, by its full path.
     pub fn distribution_of(&self, module: &str) -> Option<String> {
         self.env.distribution_for_module(module)
@@ -408,6 +421,16 @@ impl ByLastSegment {
                 .collect(),
             by_wildcard: RefCell::default(),
         }
+    }
+
+    /// Whether some name's last segment matches `segment` (a pattern's last segment).
+    fn has(&self, segment: &str) -> bool {
+        if !segment.contains('*') {
+            return self.positions.contains_key(segment);
+        }
+        self.positions
+            .keys()
+            .any(|name| CallPattern::segment_matches(segment, name))
     }
 
     /// The positions, in order, of the names whose last segment `pattern`'s matches: a
@@ -704,7 +727,25 @@ pub fn module_matches(module: &str, wanted: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{sessions, Run};
+    use super::{sessions, CodeIndex, Run};
+
+    #[test]
+    fn a_name_segment_is_found_through_aliases_imports_and_base_classes() {
+        let text = "from trl import SFTTrainer as S\nimport peft.tuners.lora\nclass T(transformers.Trainer):\n    pass\nS(model=m)\n";
+        let doc =
+            crate::source::Document::from_text(crate::source::SourceKind::Script, text.into());
+        let facts = crate::syntax::extract(text);
+        let env = crate::evidence::Environment::empty();
+        let code = CodeIndex::new(&facts, &doc, &env);
+        // The call `S(...)` is `trl.SFTTrainer(...)`; the import names `lora`; the base class
+        // `Trainer`.
+        for present in ["SFTTrainer", "*Trainer", "SFT*", "lora", "Trainer", "*"] {
+            assert!(code.names_segment(present), "{present}");
+        }
+        for absent in ["S", "DPOTrainer", "*Config", "tuners", "LoraConfig"] {
+            assert!(!code.names_segment(absent), "{absent}");
+        }
+    }
 
     fn runs(counts: &[Option<i64>]) -> Vec<Option<(usize, i64)>> {
         sessions(counts)

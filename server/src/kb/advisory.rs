@@ -168,6 +168,18 @@ pub enum Condition {
 }
 
 impl Matcher {
+    /// The last segment (`SFTTrainer`, `*Config`) that the qualified name of everything this
+    /// matcher finds ends with (the callee, the import or the base class), for matchers that
+    /// find only named code: an analysis can tell that none of them finds anything from the
+    /// names the document uses, without searching.
+    pub fn name_segment(&self) -> Option<&str> {
+        match self {
+            Matcher::Call { call, .. } | Matcher::Keyword { call, .. } => Some(call.last_segment()),
+            Matcher::Removed { name } => Some(name.last_segment()),
+            _ => None,
+        }
+    }
+
     /// The matcher as a person reads it in `tunelint rule`.
     pub fn describe(&self) -> String {
         match self {
@@ -384,6 +396,9 @@ pub struct Advisory {
     pub git: Vec<GitPlacement>,
     pub cases: Vec<Case>,
     pub flag: Vec<Matcher>,
+    /// The distinct name segments of `flag`'s matchers when every one of them finds only named
+    /// code ([`Matcher::name_segment`]); `None` when one finds something else.
+    pub flag_segments: Option<Vec<String>>,
     pub flag_declarations: bool,
     pub require: Vec<Matcher>,
     pub symptoms: Vec<Symptom>,
@@ -391,6 +406,18 @@ pub struct Advisory {
     pub examples: Vec<ExampleSpec>,
     /// The Markdown explanation after the front matter.
     pub body: String,
+}
+
+/// The distinct name segments of `flag`, when each of its matchers has one.
+fn flag_segments(flag: &[Matcher]) -> Option<Vec<String>> {
+    let mut segments: Vec<String> = Vec::new();
+    for m in flag {
+        let segment = m.name_segment()?;
+        if !segments.iter().any(|s| s == segment) {
+            segments.push(segment.to_string());
+        }
+    }
+    Some(segments)
 }
 
 impl Advisory {
@@ -730,6 +757,7 @@ impl Advisory {
             versions,
             git,
             cases,
+            flag_segments: flag_segments(&flag),
             flag,
             flag_declarations: raw.flag_declarations,
             require,
