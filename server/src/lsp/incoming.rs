@@ -11,11 +11,16 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 /// The largest message accepted (a notebook with large cells fits many times over).
 const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 
-/// Whether a message body is one the protocol library can decode: a JSON object with
-/// `"jsonrpc": "2.0"`, and either a method name (with structured or absent params) or an id and
-/// a result or error.
-pub fn is_well_formed(body: &[u8]) -> bool {
-    let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) else {
+/// The message, parsed, when its body is one the protocol library can decode: a JSON object
+/// with `"jsonrpc": "2.0"`, and either a method name (with structured or absent params) or an
+/// id and a result or error.
+pub fn well_formed(body: &[u8]) -> Option<Value> {
+    let message = serde_json::from_slice::<Value>(body).ok()?;
+    is_well_formed(&message).then_some(message)
+}
+
+fn is_well_formed(message: &Value) -> bool {
+    let Value::Object(m) = message else {
         return false;
     };
     if m.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
@@ -41,10 +46,7 @@ pub fn is_well_formed(body: &[u8]) -> bool {
 /// parse, each with the reason. Such a notification is dropped by the library without a word
 /// (a notebook whose path has an un-encoded space is then never checked), so the reason is
 /// logged here, where the raw text is still at hand.
-pub fn unparsable_document_uris(body: &[u8]) -> Vec<String> {
-    let Ok(message) = serde_json::from_slice::<Value>(body) else {
-        return Vec::new();
-    };
+pub fn unparsable_document_uris(message: &Value) -> Vec<String> {
     let Some(method) = message.get("method").and_then(Value::as_str) else {
         return Vec::new();
     };
@@ -124,14 +126,14 @@ pub async fn filter_messages(input: impl AsyncRead + Unpin, mut output: impl Asy
         if reader.read_exact(&mut body).await.is_err() {
             return;
         }
-        if !is_well_formed(&body) {
+        let Some(message) = well_formed(&body) else {
             eprintln!(
                 "tunelint: dropped an ill-formed message ({} bytes)",
                 body.len()
             );
             continue;
-        }
-        for problem in unparsable_document_uris(&body) {
+        };
+        for problem in unparsable_document_uris(&message) {
             eprintln!("tunelint: {problem}");
         }
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
@@ -151,7 +153,7 @@ mod tests {
     #[test]
     fn unparsable_uris_are_named_with_the_reason() {
         let body = br#"{"jsonrpc": "2.0", "method": "notebookDocument/didOpen", "params": {"notebookDocument": {"uri": "file:///tmp/my notebook.ipynb", "notebookType": "jupyter-notebook", "version": 1, "cells": [{"kind": 2, "document": "vscode-notebook-cell:/tmp/my notebook.ipynb#W0"}]}, "cellTextDocuments": [{"uri": "vscode-notebook-cell:/tmp/ok.ipynb#W0", "languageId": "python", "version": 1, "text": ""}]}}"#;
-        let problems = unparsable_document_uris(body);
+        let problems = unparsable_document_uris(&serde_json::from_slice(body).unwrap());
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with(
             "notebookDocument/didOpen: cannot parse the notebook URI \"file:///tmp/my notebook.ipynb\" ("
@@ -160,26 +162,21 @@ mod tests {
             problems[1].contains("the cell URI \"vscode-notebook-cell:/tmp/my notebook.ipynb#W0\"")
         );
         let fine = br#"{"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///tmp/my%20script.py", "languageId": "python", "version": 1, "text": ""}}}"#;
-        assert!(unparsable_document_uris(fine).is_empty());
+        assert!(unparsable_document_uris(&serde_json::from_slice(fine).unwrap()).is_empty());
     }
 
     #[test]
     fn well_formed_messages() {
-        assert!(is_well_formed(
+        assert!(well_formed(
             br#"{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}"#
-        ));
-        assert!(is_well_formed(br#"{"jsonrpc": "2.0", "method": "exit"}"#));
-        assert!(is_well_formed(
-            br#"{"jsonrpc": "2.0", "id": 3, "result": null}"#
-        ));
-        assert!(!is_well_formed(b"not json"));
-        assert!(!is_well_formed(
-            br#"{"jsonrpc": "2.0", "method": "x", "params": "string"}"#
-        ));
-        assert!(!is_well_formed(br#"[1, 2]"#));
-        assert!(!is_well_formed(br#"{"method": "x"}"#));
-        assert!(!is_well_formed(
-            br#"{"jsonrpc": "2.0", "id": {"a": 1}, "method": "x"}"#
-        ));
+        )
+        .is_some());
+        assert!(well_formed(br#"{"jsonrpc": "2.0", "method": "exit"}"#).is_some());
+        assert!(well_formed(br#"{"jsonrpc": "2.0", "id": 3, "result": null}"#).is_some());
+        assert!(well_formed(b"not json").is_none());
+        assert!(well_formed(br#"{"jsonrpc": "2.0", "method": "x", "params": "string"}"#).is_none());
+        assert!(well_formed(br#"[1, 2]"#).is_none());
+        assert!(well_formed(br#"{"method": "x"}"#).is_none());
+        assert!(well_formed(br#"{"jsonrpc": "2.0", "id": {"a": 1}, "method": "x"}"#).is_none());
     }
 }
