@@ -291,8 +291,9 @@ impl<'a> CodeIndex<'a> {
             calls_by_name,
             calls_by_keyword,
             class_bases,
-            // Sized for the matchers a whole knowledge base asks about, so that an analysis
-            // does not grow the map step by step.
+            // Sized for the matchers a typical analysis asks about, so that it does not grow
+            // the map step by step; a map sized for every matcher of the knowledge base costs
+            // memory that each analysing thread keeps.
             found: RefCell::new(ByAddress::with_capacity_and_hasher(
                 FOUND_CAPACITY,
                 Default::default(),
@@ -425,41 +426,39 @@ impl ByLastSegment {
 
     /// Whether some name's last segment matches `segment` (a pattern's last segment).
     fn has(&self, segment: &str) -> bool {
-        if !segment.contains('*') {
-            return self.positions.contains_key(segment);
-        }
-        self.positions
-            .keys()
-            .any(|name| CallPattern::segment_matches(segment, name))
+        self.matching(segment).is_some_and(|at| !at.is_empty())
     }
 
     /// The positions, in order, of the names whose last segment `pattern`'s matches: a
     /// superset of the names it matches.
     fn candidates(&self, pattern: &CallPattern) -> impl Iterator<Item = usize> {
-        let found = match pattern.last_literal() {
-            Some(last) => self.positions.get(last).cloned(),
-            None => {
-                let last = pattern.last_segment();
-                let cached = self.by_wildcard.borrow().get(last).cloned();
-                Some(cached.unwrap_or_else(|| {
-                    let mut found: Vec<usize> = self
-                        .positions
-                        .iter()
-                        .filter(|(name, _)| CallPattern::segment_matches(last, name))
-                        .flat_map(|(_, at)| at.iter().copied())
-                        .collect();
-                    found.sort_unstable();
-                    let found: Rc<[usize]> = found.into();
-                    self.by_wildcard
-                        .borrow_mut()
-                        .insert(last.to_string(), found.clone());
-                    found
-                }))
-            }
-        };
-        found
+        self.matching(pattern.last_segment())
             .into_iter()
             .flat_map(|at| (0..at.len()).map(move |k| at[k]))
+    }
+
+    /// The positions, in order, of the names whose last segment matches `segment`: one lookup
+    /// for a literal segment; for one with a wildcard, the distinct segments tried once and
+    /// the answer kept.
+    fn matching(&self, segment: &str) -> Option<Rc<[usize]>> {
+        if !segment.contains('*') {
+            return self.positions.get(segment).cloned();
+        }
+        if let Some(kept) = self.by_wildcard.borrow().get(segment) {
+            return Some(kept.clone());
+        }
+        let mut found: Vec<usize> = self
+            .positions
+            .iter()
+            .filter(|(name, _)| CallPattern::segment_matches(segment, name))
+            .flat_map(|(_, at)| at.iter().copied())
+            .collect();
+        found.sort_unstable();
+        let found: Rc<[usize]> = found.into();
+        self.by_wildcard
+            .borrow_mut()
+            .insert(segment.to_string(), found.clone());
+        Some(found)
     }
 }
 

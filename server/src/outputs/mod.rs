@@ -444,11 +444,14 @@ pub fn read_signals(text: &str) -> Vec<OutputSignal> {
     out
 }
 
-/// The versions an installer removed in one output text, `(package, version)`: a cheap test
-/// first, since most outputs hold no uninstall line.
+/// The versions an installer removed in one output text, `(package, version)`. Without a memo
+/// a cheap test comes first, since most outputs hold no uninstall line; with one, the text is
+/// not scanned again at all.
 pub fn removed_versions(text: &Arc<str>, memo: Option<&SignalsMemo>) -> Vec<(String, String)> {
-    let uv_removal = text.contains("- ") && text.contains("==");
-    if memo.is_none() && !(text.contains("Successfully uninstalled ") || uv_removal) {
+    let may_remove = || {
+        text.contains("Successfully uninstalled ") || (text.contains("- ") && text.contains("=="))
+    };
+    if memo.is_none() && !may_remove() {
         return Vec::new();
     }
     output_signals(text, memo)
