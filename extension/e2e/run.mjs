@@ -524,7 +524,12 @@ try {
   await page.keyboard.press('Control+s');
   let cells;
   for (let i = 0; i < 50; i++) {
-    cells = JSON.parse(readFileSync(notebookFile, 'utf8')).cells;
+    // The editor may be midway through writing the file: a truncated read is read again.
+    try {
+      cells = JSON.parse(readFileSync(notebookFile, 'utf8')).cells;
+    } catch {
+      cells = [];
+    }
     if (cells.length === before + 1) break;
     await page.waitForTimeout(200);
   }
