@@ -416,7 +416,7 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
             // A module imported in five cells is one problem: its first import that runs is
             // where the run meets it (one in an `if False:` body only when none other runs).
             found.sort_by_key(|(range, _)| usage.facts.is_dormant(*range));
-            let take = if matches!(m, crate::kb::Matcher::Import { .. }) {
+            let take = if matches!(**m, crate::kb::Matcher::Import { .. }) {
                 1
             } else {
                 found.len()

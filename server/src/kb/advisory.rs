@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 /// A qualified-name pattern such as `unsloth.*.get_peft_model`: dotted segments, where `*`
 /// matches any run of characters inside one segment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CallPattern {
     pub written: String,
     segments: Vec<String>,
@@ -89,8 +89,9 @@ fn glob_segment(pattern: &str, text: &str) -> bool {
     true
 }
 
-/// What in the code an advisory looks for.
-#[derive(Clone, Debug)]
+/// What in the code an advisory looks for. Equal matchers of different advisories are one
+/// shared value in a loaded knowledge base ([`SharedMatcher`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Matcher {
     /// An import of `module` or a submodule; with `after`, only when it follows an import of one
     /// of those modules; with `before`, only when it precedes every import of those modules
@@ -127,6 +128,10 @@ pub enum Matcher {
     Removed { name: CallPattern },
 }
 
+/// A matcher as advisories hold it. An analysis keeps what each matcher found by its address,
+/// so the 83 advisories that flag `import unsloth` ask the document once.
+pub type SharedMatcher = std::sync::Arc<Matcher>;
+
 #[derive(Clone, Debug)]
 pub struct GitPlacement {
     pub package: String,
@@ -145,7 +150,7 @@ pub struct Case {
     pub fixes: Option<Vec<String>>,
     pub when: Option<Condition>,
     pub versions: Vec<(String, VersionSpecifiers)>,
-    pub require: Vec<Matcher>,
+    pub require: Vec<SharedMatcher>,
     pub note: Option<String>,
 }
 
@@ -158,13 +163,32 @@ pub enum Condition {
     /// Every package's version is known and in its range.
     Versions(Vec<(String, VersionSpecifiers)>),
     /// The code uses this.
-    Code(Matcher),
+    Code(SharedMatcher),
     Python(VersionSpecifiers),
     Cuda(VersionSpecifiers),
     ComputeCapability(VersionSpecifiers),
     TorchBuild(Pattern),
     Gpu(Pattern),
     Platform(Pattern),
+}
+
+impl Condition {
+    fn for_each_matcher_mut(&mut self, f: &mut dyn FnMut(&mut SharedMatcher)) {
+        match self {
+            Condition::All(list) | Condition::Any(list) => {
+                list.iter_mut().for_each(|c| c.for_each_matcher_mut(f))
+            }
+            Condition::Not(c) => c.for_each_matcher_mut(f),
+            Condition::Code(m) => f(m),
+            Condition::Versions(_)
+            | Condition::Python(_)
+            | Condition::Cuda(_)
+            | Condition::ComputeCapability(_)
+            | Condition::TorchBuild(_)
+            | Condition::Gpu(_)
+            | Condition::Platform(_) => {}
+        }
+    }
 }
 
 impl Matcher {
@@ -395,12 +419,12 @@ pub struct Advisory {
     pub versions: Vec<(String, VersionSpecifiers)>,
     pub git: Vec<GitPlacement>,
     pub cases: Vec<Case>,
-    pub flag: Vec<Matcher>,
+    pub flag: Vec<SharedMatcher>,
     /// The distinct name segments of `flag`'s matchers when every one of them finds only named
     /// code ([`Matcher::name_segment`]); `None` when one finds something else.
     pub flag_segments: Option<Vec<String>>,
     pub flag_declarations: bool,
-    pub require: Vec<Matcher>,
+    pub require: Vec<SharedMatcher>,
     pub symptoms: Vec<Symptom>,
     pub fixes: Vec<FixTemplate>,
     pub examples: Vec<ExampleSpec>,
@@ -409,7 +433,7 @@ pub struct Advisory {
 }
 
 /// The distinct name segments of `flag`, when each of its matchers has one.
-fn flag_segments(flag: &[Matcher]) -> Option<Vec<String>> {
+fn flag_segments(flag: &[SharedMatcher]) -> Option<Vec<String>> {
     let mut segments: Vec<String> = Vec::new();
     for m in flag {
         let segment = m.name_segment()?;
@@ -421,6 +445,25 @@ fn flag_segments(flag: &[Matcher]) -> Option<Vec<String>> {
 }
 
 impl Advisory {
+    /// Calls `f` on every matcher the advisory holds: in `flag`, `require`, its cases and
+    /// every condition (a symptom's too).
+    pub fn for_each_matcher_mut(&mut self, f: &mut dyn FnMut(&mut SharedMatcher)) {
+        self.flag.iter_mut().for_each(&mut *f);
+        self.require.iter_mut().for_each(&mut *f);
+        let conditions = self
+            .when
+            .iter_mut()
+            .chain(self.symptoms.iter_mut().filter_map(|s| s.when.as_mut()));
+        let mut case_conditions = Vec::new();
+        for case in &mut self.cases {
+            case.require.iter_mut().for_each(&mut *f);
+            case_conditions.extend(case.when.as_mut());
+        }
+        for condition in conditions.chain(case_conditions) {
+            condition.for_each_matcher_mut(f);
+        }
+    }
+
     /// Parses an advisory file: a ```` ```toml ```` front matter block, then Markdown.
     pub fn parse(text: &str) -> Result<Advisory, String> {
         Advisory::parse_checked(text, true)
@@ -1025,7 +1068,11 @@ fn compile_versions(
         .collect()
 }
 
-fn compile_matcher(m: &MatcherToml) -> Result<Matcher, String> {
+fn compile_matcher(m: &MatcherToml) -> Result<SharedMatcher, String> {
+    compile_matcher_kind(m).map(SharedMatcher::new)
+}
+
+fn compile_matcher_kind(m: &MatcherToml) -> Result<Matcher, String> {
     let kinds = [
         m.import.is_some(),
         m.call.is_some() && m.keyword.is_none(),

@@ -15,7 +15,7 @@ mod table;
 
 pub use advisory::{
     Advisory, Benign, BenignKind, CallPattern, Case, Condition, FixKind, FixTemplate, GitPlacement,
-    Matcher, Symptom,
+    Matcher, SharedMatcher, Symptom,
 };
 pub use code_needles::{CodeNeedles, Needle};
 pub use pattern::Pattern;
@@ -93,7 +93,23 @@ impl KnowledgeBase {
             }
         }
         kb.advisories.sort_by(|a, b| a.id.cmp(&b.id));
+        kb.share_matchers();
         kb
+    }
+
+    /// Makes equal matchers of different advisories one value. What a matcher found is kept
+    /// per analysis by the matcher's address, so a shared matcher searches a document once
+    /// however many advisories ask.
+    fn share_matchers(&mut self) {
+        let mut seen: std::collections::HashSet<SharedMatcher> = std::collections::HashSet::new();
+        for advisory in &mut self.advisories {
+            advisory.for_each_matcher_mut(&mut |m| match seen.get(&**m) {
+                Some(shared) => *m = shared.clone(),
+                None => {
+                    seen.insert(m.clone());
+                }
+            });
+        }
     }
 
     /// Checks what an advisory refers to outside its own file: its table exists.
@@ -168,6 +184,7 @@ impl KnowledgeBase {
             }
         }
         self.advisories.sort_by(|a, b| a.id.cmp(&b.id));
+        self.share_matchers();
         if errors.is_empty() {
             Ok(())
         } else {
@@ -233,7 +250,7 @@ impl KnowledgeBase {
                         .chain(&a.require)
                         .chain(a.cases.iter().flat_map(|c| &c.require))
                     {
-                        match m {
+                        match &**m {
                             Matcher::Call { call, before } => {
                                 add_call(&call.written);
                                 for b in before {
@@ -271,5 +288,52 @@ impl KnowledgeBase {
             .map(|a| a.severity)
             .max()
             .unwrap_or(Severity::Info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KnowledgeBase, SharedMatcher};
+
+    fn matchers(kb: &mut KnowledgeBase) -> Vec<SharedMatcher> {
+        let mut all = Vec::new();
+        for advisory in &mut kb.advisories {
+            advisory.for_each_matcher_mut(&mut |m| all.push(m.clone()));
+        }
+        all
+    }
+
+    #[test]
+    fn equal_matchers_of_different_advisories_are_one_value() {
+        let mut kb = KnowledgeBase::embedded();
+        let all = matchers(&mut kb);
+        let mut distinct_values: Vec<&SharedMatcher> = Vec::new();
+        for m in &all {
+            if !distinct_values.iter().any(|d| ***d == **m) {
+                distinct_values.push(m);
+            }
+        }
+        let mut addresses: Vec<*const super::Matcher> =
+            all.iter().map(SharedMatcher::as_ptr).collect();
+        addresses.sort();
+        addresses.dedup();
+        // The knowledge base repeats matchers (`import unsloth` in dozens of advisories);
+        // each distinct one is held once.
+        assert!(all.len() > distinct_values.len());
+        assert_eq!(addresses.len(), distinct_values.len());
+
+        // A user's advisory added later shares the embedded ones' matchers too.
+        let text = super::EMBEDDED
+            .iter()
+            .find(|(name, _)| name.starts_with("ACC001"))
+            .map(|(_, text)| text.replace("id = \"ACC001\"", "id = \"USR001\""))
+            .unwrap();
+        kb.extend_from(&[("USR001.md".into(), text)]).unwrap();
+        let after = matchers(&mut kb);
+        let mut addresses_after: Vec<*const super::Matcher> =
+            after.iter().map(SharedMatcher::as_ptr).collect();
+        addresses_after.sort();
+        addresses_after.dedup();
+        assert_eq!(addresses_after.len(), addresses.len());
     }
 }

@@ -20,6 +20,22 @@ pub struct Pattern {
     ascii: OnceLock<Option<regex::bytes::Regex>>,
 }
 
+/// Two patterns are the same pattern when their sources are: what is compiled from a source
+/// does not make it another.
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Pattern {}
+
+impl std::hash::Hash for Pattern {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.source.hash(state);
+    }
+}
+
 impl Pattern {
     /// Keeps the source; the loader checks the syntax of a file it does not trust
     /// ([`Pattern::check`]), and the regex is compiled on first use.
