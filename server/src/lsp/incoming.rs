@@ -6,7 +6,7 @@
 //! messages are passed on; the rest are logged to stderr and dropped.
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use std::io::BufRead;
 
 /// The largest message accepted (a notebook with large cells fits many times over).
 const MAX_MESSAGE: usize = 256 * 1024 * 1024;
@@ -91,28 +91,31 @@ pub fn unparsable_document_uris(message: &Value) -> Vec<String> {
     out
 }
 
-/// Copies framed messages from `input` to `output`, dropping the ill-formed ones. Returns when
-/// `input` ends.
-pub async fn filter_messages(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite + Unpin) {
-    let mut reader = BufReader::new(input);
+/// Reads framed messages from `input` and hands each well-formed one to `forward`, framed
+/// again, in one buffer; drops the ill-formed ones. Returns when `input` ends or `forward`
+/// returns false (the server stopped reading). Blocking: it runs on a thread of its own, so
+/// a message reaches the server without a hop through the async runtime's blocking pool.
+pub fn filter_messages(input: impl BufRead, mut forward: impl FnMut(&[u8]) -> bool) {
+    let mut reader = input;
+    let mut line = String::new();
     loop {
         let mut length: Option<usize> = None;
         let mut saw_header = false;
         loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line).await {
+            line.clear();
+            match reader.read_line(&mut line) {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }
-            let line = line.trim_end_matches(['\r', '\n']);
-            if line.is_empty() {
+            let header = line.trim_end_matches(['\r', '\n']);
+            if header.is_empty() {
                 if saw_header {
                     break;
                 }
                 continue;
             }
             saw_header = true;
-            if let Some((name, value)) = line.split_once(':') {
+            if let Some((name, value)) = header.split_once(':') {
                 if name.trim().eq_ignore_ascii_case("content-length") {
                     length = value.trim().parse().ok();
                 }
@@ -122,25 +125,22 @@ pub async fn filter_messages(input: impl AsyncRead + Unpin, mut output: impl Asy
             eprintln!("tunelint: dropped a message without a usable Content-Length header");
             continue;
         };
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).await.is_err() {
+        let header = format!("Content-Length: {length}\r\n\r\n");
+        let mut frame = Vec::with_capacity(header.len() + length);
+        frame.extend_from_slice(header.as_bytes());
+        frame.resize(header.len() + length, 0);
+        if reader.read_exact(&mut frame[header.len()..]).is_err() {
             return;
         }
-        let Some(message) = well_formed(&body) else {
-            eprintln!(
-                "tunelint: dropped an ill-formed message ({} bytes)",
-                body.len()
-            );
+        let body = &frame[header.len()..];
+        let Some(message) = well_formed(body) else {
+            eprintln!("tunelint: dropped an ill-formed message ({length} bytes)");
             continue;
         };
         for problem in unparsable_document_uris(&message) {
             eprintln!("tunelint: {problem}");
         }
-        let header = format!("Content-Length: {}\r\n\r\n", body.len());
-        if output.write_all(header.as_bytes()).await.is_err()
-            || output.write_all(&body).await.is_err()
-            || output.flush().await.is_err()
-        {
+        if !forward(&frame) {
             return;
         }
     }
@@ -163,6 +163,28 @@ mod tests {
         );
         let fine = br#"{"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///tmp/my%20script.py", "languageId": "python", "version": 1, "text": ""}}}"#;
         assert!(unparsable_document_uris(&serde_json::from_slice(fine).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn ill_formed_messages_are_dropped_and_the_rest_passed_on_framed() {
+        let good = r#"{"jsonrpc": "2.0", "method": "exit"}"#;
+        let input = format!(
+            "Content-Length: 8\r\n\r\nnot json\
+             X-Other: 1\r\n\r\n\
+             content-length: {}\r\nContent-Type: x\r\n\r\n{good}\
+             Content-Length: 99\r\n\r\n{{}}",
+            good.len()
+        );
+        let mut passed: Vec<String> = Vec::new();
+        filter_messages(input.as_bytes(), |frame| {
+            passed.push(String::from_utf8(frame.to_vec()).unwrap());
+            true
+        });
+        // The message cut short at the end of the input is not passed on either.
+        assert_eq!(
+            passed,
+            [format!("Content-Length: {}\r\n\r\n{good}", good.len())]
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod to_lsp;
 
 pub use dispatch::Backend;
 
+use tokio::io::AsyncWriteExt;
 use tower_lsp_server::{ClientSocket, LspService, Server};
 
 /// The service with tunelint's custom requests, for stdio and for tests.
@@ -59,16 +60,59 @@ pub fn run_stdio() -> Result<u8, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    // Messages pass a filter first: one undecodable message must not end the session. The
+    // filter reads stdin on a thread of its own and hands each message to the server in one
+    // write; tokio's stdin would read through its blocking pool, a second thread hop per
+    // message.
+    let (mut filtered_in, server_in) = tokio::io::duplex(1 << 20);
+    let handle = runtime.handle().clone();
+    std::thread::Builder::new()
+        .name("tunelint-stdin".into())
+        .spawn(move || {
+            incoming::filter_messages(std::io::stdin().lock(), |frame| {
+                handle.block_on(filtered_in.write_all(frame)).is_ok()
+            });
+            // Dropping the pipe's end here ends the server's input.
+        })
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let (service, socket) = service();
-        // Messages pass a filter first: one undecodable message must not end the session.
-        let (filtered_in, server_in) = tokio::io::duplex(1 << 20);
-        tokio::spawn(incoming::filter_messages(tokio::io::stdin(), filtered_in));
-        Server::new(server_in, tokio::io::stdout(), socket)
+        Server::new(server_in, SyncStdout(std::io::stdout()), socket)
             .serve(service)
             .await;
     });
-    // Blocking work still queued (an environment scan) must not keep the process alive.
+    // Blocking work still queued (an environment scan) must not keep the process alive; the
+    // stdin thread ends with the process.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     Ok(0)
+}
+
+/// Standard output written in place by the task that serves the session. tokio's stdout
+/// hands every write to its blocking pool and waits for it there: a thread hop between an
+/// analysis and the client seeing it. A write to the client's pipe returns at once unless the
+/// client has stopped reading, and then nothing the server sends can arrive anyway.
+struct SyncStdout(std::io::Stdout);
+
+impl tokio::io::AsyncWrite for SyncStdout {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(std::io::Write::write(&mut self.get_mut().0.lock(), buf))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(std::io::Write::flush(&mut self.get_mut().0.lock()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.poll_flush(cx)
+    }
 }
