@@ -91,12 +91,26 @@ fn open(path: &Path, cells: &[(bool, String)]) -> (Value, Vec<String>) {
 /// What one server measured.
 struct Measured {
     latencies: Vec<Duration>,
+    /// The server's CPU time per edit, on all its threads, from the first edit sent to the
+    /// last publish received.
+    cpu_per_edit_ms: Option<f64>,
     rss_mb: Option<f64>,
     peak_mb: Option<f64>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// The time the process's threads have run on a CPU, in nanoseconds (`schedstat`, summed over
+/// its threads). Unlike the latency, this barely moves when other work shares the machine.
+fn cpu_ns(pid: u32) -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
 }
 
 fn memory_mb(pid: u32, field: &str) -> Option<f64> {
@@ -172,6 +186,7 @@ fn measure(
     wait_for(&move |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == t);
     let nb_uri = uri(largest);
     let mut latencies = Vec::new();
+    let cpu_before = cpu_ns(pid);
     for i in 0..edits {
         let edit = json!({"jsonrpc": "2.0", "method": "notebookDocument/didChange", "params": {
             "notebookDocument": {"uri": nb_uri, "version": 2 + i},
@@ -193,7 +208,14 @@ fn measure(
             m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == t
         });
         latencies.push(end.duration_since(start));
+        if std::env::var_os("LSP_BENCH_TRACE").is_some() {
+            let ms = end.duration_since(start).as_secs_f64() * 1e3;
+            eprintln!("{}: edit {i}: {ms:.2} ms", program.display());
+        }
     }
+    let cpu_per_edit_ms = cpu_ns(pid)
+        .zip(cpu_before)
+        .map(|(after, before)| (after - before) as f64 / 1e6 / edits as f64);
     let (mut rss_mb, mut peak_mb) = (None, None);
     if open_all {
         for (path, cells) in &notebooks[1..] {
@@ -215,6 +237,7 @@ fn measure(
     let _ = child.wait();
     Measured {
         latencies,
+        cpu_per_edit_ms,
         rss_mb,
         peak_mb,
     }
@@ -258,32 +281,42 @@ fn main() {
     let rounds = 4;
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
+    let (mut our_cpu, mut their_cpu) = (Vec::new(), Vec::new());
     let mut memory = (None, None);
     for round in 0..rounds {
         let last = round + 1 == rounds;
         let m = measure(&server, &notebooks, per_round, last);
         ours.extend(m.latencies);
+        our_cpu.extend(m.cpu_per_edit_ms);
         if last {
             memory = (m.rss_mb, m.peak_mb);
         }
         if let Some(other) = &other {
-            theirs.extend(measure(other, &notebooks, per_round, false).latencies);
+            let m = measure(other, &notebooks, per_round, false);
+            theirs.extend(m.latencies);
+            their_cpu.extend(m.cpu_per_edit_ms);
         }
     }
     ours.sort();
     theirs.sort();
-    let line = |name: &str, l: &[Duration]| {
+    // The CPU time is the mean of the rounds; a process whose threads cannot be read says `?`.
+    let line = |name: &str, l: &[Duration], cpu: &[f64]| {
+        let cpu = if cpu.len() == rounds {
+            format!("{:.2}", cpu.iter().sum::<f64>() / cpu.len() as f64)
+        } else {
+            "?".to_string()
+        };
         println!(
-            "{name}: edit -> publishDiagnostics over {} edits: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            "{name}: edit -> publishDiagnostics over {} edits: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; server CPU {cpu} ms per edit",
             l.len(),
             percentile(l, 0.5).as_secs_f64() * 1e3,
             percentile(l, 0.99).as_secs_f64() * 1e3,
             l.last().unwrap().as_secs_f64() * 1e3
         );
     };
-    line("tunelint", &ours);
+    line("tunelint", &ours, &our_cpu);
     if let Some(other) = &other {
-        line(&other.display().to_string(), &theirs);
+        line(&other.display().to_string(), &theirs, &their_cpu);
         println!(
             "p50 ratio tunelint / {}: {:.2}",
             other.display(),
