@@ -33,6 +33,9 @@ pub(super) fn match_versions(
     table: Option<&CompatTable>,
     versions: &BTreeMap<String, VersionFact>,
 ) -> Option<VersionMatch> {
+    if !may_match_versions(advisory, versions) {
+        return None;
+    }
     let mut facts = Vec::new();
     let mut unplaced = None;
     let mut unplaced_severity = Severity::Info;
@@ -110,6 +113,22 @@ pub(super) fn match_versions(
         unplaced_severity,
         row,
         predictions,
+    })
+}
+
+/// What every match of `advisory`'s ranges needs, checked without copying a fact or writing
+/// a prediction: each package has a fact, and a known version that no git placement decides
+/// is in its range. Most advisories a document is compared with fail here.
+fn may_match_versions(advisory: &Advisory, versions: &BTreeMap<String, VersionFact>) -> bool {
+    advisory.versions.iter().all(|(package, range)| {
+        let Some(fact) = versions.get(package) else {
+            return false;
+        };
+        let placed_by_git = fact.git && advisory.git.iter().any(|g| &g.package == package);
+        match &fact.version {
+            Some(version) if !placed_by_git => range.contains(version),
+            _ => true,
+        }
     })
 }
 

@@ -2,7 +2,10 @@
 //! cell's saved outputs (read from the `.ipynb` on disk) and cached Python facts.
 
 use crate::outputs::SignalsMemo;
-use crate::source::{CellInput, CellKind, Document, Notebook, OutputText, SourceKind};
+use crate::source::{
+    mask_cell, CellInput, CellKind, Document, MaskedCell, Notebook, OutputText, SourceKind,
+};
+use std::borrow::Cow;
 use crate::syntax::{extract_after_edit, KeptParse, PythonFacts};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,6 +40,9 @@ pub struct CellDoc {
     pub ran_on: Option<String>,
     /// Facts of this cell's masked text, relative to the cell's start; `None` after an edit.
     pub facts: Option<PythonFacts>,
+    /// The cell's text with IPython syntax masked, kept while the notebook is being edited
+    /// (see [`NotebookDoc::signals`]); like `facts`, it holds only while `facts` is `Some`.
+    pub masked: Option<MaskedCell>,
     /// The parse of the cell edited last in its notebook, which the next edit re-parses
     /// incrementally (one per notebook: a tree costs far more memory than its facts).
     pub parse: Option<KeptParse>,
@@ -69,6 +75,27 @@ pub struct SavedCell {
 impl NotebookDoc {
     /// The notebook as one document, and its Python facts (reusing each unchanged cell's).
     pub fn document(&mut self) -> (Document, PythonFacts) {
+        // A code cell without facts was opened or edited since the last analysis. When one
+        // cell is read again (an edit), its parse is kept for its next edit, which re-parses
+        // only what changed; when many are (the notebook opened, or read again after it was
+        // forgotten), none is kept.
+        let reread: Vec<usize> = (0..self.cells.len())
+            .filter(|&c| self.cells[c].code && self.cells[c].facts.is_none())
+            .collect();
+        let edited_one = reread.len() == 1;
+        if edited_one && self.signals.is_none() {
+            self.signals = Some(Arc::default());
+        }
+        // A notebook being edited keeps each cell's masked text as it keeps its saved outputs'
+        // signals: an edit changes one cell, and the others are not masked again.
+        let keep_masks = self.signals.is_some();
+        for cell in &mut self.cells {
+            if !keep_masks || !cell.code {
+                cell.masked = None;
+            } else if cell.facts.is_none() || cell.masked.is_none() {
+                cell.masked = Some(mask_cell(&cell.text));
+            }
+        }
         let inputs: Vec<CellInput> = self
             .cells
             .iter()
@@ -84,22 +111,12 @@ impl NotebookDoc {
                 ran_on: c.ran_on.clone(),
             })
             .collect();
-        let mut notebook = Notebook::from_cells(inputs);
-        // A cell without facts was opened or edited since the last analysis. When one cell is
-        // read again (an edit), its parse is kept for its next edit, which re-parses only what
-        // changed; when many are (the notebook opened, or read again after it was forgotten),
-        // none is kept.
-        let reread: Vec<usize> = notebook
-            .map
-            .spans
-            .iter()
-            .map(|s| s.cell)
-            .filter(|&c| self.cells[c].facts.is_none())
-            .collect();
-        let edited_one = reread.len() == 1;
-        if edited_one && self.signals.is_none() {
-            self.signals = Some(Arc::default());
-        }
+        let cells = &self.cells;
+        let mut notebook =
+            Notebook::from_masked_cells(inputs, |index, source| match &cells[index].masked {
+                Some(kept) => Cow::Borrowed(kept),
+                None => Cow::Owned(mask_cell(source)),
+            });
         notebook.signals = self.signals.clone();
         let mut facts = PythonFacts::default();
         for span in &notebook.map.spans {
@@ -131,6 +148,7 @@ impl NotebookDoc {
     pub fn forget_facts(&mut self) {
         for cell in &mut self.cells {
             cell.facts = None;
+            cell.masked = None;
             cell.parse = None;
         }
     }
@@ -199,5 +217,90 @@ pub fn read_saved_cells(path: &std::path::Path) -> Vec<SavedCell> {
             })
             .collect(),
         Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CellDoc, NotebookDoc};
+    use crate::source::{CellInput, CellKind, Document, Notebook};
+
+    fn cell(i: usize, text: &str) -> CellDoc {
+        CellDoc {
+            uri: format!("vscode-notebook-cell:/n.ipynb#C{i}").parse().unwrap(),
+            code: true,
+            version: 1,
+            text: text.to_string(),
+            execution_order: None,
+            outputs: Vec::new(),
+            ran_on: None,
+            facts: None,
+            masked: None,
+            parse: None,
+            published: None,
+        }
+    }
+
+    /// The document built from the cells alone, as the CLI builds it.
+    fn from_scratch(nb: &NotebookDoc) -> Document {
+        let inputs = nb.cells.iter().map(|c| CellInput {
+            kind: if c.code {
+                CellKind::Code
+            } else {
+                CellKind::Markdown
+            },
+            source: c.text.clone(),
+            execution_count: None,
+            outputs: Vec::new(),
+            ran_on: None,
+        });
+        Document::from_notebook(Notebook::from_cells(inputs.collect()))
+    }
+
+    fn edit(nb: &mut NotebookDoc, i: usize, text: &str, code: bool) {
+        nb.cells[i].text = text.to_string();
+        nb.cells[i].code = code;
+        nb.cells[i].facts = None;
+    }
+
+    #[test]
+    fn kept_masks_give_the_document_masking_every_cell_gives() {
+        let mut nb = NotebookDoc {
+            path: "n.ipynb".into(),
+            version: 1,
+            cells: vec![
+                cell(0, "!pip install peft\nimport peft\n"),
+                cell(1, "%%capture\n!pip install trl\n"),
+                cell(2, "from trl import SFTTrainer\n"),
+            ],
+            signals: None,
+        };
+        let same = |nb: &mut NotebookDoc| {
+            let (kept, _) = nb.document();
+            let fresh = from_scratch(nb);
+            assert_eq!(kept.text, fresh.text);
+            assert_eq!(kept.python, fresh.python);
+            assert_eq!(kept.shell_lines, fresh.shell_lines);
+        };
+        same(&mut nb);
+        assert!(
+            nb.cells.iter().all(|c| c.masked.is_none()),
+            "a notebook only opened keeps no masks"
+        );
+        // Edits: a cell that gains a cell magic, one that loses its shell line, one that
+        // becomes Markdown and back.
+        for (i, text, code) in [
+            (2, "%%bash\npip install 'trl<0.9'\n", true),
+            (1, "import trl\n", true),
+            (0, "# notes\n", false),
+            (0, "!pip install -U peft\n", true),
+        ] {
+            edit(&mut nb, i, text, code);
+            same(&mut nb);
+            assert!(nb.cells.iter().all(|c| c.masked.is_some() == c.code));
+        }
+        nb.forget_facts();
+        assert!(nb.cells.iter().all(|c| c.masked.is_none()));
+        same(&mut nb);
     }
 }

@@ -280,6 +280,7 @@ impl Session {
                     outputs: Vec::new(),
                     ran_on: None,
                     facts: None,
+                    masked: None,
                     parse: None,
                     published: None,
                 }
@@ -363,6 +364,7 @@ impl Session {
                             } else {
                                 None
                             },
+                            masked: None,
                             parse: None,
                             published: None,
                         }

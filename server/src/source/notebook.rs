@@ -1,6 +1,7 @@
 //! Jupyter notebooks (nbformat 4.0–4.5): cells, their saved outputs, and the joined text.
 
-use super::magics::{mask_cell, CellMagic, ShellLine};
+use super::magics::{mask_cell, CellMagic, MaskedCell, ShellLine};
+use std::borrow::Cow;
 use crate::text::{LineCol, LineIndex, TextRange};
 use serde_json::Value;
 
@@ -103,6 +104,16 @@ impl Notebook {
     /// Joins cells into one text. Every code cell is followed by a newline separator so that a
     /// cell's last line never runs into the next cell's first.
     pub fn from_cells(cells: Vec<CellInput>) -> Notebook {
+        Notebook::from_masked_cells(cells, |_, source| Cow::Owned(mask_cell(source)))
+    }
+
+    /// [`Notebook::from_cells`] with each code cell's masked text from `masked` (called with
+    /// the cell's index and source), which may hand out one kept from an earlier version of
+    /// the notebook when the cell has not changed since.
+    pub fn from_masked_cells<'m>(
+        cells: Vec<CellInput>,
+        mut masked: impl FnMut(usize, &str) -> Cow<'m, MaskedCell>,
+    ) -> Notebook {
         let mut text = String::new();
         let mut python = String::new();
         let mut map = CellMap::default();
@@ -112,10 +123,10 @@ impl Notebook {
                 continue;
             }
             let start = text.len();
-            let masked = mask_cell(&cell.source);
+            let masked = masked(index, &cell.source);
             text.push_str(&cell.source);
             python.push_str(&masked.python);
-            shell_lines.extend(masked.shell_lines.into_iter().map(|l| l.offset(start)));
+            shell_lines.extend(masked.shell_lines.iter().map(|l| l.clone().offset(start)));
             map.spans.push(CellSpan {
                 cell: index,
                 range: TextRange::new(start, text.len()),
