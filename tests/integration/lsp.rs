@@ -352,6 +352,61 @@ async fn the_founding_notebook_publishes_on_every_cell() {
 }
 
 #[tokio::test]
+async fn an_edit_resends_only_cells_whose_diagnostics_changed_and_older_ones_keep_their_fixes() {
+    let mut c = TestClient::start(vscode_like(), json!({"insertCellCommand": true})).await;
+    let path = repo().join("examples/founding-case/gemma2-finetune.ipynb");
+    let (uri, cells) = c.open_notebook(&path).await;
+    for i in [1, 2, 6] {
+        c.diagnostics(&cells[i]).await;
+    }
+    let held = c.diagnostics(&cells[4]).await;
+    assert_eq!(held[0]["code"], "UNS001");
+    // Lines added to cell 3 move every later cell in the notebook's text, but what cell 5
+    // shows does not change, so only the edited cell is sent again.
+    c.notify(
+        "notebookDocument/didChange",
+        json!({"notebookDocument": {"uri": uri, "version": 2}, "change": {"cells": {"textContent": [{"document": {"uri": cells[2], "version": 2}, "changes": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "# a note\n# another\n"}]}]}}}),
+    )
+    .await;
+    c.diagnostics(&cells[2]).await;
+    let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": cells[4]}, "range": held[0]["range"], "context": {"diagnostics": [held[0]]}})).await;
+    let resent: Vec<&Value> = c
+        .notifications
+        .iter()
+        .filter(|n| n["method"] == "textDocument/publishDiagnostics")
+        .map(|n| &n["params"]["uri"])
+        .collect();
+    assert!(resent.is_empty(), "sent again: {resent:?}");
+    // The diagnostic the client holds names the notebook's first version; its fixes are
+    // those of the current one, placed in the current text.
+    assert_eq!(held[0]["data"]["version"], 1);
+    let list = actions.as_array().unwrap();
+    let pin = list
+        .iter()
+        .find(|a| a["title"] == "Pin peft to <0.12 in cell 2")
+        .expect("the pin");
+    let change = &pin["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["uri"], cells[1]);
+    assert_eq!(change["edits"][0]["newText"], "\"peft<0.12\"");
+    let ignore = list
+        .iter()
+        .find(|a| a["title"] == "Ignore UNS001 on this line")
+        .expect("the ignore action");
+    let ignore_edit = &ignore["edit"]["documentChanges"][0];
+    assert_eq!(ignore_edit["textDocument"]["uri"], cells[4]);
+    assert_eq!(
+        ignore_edit["edits"][0]["range"]["start"]["line"],
+        held[0]["range"]["start"]["line"]
+    );
+    // A diagnostic this version does not have gets no action.
+    let mut gone = held[0].clone();
+    gone["message"] = json!("a finding of another version");
+    let none = c.request("textDocument/codeAction", json!({"textDocument": {"uri": cells[4]}, "range": gone["range"], "context": {"diagnostics": [gone]}})).await;
+    assert_eq!(none, json!([]));
+    c.shutdown().await;
+}
+
+#[tokio::test]
 async fn clients_without_the_insert_command_get_a_text_edit() {
     let mut c = TestClient::start(vscode_like(), Value::Null).await;
     let path = repo().join("examples/founding-case/gemma2-finetune.ipynb");
@@ -408,7 +463,7 @@ async fn an_import_in_one_cell_counts_in_another_and_edits_republish() {
         json!({"notebookDocument": {"uri": uri, "version": 2}, "change": {"cells": {"textContent": [{"document": {"uri": cell(1), "version": 2}, "changes": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}}, "text": "m = FLM.get_peft_model(None)"}]}]}}}),
     )
     .await;
-    assert_eq!(c.diagnostics(&cell(0)).await.len(), 1);
+    // Cell 1 shows the same diagnostic as before, so it is not sent again.
     let second = c.diagnostics(&cell(1)).await;
     assert_eq!(second.len(), 1, "{second:#?}");
     assert_eq!(

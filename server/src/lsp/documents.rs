@@ -5,8 +5,8 @@ use crate::outputs::SignalsMemo;
 use crate::source::{
     mask_cell, CellInput, CellKind, Document, MaskedCell, Notebook, OutputText, SourceKind,
 };
-use std::borrow::Cow;
 use crate::syntax::{extract_after_edit, KeptParse, PythonFacts};
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tower_lsp_server::ls_types::Uri;
@@ -227,7 +227,9 @@ mod tests {
 
     fn cell(i: usize, text: &str) -> CellDoc {
         CellDoc {
-            uri: format!("vscode-notebook-cell:/n.ipynb#C{i}").parse().unwrap(),
+            uri: format!("vscode-notebook-cell:/n.ipynb#C{i}")
+                .parse()
+                .unwrap(),
             code: true,
             version: 1,
             text: text.to_string(),

@@ -516,13 +516,51 @@ impl Session {
     }
 }
 
-/// A fingerprint of a list of diagnostics as the client receives it (`None` when it cannot be
-/// serialized, which then counts as never sent).
+/// A fingerprint of a list of diagnostics as the user sees them: everything but `data`, whose
+/// offsets and version belong to the notebook version the list was built for, so an edit in
+/// one cell would change every cell's. Code actions look a finding up in the current version
+/// when the data a client sends is older. `None` when a list cannot be serialized, which
+/// then counts as never sent.
 fn fingerprint(list: &[Diagnostic]) -> Option<u64> {
-    use std::hash::{Hash, Hasher};
-    let bytes = serde_json::to_vec(list).ok()?;
+    use std::hash::Hasher;
+    /// What the client shows of a diagnostic.
+    #[derive(serde::Serialize)]
+    struct Shown<'a> {
+        range: &'a Range,
+        severity: &'a Option<DiagnosticSeverity>,
+        code: &'a Option<NumberOrString>,
+        code_description: &'a Option<CodeDescription>,
+        source: &'a Option<String>,
+        message: &'a str,
+        related_information: &'a Option<Vec<DiagnosticRelatedInformation>>,
+        tags: &'a Option<Vec<DiagnosticTag>>,
+    }
+    /// Feeds what is serialized to the hasher, without building the text.
+    struct Hashing<'h>(&'h mut std::hash::DefaultHasher);
+    impl std::io::Write for Hashing<'_> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
     let mut hasher = std::hash::DefaultHasher::new();
-    bytes.hash(&mut hasher);
+    for d in list {
+        let shown = Shown {
+            range: &d.range,
+            severity: &d.severity,
+            code: &d.code,
+            code_description: &d.code_description,
+            source: &d.source,
+            message: &d.message,
+            related_information: &d.related_information,
+            tags: &d.tags,
+        };
+        serde_json::to_writer(Hashing(&mut hasher), &shown).ok()?;
+    }
+    hasher.write_usize(list.len());
     Some(hasher.finish())
 }
 

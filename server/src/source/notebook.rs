@@ -1,9 +1,9 @@
 //! Jupyter notebooks (nbformat 4.0–4.5): cells, their saved outputs, and the joined text.
 
 use super::magics::{mask_cell, CellMagic, MaskedCell, ShellLine};
-use std::borrow::Cow;
 use crate::text::{LineCol, LineIndex, TextRange};
 use serde_json::Value;
+use std::borrow::Cow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CellKind {

@@ -6,6 +6,7 @@
 
 use super::super::diagnostics::{DiagnosticData, EditData, FixData};
 use super::super::protocol::{FIX_ALL_KIND, INSERT_CELL, RESTART_KERNEL, RUN_IN_TERMINAL};
+use super::super::publish::document_diagnostics;
 use super::super::snapshot::DocumentSnapshot;
 use super::super::to_lsp;
 use crate::fix::Applicability;
@@ -28,18 +29,28 @@ fn wants(only: &Option<Vec<CodeActionKind>>, kind: &CodeActionKind) -> bool {
 pub fn code_actions(job: &DocumentSnapshot, params: &CodeActionParams) -> CodeActionResponse {
     let mut actions: Vec<CodeActionOrCommand> = Vec::new();
     if wants(&params.context.only, &CodeActionKind::QUICKFIX) {
+        let mut current = None;
         for diagnostic in &params.context.diagnostics {
-            let Some(data) = diagnostic
-                .data
-                .clone()
-                .and_then(|d| serde_json::from_value::<DiagnosticData>(d).ok())
-            else {
+            let Some(data) = data_of(diagnostic) else {
                 continue;
             };
-            // Offsets in `data` belong to the version it names; anything else is stale.
-            if data.document != job.uri.as_str() || data.version != job.version() {
-                continue;
-            }
+            // Offsets in `data` belong to the version it names. A cell whose diagnostics
+            // looked the same was not sent them again (`Session::unpublished`), so the client
+            // may hold data of an earlier version: this version's data for the same finding
+            // is then used, and a finding this version does not have gets no action.
+            let data = if data.document == job.uri.as_str() && data.version == job.version() {
+                data
+            } else {
+                let current = current.get_or_insert_with(|| {
+                    document_diagnostics(job).map_or_else(|_| Vec::new(), |d| d.per_target)
+                });
+                let Some(data) =
+                    same_finding(current, &params.text_document.uri, diagnostic).and_then(data_of)
+                else {
+                    continue;
+                };
+                data
+            };
             for fix in &data.fixes {
                 actions.extend(fix_actions(job, fix, diagnostic));
             }
@@ -58,6 +69,23 @@ pub fn code_actions(job: &DocumentSnapshot, params: &CodeActionParams) -> CodeAc
         }
     }
     actions
+}
+
+fn data_of(diagnostic: &Diagnostic) -> Option<DiagnosticData> {
+    serde_json::from_value::<DiagnosticData>(diagnostic.data.clone()?).ok()
+}
+
+/// The diagnostic of `target` among a version's that a client's `diagnostic` shows: the same
+/// range, code and message (what the client compares when it decides a list is unchanged).
+fn same_finding<'a>(
+    per_target: &'a [(Uri, Vec<Diagnostic>)],
+    target: &Uri,
+    diagnostic: &Diagnostic,
+) -> Option<&'a Diagnostic> {
+    let (_, list) = per_target.iter().find(|(uri, _)| uri == target)?;
+    list.iter().find(|d| {
+        d.range == diagnostic.range && d.code == diagnostic.code && d.message == diagnostic.message
+    })
 }
 
 /// Text edits in the document (or other files) as one versioned workspace edit.
