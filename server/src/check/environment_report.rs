@@ -1,7 +1,9 @@
 //! The environment as a whole: every package in play with its evidence, and the advisories the
 //! versions alone are known to break (shared by `tunelint env` and the editor's view).
 
-use super::{collect_declarations, next_run_versions, CheckContext, ProjectFile};
+use super::{
+    collect_declarations, installed_versions, next_run_versions, CheckContext, ProjectFile,
+};
 use crate::evidence::{Environment, VersionFact};
 use crate::kb::KnowledgeBase;
 use crate::source::{Document, SourceKind};
@@ -34,7 +36,7 @@ impl EnvironmentReport {
             memo: None,
         };
         let declarations = collect_declarations(&doc, &ctx);
-        let versions = next_run_versions(&doc, &declarations, &ctx);
+        let versions = next_run_versions(&doc, &declarations, &ctx, installed_versions(&ctx));
         let applies = kb
             .advisories
             .iter()

@@ -19,7 +19,7 @@ mod usage;
 pub use declarations::{collect_declarations, Declaration, DeclarationSite};
 pub use environment_report::{environment_findings, EnvironmentFinding, EnvironmentReport};
 pub use pip_check::unmet_requirements;
-pub use resolve::{dated_last_run, last_run_versions, next_run_versions};
+pub use resolve::{dated_last_run, installed_versions, last_run_versions, next_run_versions};
 pub use usage::{qualify, CodeIndex, Usage};
 
 use crate::declared::DeclaredFile;
@@ -289,13 +289,20 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let mut findings: Vec<Finding> = Vec::new();
     let mut found_on: Vec<FoundOn> = Vec::new();
     let mut first_next_run = None;
+    let mut installed = Some(installed_versions(ctx));
     for (path_index, path) in paths.iter().enumerate() {
         let on_path: Vec<Declaration> = declarations
             .iter()
             .filter(|d| path.includes(d))
             .cloned()
             .collect();
-        let next_run = next_run_versions(doc, &on_path, ctx);
+        // The last path takes the environment's versions, the others a copy.
+        let installed = if path_index + 1 == paths.len() {
+            installed.take().unwrap_or_default()
+        } else {
+            installed.clone().unwrap_or_default()
+        };
+        let next_run = next_run_versions(doc, &on_path, ctx, installed);
         let usage = Usage::new(&code, &on_path);
         let mut path_findings = Vec::new();
         let m = matching::MatchContext {

@@ -15,11 +15,9 @@ use std::path::Path;
 /// ranged install keeps a satisfying installed version unless it upgrades; anything else
 /// (latest, git, computed) is unknown. Project files give a version only for packages that are
 /// not installed and are pinned exactly.
-pub fn next_run_versions(
-    doc: &Document,
-    declarations: &[Declaration],
-    ctx: &CheckContext,
-) -> BTreeMap<String, VersionFact> {
+/// The environment's versions, each with where it was read: what a run has before its
+/// installs. An analysis reads them once for all its install paths.
+pub fn installed_versions(ctx: &CheckContext) -> BTreeMap<String, VersionFact> {
     let mut versions: BTreeMap<String, VersionFact> = ctx.env.packages.clone();
     if let Some(path) = &ctx.env.path {
         for fact in versions.values_mut() {
@@ -28,6 +26,16 @@ pub fn next_run_versions(
             }
         }
     }
+    versions
+}
+
+pub fn next_run_versions(
+    doc: &Document,
+    declarations: &[Declaration],
+    ctx: &CheckContext,
+    installed: BTreeMap<String, VersionFact>,
+) -> BTreeMap<String, VersionFact> {
+    let mut versions = installed;
     let in_document = |d: &&Declaration| matches!(d.site, DeclarationSite::Here(_));
     let installs: Vec<&Declaration> = declarations
         .iter()

@@ -28,18 +28,19 @@ enum Verdict {
 /// For one advisory, the output lines each of its symptoms matches, found for all advisories
 /// at once with the knowledge base's symptom set.
 pub(super) struct SymptomHits {
-    /// Line indexes per symptom of the advisory.
+    /// Line indexes per symptom of the advisory; a symptom past the end matched no line.
     per_symptom: Vec<Vec<usize>>,
 }
 
 impl SymptomHits {
     /// Scans every line once and sorts the hits by advisory.
     pub(super) fn scan(lines: &[Line], kb: &KnowledgeBase) -> Vec<SymptomHits> {
+        // An advisory's lists are made on its first hit: most advisories have none.
         let mut hits: Vec<SymptomHits> = kb
             .advisories
             .iter()
-            .map(|a| SymptomHits {
-                per_symptom: vec![Vec::new(); a.symptoms.len()],
+            .map(|_| SymptomHits {
+                per_symptom: Vec::new(),
             })
             .collect();
         if lines.is_empty() {
@@ -57,7 +58,11 @@ impl SymptomHits {
                 continue;
             }
             for (advisory, symptom) in index.matches(&kb.advisories, &line.text) {
-                hits[advisory].per_symptom[symptom].push(i);
+                let per_symptom = &mut hits[advisory].per_symptom;
+                if per_symptom.len() <= symptom {
+                    per_symptom.resize(symptom + 1, Vec::new());
+                }
+                per_symptom[symptom].push(i);
             }
         }
         hits
