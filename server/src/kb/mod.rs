@@ -100,6 +100,9 @@ impl KnowledgeBase {
     /// Makes equal matchers of different advisories one value. What a matcher found is kept
     /// per analysis by the matcher's address, so a shared matcher searches a document once
     /// however many advisories ask.
+    // A matcher's hash and equality rest on what it was written as, which never changes; the
+    // interior mutability clippy sees is a pattern's regex, compiled on first use.
+    #[allow(clippy::mutable_key_type)]
     fn share_matchers(&mut self) {
         let mut seen: std::collections::HashSet<SharedMatcher> = std::collections::HashSet::new();
         for advisory in &mut self.advisories {
