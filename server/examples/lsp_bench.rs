@@ -213,9 +213,11 @@ fn measure(
             eprintln!("{}: edit {i}: {ms:.2} ms", program.display());
         }
     }
+    // A thread that ended between the readings takes its time with it: such a round says `?`.
     let cpu_per_edit_ms = cpu_ns(pid)
         .zip(cpu_before)
-        .map(|(after, before)| (after - before) as f64 / 1e6 / edits as f64);
+        .and_then(|(after, before)| after.checked_sub(before))
+        .map(|spent| spent as f64 / 1e6 / edits as f64);
     let (mut rss_mb, mut peak_mb) = (None, None);
     if open_all {
         for (path, cells) in &notebooks[1..] {

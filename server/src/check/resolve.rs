@@ -10,11 +10,6 @@ use crate::source::{Document, SourceKind};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The versions the next run will use. Installed versions count as they are, except where a
-/// notebook's own install commands change them: an `==` pin is that version; an unpinned or
-/// ranged install keeps a satisfying installed version unless it upgrades; anything else
-/// (latest, git, computed) is unknown. Project files give a version only for packages that are
-/// not installed and are pinned exactly.
 /// The environment's versions, each with where it was read: what a run has before its
 /// installs. An analysis reads them once for all its install paths.
 pub fn installed_versions(ctx: &CheckContext) -> BTreeMap<String, VersionFact> {
@@ -29,6 +24,11 @@ pub fn installed_versions(ctx: &CheckContext) -> BTreeMap<String, VersionFact> {
     versions
 }
 
+/// The versions the next run will use. The `installed` versions ([`installed_versions`])
+/// count as they are, except where a notebook's own install commands change them: an `==` pin
+/// is that version; an unpinned or ranged install keeps a satisfying installed version unless
+/// it upgrades; anything else (latest, git, computed) is unknown. Project files give a version
+/// only for packages that are not installed and are pinned exactly.
 pub fn next_run_versions(
     doc: &Document,
     declarations: &[Declaration],

@@ -75,44 +75,82 @@ pub fn run_stdio() -> Result<u8, String> {
             // Dropping the pipe's end here ends the server's input.
         })
         .map_err(|e| e.to_string())?;
+    let (stdout, written) = StdoutThread::spawn()?;
     runtime.block_on(async {
         let (service, socket) = service();
-        Server::new(server_in, SyncStdout(std::io::stdout()), socket)
-            .serve(service)
-            .await;
+        Server::new(server_in, stdout, socket).serve(service).await;
     });
+    // The server is gone, and with it the sending end: what is still queued is written before
+    // the process ends (the answer to `shutdown` among it), unless the client stopped reading.
+    let _ = written.recv_timeout(std::time::Duration::from_secs(1));
     // Blocking work still queued (an environment scan) must not keep the process alive; the
     // stdin thread ends with the process.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     Ok(0)
 }
 
-/// Standard output written in place by the task that serves the session. tokio's stdout
-/// hands every write to its blocking pool and waits for it there: a thread hop between an
-/// analysis and the client seeing it. A write to the client's pipe returns at once unless the
-/// client has stopped reading, and then nothing the server sends can arrive anyway.
-struct SyncStdout(std::io::Stdout);
+/// Standard output, written by a thread of its own. The task that writes the server's output
+/// also reads the client's messages, so it must not block on a client that is busy writing a
+/// large message to us instead of reading (each would wait for the other): it queues each
+/// write and goes on. tokio's stdout does not block either, but it hands every write to its
+/// blocking pool and waits there for the result, a thread hop each way.
+struct StdoutThread {
+    queue: std::sync::mpsc::Sender<Vec<u8>>,
+}
 
-impl tokio::io::AsyncWrite for SyncStdout {
+impl StdoutThread {
+    /// The writer, and a receiver that disconnects once everything queued has been written.
+    fn spawn() -> Result<(StdoutThread, std::sync::mpsc::Receiver<()>), String> {
+        use std::io::Write;
+        let (queue, queued) = std::sync::mpsc::channel::<Vec<u8>>();
+        let (done, written) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("tunelint-stdout".into())
+            .spawn(move || {
+                let _done = done;
+                let mut out = std::io::stdout().lock();
+                while let Ok(bytes) = queued.recv() {
+                    // What else is queued by now goes out with it, in one flush.
+                    let more = std::iter::from_fn(|| queued.try_recv().ok());
+                    for bytes in std::iter::once(bytes).chain(more) {
+                        if out.write_all(&bytes).is_err() {
+                            return;
+                        }
+                    }
+                    if out.flush().is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok((StdoutThread { queue }, written))
+    }
+}
+
+impl tokio::io::AsyncWrite for StdoutThread {
     fn poll_write(
         self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::task::Poll::Ready(std::io::Write::write(&mut self.get_mut().0.lock(), buf))
+        std::task::Poll::Ready(match self.queue.send(buf.to_vec()) {
+            Ok(()) => Ok(buf.len()),
+            Err(_) => Err(std::io::ErrorKind::BrokenPipe.into()),
+        })
     }
 
+    /// Queued bytes are the writer thread's to flush.
     fn poll_flush(
         self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(std::io::Write::flush(&mut self.get_mut().0.lock()))
+        std::task::Poll::Ready(Ok(()))
     }
 
     fn poll_shutdown(
         self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        _: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        self.poll_flush(cx)
+        std::task::Poll::Ready(Ok(()))
     }
 }

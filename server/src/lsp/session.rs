@@ -518,9 +518,9 @@ impl Session {
 
 /// A fingerprint of a list of diagnostics as the user sees them: everything but `data`, whose
 /// offsets and version belong to the notebook version the list was built for, so an edit in
-/// one cell would change every cell's. Code actions look a finding up in the current version
-/// when the data a client sends is older. `None` when a list cannot be serialized, which
-/// then counts as never sent.
+/// one cell would change every cell's. Code actions never trust a client's `data`; they take
+/// the fixes of the finding the current analysis shows in the same place. `None` when a list
+/// cannot be serialized, which then counts as never sent.
 fn fingerprint(list: &[Diagnostic]) -> Option<u64> {
     use std::hash::Hasher;
     /// What the client shows of a diagnostic.
@@ -548,15 +548,28 @@ fn fingerprint(list: &[Diagnostic]) -> Option<u64> {
     }
     let mut hasher = std::hash::DefaultHasher::new();
     for d in list {
+        // Every field named, so that one added to `Diagnostic` must be placed here or left out
+        // on purpose.
+        let Diagnostic {
+            range,
+            severity,
+            code,
+            code_description,
+            source,
+            message,
+            related_information,
+            tags,
+            data: _,
+        } = d;
         let shown = Shown {
-            range: &d.range,
-            severity: &d.severity,
-            code: &d.code,
-            code_description: &d.code_description,
-            source: &d.source,
-            message: &d.message,
-            related_information: &d.related_information,
-            tags: &d.tags,
+            range,
+            severity,
+            code,
+            code_description,
+            source,
+            message,
+            related_information,
+            tags,
         };
         serde_json::to_writer(Hashing(&mut hasher), &shown).ok()?;
     }

@@ -1,8 +1,8 @@
-//! `textDocument/codeAction`, rebuilt from each diagnostic's `data` (no per-diagnostic state
-//! is kept): quick-fixes as versioned `documentChanges`, the notebook cell insertion as a client
-//! command (or a text edit for clients without it), "Ignore CODE on this line", and fix-all,
-//! which applies the fixes `check --fix` applies (`fix::plan_fixes`) to the version's shared
-//! analysis.
+//! `textDocument/codeAction`, rebuilt for each diagnostic the client sends from the finding the
+//! current analysis shows in its place (no per-diagnostic state is kept): quick-fixes as
+//! versioned `documentChanges`, the notebook cell insertion as a client command (or a text
+//! edit for clients without it), "Ignore CODE on this line", and fix-all, which applies the
+//! fixes `check --fix` applies (`fix::plan_fixes`) to the version's shared analysis.
 
 use super::super::diagnostics::{DiagnosticData, EditData, FixData};
 use super::super::protocol::{FIX_ALL_KIND, INSERT_CELL, RESTART_KERNEL, RUN_IN_TERMINAL};
@@ -31,25 +31,19 @@ pub fn code_actions(job: &DocumentSnapshot, params: &CodeActionParams) -> CodeAc
     if wants(&params.context.only, &CodeActionKind::QUICKFIX) {
         let mut current = None;
         for diagnostic in &params.context.diagnostics {
-            let Some(data) = data_of(diagnostic) else {
+            // The fixes come from this version's analysis, never from the `data` the client
+            // sends back: a cell whose diagnostics look the same is not sent them again
+            // (`Session::unpublished`), and the same version is analysed again when a
+            // dependency file or the environment changes, so the client's data can name
+            // offsets that no longer hold. The finding is the one this version shows at the
+            // same place with the same code and message; one it does not show gets no action.
+            let current = current.get_or_insert_with(|| {
+                document_diagnostics(job).map_or_else(|_| Vec::new(), |d| d.per_target)
+            });
+            let Some(data) =
+                same_finding(current, &params.text_document.uri, diagnostic).and_then(data_of)
+            else {
                 continue;
-            };
-            // Offsets in `data` belong to the version it names. A cell whose diagnostics
-            // looked the same was not sent them again (`Session::unpublished`), so the client
-            // may hold data of an earlier version: this version's data for the same finding
-            // is then used, and a finding this version does not have gets no action.
-            let data = if data.document == job.uri.as_str() && data.version == job.version() {
-                data
-            } else {
-                let current = current.get_or_insert_with(|| {
-                    document_diagnostics(job).map_or_else(|_| Vec::new(), |d| d.per_target)
-                });
-                let Some(data) =
-                    same_finding(current, &params.text_document.uri, diagnostic).and_then(data_of)
-                else {
-                    continue;
-                };
-                data
             };
             for fix in &data.fixes {
                 actions.extend(fix_actions(job, fix, diagnostic));
@@ -76,7 +70,7 @@ fn data_of(diagnostic: &Diagnostic) -> Option<DiagnosticData> {
 }
 
 /// The diagnostic of `target` among a version's that a client's `diagnostic` shows: the same
-/// range, code and message (what the client compares when it decides a list is unchanged).
+/// range, code and message.
 fn same_finding<'a>(
     per_target: &'a [(Uri, Vec<Diagnostic>)],
     target: &Uri,
