@@ -184,15 +184,20 @@ impl Backend {
     /// Publishes what the environments break on their own on their files, and clears the files
     /// that no longer hold such a problem.
     async fn publish_environment_findings(&self) {
-        let job = self.with_session(|s| s.environment_job());
+        let (job, run) = self.with_session(|s| s.environment_job());
         let publishes = tokio::task::spawn_blocking(move || environment_diagnostics(job))
             .await
             .unwrap_or_default();
-        let stale: Vec<Uri> = self.with_session(|s| {
+        let stale: Option<Vec<Uri>> = self.with_session(|s| {
+            // A newer run read newer codes and publishes instead.
+            if s.environment_runs != run {
+                return None;
+            }
             let now: Vec<Uri> = publishes.iter().map(|(u, _)| u.clone()).collect();
             let before = std::mem::replace(&mut s.environment_files, now.clone());
-            before.into_iter().filter(|u| !now.contains(u)).collect()
+            Some(before.into_iter().filter(|u| !now.contains(u)).collect())
         });
+        let Some(stale) = stale else { return };
         for uri in stale {
             self.client.publish_diagnostics(uri, Vec::new(), None).await;
         }

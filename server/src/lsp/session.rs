@@ -42,6 +42,10 @@ pub struct Session {
     /// The environment files (a snapshot, distributions' METADATA) that hold diagnostics about
     /// the environment itself, so that a later publish can clear those that are gone.
     pub environment_files: Vec<Uri>,
+    /// How many times the environments' findings have been asked for: runs can overlap, and
+    /// only the newest may publish, or an older run, computed before an open file reported a
+    /// problem, would place that problem on the environment's files after the newer cleared it.
+    pub environment_runs: u64,
     /// For each open document: its directory and the codes its last analysis reported or
     /// silenced. An environment problem an open file already reports is not published again
     /// on the environment's files.
@@ -437,7 +441,14 @@ impl Session {
     /// What publishing the environments' own findings needs: each workspace folder (or,
     /// without a folder, each open document's directory, once) with its workspace, and the
     /// codes the open documents report.
-    pub fn environment_job(&mut self) -> EnvironmentJob {
+    /// What placing the environments' findings reads now, and its run number (see
+    /// [`Session::environment_runs`]).
+    pub fn environment_job(&mut self) -> (EnvironmentJob, u64) {
+        self.environment_runs += 1;
+        (self.environment_job_now(), self.environment_runs)
+    }
+
+    fn environment_job_now(&mut self) -> EnvironmentJob {
         let open: Vec<(PathBuf, HashSet<String>)> = self.reported_codes.values().cloned().collect();
         let mut dirs = self.folders.clone();
         if dirs.is_empty() {
