@@ -534,18 +534,6 @@ impl Session {
 /// cannot be serialized, which then counts as never sent.
 fn fingerprint(list: &[Diagnostic]) -> Option<u64> {
     use std::hash::Hasher;
-    /// What the client shows of a diagnostic.
-    #[derive(serde::Serialize)]
-    struct Shown<'a> {
-        range: &'a Range,
-        severity: &'a Option<DiagnosticSeverity>,
-        code: &'a Option<NumberOrString>,
-        code_description: &'a Option<CodeDescription>,
-        source: &'a Option<String>,
-        message: &'a str,
-        related_information: &'a Option<Vec<DiagnosticRelatedInformation>>,
-        tags: &'a Option<Vec<DiagnosticTag>>,
-    }
     /// Feeds what is serialized to the hasher, without building the text.
     struct Hashing<'h>(&'h mut std::hash::DefaultHasher);
     impl std::io::Write for Hashing<'_> {
@@ -572,7 +560,7 @@ fn fingerprint(list: &[Diagnostic]) -> Option<u64> {
             tags,
             data: _,
         } = d;
-        let shown = Shown {
+        let shown = (
             range,
             severity,
             code,
@@ -581,7 +569,7 @@ fn fingerprint(list: &[Diagnostic]) -> Option<u64> {
             message,
             related_information,
             tags,
-        };
+        );
         serde_json::to_writer(Hashing(&mut hasher), &shown).ok()?;
     }
     hasher.write_usize(list.len());
