@@ -40,8 +40,8 @@ pub struct CellDoc {
     pub ran_on: Option<String>,
     /// Facts of this cell's masked text, relative to the cell's start; `None` after an edit.
     pub facts: Option<PythonFacts>,
-    /// The cell's text with IPython syntax masked, kept while the notebook is being edited
-    /// (see [`NotebookDoc::signals`]); like `facts`, it holds only while `facts` is `Some`.
+    /// The cell's text with IPython syntax masked, kept for code cells while their facts are
+    /// (it holds only while `facts` is `Some`).
     pub masked: Option<MaskedCell>,
     /// The parse of the cell edited last in its notebook, which the next edit re-parses
     /// incrementally (one per notebook: a tree costs far more memory than its facts).
@@ -57,8 +57,8 @@ pub struct NotebookDoc {
     pub path: PathBuf,
     pub version: i32,
     pub cells: Vec<CellDoc>,
-    /// What the saved outputs say, kept from the first edit on: a notebook only opened does
-    /// not keep it, and new outputs start a new one.
+    /// What the saved outputs say, kept from the first analysis until the session forgets the
+    /// notebook's facts; new outputs start a new one.
     pub signals: Option<Arc<SignalsMemo>>,
 }
 
@@ -83,14 +83,15 @@ impl NotebookDoc {
             .filter(|&c| self.cells[c].code && self.cells[c].facts.is_none())
             .collect();
         let edited_one = reread.len() == 1;
-        if edited_one && self.signals.is_none() {
+        // A notebook read for an analysis is one the user is looking at and may edit next: it
+        // keeps what its saved outputs say and each cell's masked text, so that its first edit
+        // costs what every later one does (only the edited cell is masked and read again).
+        // The session bounds how many notebooks keep them (see `forget_facts`).
+        if self.signals.is_none() {
             self.signals = Some(Arc::default());
         }
-        // A notebook being edited keeps each cell's masked text as it keeps its saved outputs'
-        // signals: an edit changes one cell, and the others are not masked again.
-        let keep_masks = self.signals.is_some();
         for cell in &mut self.cells {
-            if !keep_masks || !cell.code {
+            if !cell.code {
                 cell.masked = None;
             } else if cell.facts.is_none() || cell.masked.is_none() {
                 cell.masked = Some(mask_cell(&cell.text));
@@ -144,8 +145,10 @@ impl NotebookDoc {
         (Document::from_notebook(notebook), facts)
     }
 
-    /// Drops every cell's facts; the next analysis reads them again.
+    /// Drops every cell's facts and masked text and what the saved outputs say; the next
+    /// analysis reads them again.
     pub fn forget_facts(&mut self) {
+        self.signals = None;
         for cell in &mut self.cells {
             cell.facts = None;
             cell.masked = None;
@@ -286,8 +289,8 @@ mod tests {
         };
         same(&mut nb);
         assert!(
-            nb.cells.iter().all(|c| c.masked.is_none()),
-            "a notebook only opened keeps no masks"
+            nb.cells.iter().all(|c| c.masked.is_some() == c.code),
+            "a notebook read once keeps its code cells' masks, ready for its first edit"
         );
         // Edits: a cell that gains a cell magic, one that loses its shell line, one that
         // becomes Markdown and back.
@@ -303,6 +306,7 @@ mod tests {
         }
         nb.forget_facts();
         assert!(nb.cells.iter().all(|c| c.masked.is_none()));
+        assert!(nb.signals.is_none());
         same(&mut nb);
     }
 }

@@ -724,17 +724,16 @@ mod tests {
                 }),
             },
         };
-        assert!(
-            session.notebooks[&newest].signals.is_none(),
-            "a notebook only opened keeps no output signals"
-        );
+        // A notebook analysed keeps what its outputs say, ready for its first edit; one whose
+        // facts were forgotten does not.
+        assert!(session.notebooks[&newest].signals.is_some());
+        assert!(session.notebooks[&uris[0]].signals.is_none());
         session.change_notebook(change).unwrap();
         assert_eq!(held(&session, &newest), 1);
         let snap = session.snapshot(&newest).unwrap();
         assert_eq!(held(&session, &newest), 2);
         assert!(snap.analyzed().is_ok());
-        // From its first edit on, the notebook keeps what its outputs say; new outputs start
-        // afresh.
+        // New outputs start afresh.
         assert!(session.notebooks[&newest].signals.is_some());
         session.attach_saved(&newest, &[]);
         assert!(session.notebooks[&newest].signals.is_none());
