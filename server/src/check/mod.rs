@@ -275,7 +275,8 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let declarations = collect_declarations(doc, ctx);
     let last_run = last_run_versions(doc, ctx.display_path, ctx.path);
     let output_lines = symptoms::collect_lines(doc);
-    let symptom_hits = symptoms::SymptomHits::scan(&output_lines, ctx.kb);
+    let memo = doc.notebook.as_ref().and_then(|nb| nb.signals.as_deref());
+    let symptom_hits = symptoms::SymptomHits::scan(&output_lines, ctx.kb, memo);
     // Versions judged by the day a cell ran are a run of their own: they join the runs an
     // advisory can match, never the printed versions that conditions of the next run fall
     // back on (a 2025 unsloth_zoo is no evidence about the trl a run today installs).
@@ -723,5 +724,91 @@ mod tests {
         );
         assert!(parses_a_part);
         assert_eq!(flagged, vec![true; 5]);
+    }
+}
+
+#[cfg(test)]
+mod symptom_memo_tests {
+    use super::*;
+    use crate::outputs::SignalsMemo;
+    use crate::source::{CellInput, CellKind, Notebook, OutputKind, OutputText};
+    use std::sync::Arc;
+
+    /// A notebook whose second cell printed the founding case's patch summary among other
+    /// lines, with its outputs shared as an editor's notebook shares them between edits.
+    fn notebook(outputs: &[Arc<str>], memo: Option<Arc<SignalsMemo>>) -> Document {
+        let cell = |source: &str, outputs: Vec<OutputText>| CellInput {
+            kind: CellKind::Code,
+            source: source.into(),
+            execution_count: Some(1),
+            outputs,
+            ran_on: None,
+        };
+        let shared = |text: &Arc<str>| OutputText {
+            kind: OutputKind::Stdout,
+            text: text.clone(),
+        };
+        let mut nb = Notebook::from_cells(vec![
+            cell("!pip install unsloth peft\n", vec![shared(&outputs[0])]),
+            cell(
+                "from unsloth import FastLanguageModel\nmodel = FastLanguageModel.get_peft_model(m)\n",
+                outputs[1..].iter().map(shared).collect(),
+            ),
+        ]);
+        nb.signals = memo;
+        Document::from_notebook(nb)
+    }
+
+    fn findings(doc: &Document, kb: &KnowledgeBase) -> Vec<Finding> {
+        let env = Environment::empty();
+        let ctx = CheckContext {
+            display_path: "n.ipynb",
+            path: std::path::Path::new("n.ipynb"),
+            env: &env,
+            project: &[],
+            kb,
+            memo: None,
+        };
+        analyze(doc, &ctx).findings
+    }
+
+    #[test]
+    fn symptoms_found_through_the_memo_are_the_symptoms_a_fresh_scan_finds() {
+        let outputs: Vec<Arc<str>> = vec![
+            "Successfully installed peft-0.12.0 unsloth-2024.7\n".into(),
+            "\n==((====))==  Unsloth 2024.7: Fast Gemma2 patching.\n\n".into(),
+            "loading\n\nUnsloth 2024.7 patched 42 layers with 0 QKV layers, 0 O layers and 0 MLP layers.\ndone\n".into(),
+        ];
+        let kb = KnowledgeBase::embedded();
+        let fresh = findings(&notebook(&outputs, None), &kb);
+        assert!(
+            fresh.iter().any(|f| f.code == "UNS001"),
+            "the patch summary is a symptom: {fresh:?}"
+        );
+        let memo = Arc::new(SignalsMemo::default());
+        for _ in 0..2 {
+            let doc = notebook(&outputs, Some(memo.clone()));
+            assert_eq!(findings(&doc, &kb), fresh);
+        }
+        // A knowledge base with one more advisory, sorted first, numbers every advisory one
+        // higher: it scans again rather than read the first one's hits, and the memo then
+        // keeps its hits.
+        let mut other = KnowledgeBase::embedded();
+        let text = crate::kb::EMBEDDED
+            .iter()
+            .find(|(name, _)| name.starts_with("UNS001"))
+            .map(|(_, text)| text.replace("id = \"UNS001\"", "id = \"AAA001\""))
+            .unwrap();
+        other.extend_from(&[("AAA001.md".into(), text)]).unwrap();
+        assert_ne!(other.symptom_index().id(), kb.symptom_index().id());
+        let expected = findings(&notebook(&outputs, None), &other);
+        assert!(expected.iter().any(|f| f.code == "AAA001"));
+        assert_eq!(findings(&notebook(&outputs, Some(memo.clone())), &other), expected);
+        let mut scanned = 0;
+        let kept = memo.symptom_hits_of(&outputs[2], other.symptom_index().id(), || {
+            scanned += 1;
+            Vec::new()
+        });
+        assert_eq!((scanned, kept.len()), (0, 2), "UNS001's symptom and AAA001's copy");
     }
 }

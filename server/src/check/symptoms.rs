@@ -7,7 +7,7 @@ use super::usage::Usage;
 use crate::evidence::{EvidenceKind, VersionFact};
 use crate::finding::{Finding, Severity};
 use crate::kb::{Advisory, BenignKind, KnowledgeBase, Symptom};
-use crate::outputs::output_lines;
+use crate::outputs::{output_lines, SignalsMemo};
 use crate::source::{Document, SourceKind};
 use crate::syntax::{Call, Literal};
 use crate::text::TextRange;
@@ -33,8 +33,13 @@ pub(super) struct SymptomHits {
 }
 
 impl SymptomHits {
-    /// Scans every line once and sorts the hits by advisory.
-    pub(super) fn scan(lines: &[Line], kb: &KnowledgeBase) -> Vec<SymptomHits> {
+    /// Scans every output once and sorts the hits by advisory. A notebook's outputs are the
+    /// same shared texts from one edit to the next: with `memo`, each is scanned once.
+    pub(super) fn scan(
+        lines: &[Line],
+        kb: &KnowledgeBase,
+        memo: Option<&SignalsMemo>,
+    ) -> Vec<SymptomHits> {
         // An advisory's lists are made on its first hit: most advisories have none.
         let mut hits: Vec<SymptomHits> = kb
             .advisories
@@ -47,23 +52,54 @@ impl SymptomHits {
             return hits;
         }
         let index = kb.symptom_index();
-        // Most outputs hold no symptom's literal at all; one scan of the whole output rules out
-        // all of its lines at once.
-        let mut output_may_match = (std::ptr::null(), false);
-        for (i, line) in lines.iter().enumerate() {
-            if output_may_match.0 != line.output.as_ptr() {
-                output_may_match = (line.output.as_ptr(), index.may_match(line.output));
+        let mut record = |line: usize, advisory: usize, symptom: usize| {
+            let per_symptom = &mut hits[advisory].per_symptom;
+            if per_symptom.len() <= symptom {
+                per_symptom.resize(symptom + 1, Vec::new());
             }
-            if !output_may_match.1 {
-                continue;
-            }
-            for (advisory, symptom) in index.matches(&kb.advisories, &line.text) {
-                let per_symptom = &mut hits[advisory].per_symptom;
-                if per_symptom.len() <= symptom {
-                    per_symptom.resize(symptom + 1, Vec::new());
+            per_symptom[symptom].push(line);
+        };
+        // The lines of one output are consecutive.
+        let mut start = 0;
+        while start < lines.len() {
+            let output = lines[start].output;
+            let count = lines[start..]
+                .iter()
+                .take_while(|l| std::ptr::eq(l.output, output))
+                .count();
+            let group = &lines[start..start + count];
+            // Most outputs hold no symptom's literal at all; one scan of the whole output
+            // rules out all of its lines at once.
+            let scan_group = || -> Vec<(usize, usize, usize)> {
+                if !index.may_match(output) {
+                    return Vec::new();
                 }
-                per_symptom[symptom].push(i);
+                let mut found = Vec::new();
+                for (j, line) in group.iter().enumerate() {
+                    for (advisory, symptom) in index.matches(&kb.advisories, &line.text) {
+                        found.push((j, advisory, symptom));
+                    }
+                }
+                found
+            };
+            match (memo, lines[start].shared) {
+                // A shared output's lines are exactly its non-blank lines (`collect_lines`),
+                // which makes what was found a property of the text alone.
+                (Some(memo), Some(text)) => {
+                    let found = memo.symptom_hits_of(text, index.id(), scan_group);
+                    // Two outputs sharing one text would be one group here; none is read past
+                    // this one.
+                    for &(j, advisory, symptom) in found.iter().filter(|(j, _, _)| *j < count) {
+                        record(start + j, advisory, symptom);
+                    }
+                }
+                _ => {
+                    for (j, advisory, symptom) in scan_group() {
+                        record(start + j, advisory, symptom);
+                    }
+                }
             }
+            start += count;
         }
         hits
     }
@@ -79,6 +115,8 @@ pub(super) struct Line<'a> {
     text: std::borrow::Cow<'a, str>,
     /// The whole output (or log) the line is part of.
     output: &'a str,
+    /// For notebooks, the same output as the shared text the notebook holds.
+    shared: Option<&'a std::sync::Arc<str>>,
     /// For notebooks, the cell (0-based) whose output it is.
     cell: Option<usize>,
     anchor: TextRange,
@@ -457,6 +495,7 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
                         out.push(Line {
                             text: std::borrow::Cow::Borrowed(text),
                             output: &output.text,
+                            shared: Some(&output.text),
                             cell: Some(span.cell),
                             anchor,
                         });
@@ -480,6 +519,7 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
             out.push(Line {
                 text: body,
                 output: &doc.text,
+                shared: None,
                 cell: None,
                 anchor: TextRange::new(start, start + shown.len()),
             });

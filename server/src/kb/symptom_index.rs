@@ -13,6 +13,9 @@ use regex_syntax::hir::{Hir, HirKind};
 /// Which symptoms (advisory index, symptom index) can match a line.
 #[derive(Clone, Debug)]
 pub struct SymptomIndex {
+    /// Distinct for every index built in this process, so that what one index found is never
+    /// taken for what another would (see [`SymptomIndex::id`]).
+    id: u64,
     owners: Vec<(usize, usize)>,
     /// All required literals; literal `i` belongs to pattern `literal_owner[i]`.
     literals: Option<AhoCorasick>,
@@ -40,12 +43,20 @@ impl SymptomIndex {
             // Too many literals for the automaton: every pattern is tried on every line.
             unfiltered = (0..owners.len()).collect();
         }
+        static BUILT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         SymptomIndex {
+            id: BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             owners,
             literals: automaton,
             literal_owner: literals.iter().map(|&(_, owner)| owner).collect(),
             unfiltered,
         }
+    }
+
+    /// This index's id: two indexes of the same process never share one, so a memo of what an
+    /// index found, kept by its id, is not read with another knowledge base's advisories.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Whether any symptom can match some line of `text`: false when `text` holds none of the

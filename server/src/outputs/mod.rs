@@ -239,13 +239,25 @@ fn may_hold_signals(text: &str) -> bool {
 /// reading large outputs again was a tenth of an edit's analysis. Each entry holds its text, so
 /// an address is never reused while it is a key; a notebook whose outputs change gets a new
 /// memo, which lets the old texts go.
+///
+/// It keeps, the same way, which lines of each text a set of symptom patterns matched (see
+/// [`SignalsMemo::symptom_hits_of`]): an edit changes code, never outputs, and scanning them all
+/// again was a twentieth of an edit's analysis.
 #[derive(Default)]
 pub struct SignalsMemo {
     kept: Mutex<HashMap<usize, ReadOutput>>,
+    symptom_hits: Mutex<HashMap<usize, ScannedOutput>>,
 }
 
 /// An output text, and the signals read from it.
 type ReadOutput = (Arc<str>, Arc<[OutputSignal]>);
+
+/// Which of a text's non-blank lines matched which symptom: `(line, advisory, symptom)`, the
+/// line counted among the non-blank ones of [`output_lines`], in order.
+pub type SymptomLineHits = Arc<[(usize, usize, usize)]>;
+
+/// An output text, the id of the symptom set it was scanned with, and what matched.
+type ScannedOutput = (Arc<str>, u64, SymptomLineHits);
 
 impl SignalsMemo {
     /// The signals of `text`, read once.
@@ -263,6 +275,32 @@ impl SignalsMemo {
         let signals: Arc<[OutputSignal]> = read_signals(text).into();
         kept.insert(key, (text.clone(), signals.clone()));
         signals
+    }
+
+    /// Which symptoms match which lines of `text`, by the symptom set whose id is `set`:
+    /// scanned once per set (`scan`); a knowledge base loaded again is another set.
+    pub fn symptom_hits_of(
+        &self,
+        text: &Arc<str>,
+        set: u64,
+        scan: impl FnOnce() -> Vec<(usize, usize, usize)>,
+    ) -> SymptomLineHits {
+        let key = Arc::as_ptr(text).cast::<u8>() as usize;
+        let lock = || {
+            self.symptom_hits
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((kept_text, kept_set, hits)) = lock().get(&key) {
+            if Arc::ptr_eq(kept_text, text) && *kept_set == set {
+                return hits.clone();
+            }
+        }
+        // Scanned without the lock held: another analysis of the notebook may read the memo
+        // meanwhile, and at worst scans the same text too.
+        let hits: SymptomLineHits = scan().into();
+        lock().insert(key, (text.clone(), set, hits.clone()));
+        hits
     }
 
     /// How many output texts have been read.
