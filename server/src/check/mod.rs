@@ -803,12 +803,19 @@ mod symptom_memo_tests {
         assert_ne!(other.symptom_index().id(), kb.symptom_index().id());
         let expected = findings(&notebook(&outputs, None), &other);
         assert!(expected.iter().any(|f| f.code == "AAA001"));
-        assert_eq!(findings(&notebook(&outputs, Some(memo.clone())), &other), expected);
+        assert_eq!(
+            findings(&notebook(&outputs, Some(memo.clone())), &other),
+            expected
+        );
         let mut scanned = 0;
         let kept = memo.symptom_hits_of(&outputs[2], other.symptom_index().id(), || {
             scanned += 1;
             Vec::new()
         });
-        assert_eq!((scanned, kept.len()), (0, 2), "UNS001's symptom and AAA001's copy");
+        assert_eq!(
+            (scanned, kept.len()),
+            (0, 2),
+            "UNS001's symptom and AAA001's copy"
+        );
     }
 }
