@@ -292,7 +292,22 @@ pub(super) struct MatchContext<'a> {
     pub ctx: &'a CheckContext<'a>,
 }
 
-pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &mut Vec<Finding>) {
+/// How far matching an advisory on one install path went: whether the paths after it need
+/// to try it at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// Ruled out by what every path shares: code it requires or flags is not in the document,
+    /// or it has nothing to compare. Every other path would rule it out the same way.
+    RuledOutOnEveryPath,
+    /// Compared with this path's versions and install lines, found or not.
+    ThisPath,
+}
+
+pub(super) fn match_advisory(
+    advisory: &Advisory,
+    m: &MatchContext,
+    findings: &mut Vec<Finding>,
+) -> Reach {
     let MatchContext {
         doc,
         usage,
@@ -306,20 +321,32 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
     let table = advisory.table.as_deref().and_then(|t| ctx.kb.table(t));
     // The code an advisory requires is looked up first: most documents lack it, and what a
     // matcher found is kept for every path and advisory that asks again.
-    if !advisory.require.iter().all(|m| usage.finds(m)) {
-        return;
+    // Code the advisory requires that the document lacks rules it out on every path; a
+    // missing install line only on this one.
+    if let Some(missing) = advisory.require.iter().find(|m| !usage.finds(m)) {
+        return if missing.reads_install_lines() {
+            Reach::ThisPath
+        } else {
+            Reach::RuledOutOnEveryPath
+        };
     }
     if advisory.versions.is_empty()
         && table.is_none()
         && advisory.requires_dist.is_none()
         && advisory.flag.is_empty()
     {
-        return;
+        return Reach::RuledOutOnEveryPath;
     }
     // Versions in range say nothing until something in the document is worth pointing at:
     // most advisories end here, before their versions are compared or a message is written.
     if !has_anchor(advisory, table, m) {
-        return;
+        let anchored_by_this_path =
+            advisory.flag_declarations || advisory.flag.iter().any(|f| f.reads_install_lines());
+        return if anchored_by_this_path {
+            Reach::ThisPath
+        } else {
+            Reach::RuledOutOnEveryPath
+        };
     }
     // Advisories without version ranges or a table are pure usage checks: they always "match".
     let scenario = if advisory.versions.is_empty()
@@ -342,7 +369,9 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
                 .find_map(|run| match_versions(advisory, table, run))
         })
     };
-    let Some(scenario) = scenario else { return };
+    let Some(scenario) = scenario else {
+        return Reach::ThisPath;
+    };
 
     // When some code the advisory requires appears only in `if False:` bodies, nothing it
     // predicts happens until the user enables them, wherever the finding is placed.
@@ -363,7 +392,7 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
         python: ctx.env.python_version.as_deref(),
     };
     if !conditions.allow(advisory.when.as_ref()) {
-        return;
+        return Reach::ThisPath;
     }
     let mut severity = advisory.severity;
     let mut effect = advisory.effect;
@@ -486,7 +515,7 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
         }
     }
     if anchors.is_empty() {
-        return;
+        return Reach::ThisPath;
     }
     let evidence: Vec<EvidenceItem> = scenario.facts.iter().map(evidence_item).collect();
     let mut related = Vec::new();
@@ -535,6 +564,7 @@ pub(super) fn match_advisory(advisory: &Advisory, m: &MatchContext, findings: &m
         finding.fixes = build_fixes(advisory, offered, m, &versions_now, range);
         findings.push(finding);
     }
+    Reach::ThisPath
 }
 
 /// Whether a match of `advisory` would have a place in the document to be reported at: code

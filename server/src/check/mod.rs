@@ -30,6 +30,7 @@ use crate::kb::{CodeNeedles, Needle, IMPORT_NEEDLE};
 use crate::source::{import_statements, Document, PythonChunk};
 use crate::syntax::{FactsMemo, PythonFacts};
 use crate::text::TextRange;
+use matching::Reach;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -291,6 +292,8 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
     let mut found_on: Vec<FoundOn> = Vec::new();
     let mut first_next_run = None;
     let mut installed = Some(installed_versions(ctx));
+    // An advisory that the code every path shares rules out on one path is not tried again.
+    let mut ruled_out_on_every_path = vec![false; ctx.kb.advisories.len()];
     for (path_index, path) in paths.iter().enumerate() {
         let on_path: Vec<Declaration> = declarations
             .iter()
@@ -316,8 +319,17 @@ pub fn analyze_with_facts(doc: &Document, facts: PythonFacts, ctx: &CheckContext
             output_lines: &output_lines,
             ctx,
         };
-        for (advisory, hits) in ctx.kb.advisories.iter().zip(&symptom_hits) {
-            matching::match_advisory(advisory, &m, &mut path_findings);
+        for ((advisory, hits), ruled_out) in ctx
+            .kb
+            .advisories
+            .iter()
+            .zip(&symptom_hits)
+            .zip(&mut ruled_out_on_every_path)
+        {
+            if !*ruled_out {
+                *ruled_out = matching::match_advisory(advisory, &m, &mut path_findings)
+                    == Reach::RuledOutOnEveryPath;
+            }
             symptoms::match_symptoms(advisory, hits, &m, &mut path_findings);
         }
         // The same finding on two paths is one finding (one per install line, not per arm):
@@ -724,6 +736,56 @@ mod tests {
         );
         assert!(parses_a_part);
         assert_eq!(flagged, vec![true; 5]);
+    }
+}
+
+#[cfg(test)]
+mod install_path_tests {
+    use super::*;
+    use crate::source::{CellInput, CellKind, Notebook};
+
+    fn codes_by_line(source: &str) -> Vec<(String, usize)> {
+        let doc = Document::from_notebook(Notebook::from_cells(vec![CellInput {
+            kind: CellKind::Code,
+            source: source.into(),
+            execution_count: None,
+            outputs: Vec::new(),
+            ran_on: None,
+        }]));
+        let env = Environment::empty();
+        let kb = KnowledgeBase::embedded();
+        let ctx = CheckContext {
+            display_path: "n.ipynb",
+            path: std::path::Path::new("n.ipynb"),
+            env: &env,
+            project: &[],
+            kb: &kb,
+            memo: None,
+        };
+        analyze(&doc, &ctx)
+            .findings
+            .iter()
+            .map(|f| {
+                let line = doc.text[..f.range.start].matches('\n').count() + 1;
+                (f.code.clone(), line)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_advisory_anchored_by_install_lines_is_tried_on_every_path() {
+        // PIN001 flags an unpinned `--no-deps` install: only one arm has one, and the other
+        // arm, first or second, ruling it out must not rule it out for both.
+        for (first, second, line) in [("peft==0.11.1", "peft", 5), ("peft", "peft==0.11.1", 3)] {
+            let source = format!(
+                "import os\nif \"COLAB_\" in os.environ:\n    !pip install --no-deps {first}\nelse:\n    !pip install --no-deps {second}\n"
+            );
+            let found = codes_by_line(&source);
+            assert!(
+                found.contains(&("PIN001".to_string(), line)),
+                "{source}: {found:?}"
+            );
+        }
     }
 }
 

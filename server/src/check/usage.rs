@@ -548,10 +548,7 @@ impl Usage<'_> {
     pub fn find(&self, matcher: &Matcher) -> Found {
         // Install matchers read this path's install lines; the rest read only the code, which
         // every path shares.
-        let kept = if matches!(
-            matcher,
-            Matcher::UnpinnedInstall { .. } | Matcher::InstalledAfterImport
-        ) {
+        let kept = if matcher.reads_install_lines() {
             &self.found
         } else {
             &self.code.found

@@ -192,6 +192,15 @@ impl Condition {
 }
 
 impl Matcher {
+    /// Whether what this matcher finds depends on the install commands, which differ between a
+    /// notebook's install paths (`if`/`else` arms); every other matcher reads only the code.
+    pub fn reads_install_lines(&self) -> bool {
+        matches!(
+            self,
+            Matcher::UnpinnedInstall { .. } | Matcher::InstalledAfterImport
+        )
+    }
+
     /// The last segment (`SFTTrainer`, `*Config`) that the qualified name of everything this
     /// matcher finds ends with (the callee, the import or the base class), for matchers that
     /// find only named code: an analysis can tell that none of them finds anything from the
