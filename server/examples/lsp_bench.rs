@@ -1,6 +1,7 @@
 //! Language-server latency and memory: opens the largest notebook of a corpus, makes 1,000
-//! one-character edits (four rounds of 250, each with a fresh server) in a middle cell and measures edit → publishDiagnostics for that cell
-//! (p50, p99), then opens every notebook and reports the server's resident memory. Given a
+//! one-character edits (four rounds of 250, each with a fresh server) in a middle cell and
+//! measures edit → publishDiagnostics for that cell (p50, p99), then opens every notebook and
+//! reports the server's resident memory. Given a
 //! second server command (`ruff`), it makes the same edits to that server in the same run,
 //! alternating server by server, so that both see the same machine load.
 //! `cargo build --release --example lsp_bench && target/release/examples/lsp_bench target/release/tunelint ../shared/corpus/notebooks [ruff]`
@@ -274,8 +275,8 @@ fn main() {
 
     // Rounds of 250 edits, server by server, so that a busy moment of the machine falls on
     // both; the memory is read after the last round of tunelint, with every notebook open.
-    // The p99 of 1,000 edits is the tenth slowest: of 200 it was the third, which one busy
-    // moment of the host or the first edit after opening decided.
+    // The p99 of 1,000 edits is the eleventh slowest: of 200 it was the third, which one
+    // busy moment of the host or the first edit after opening decided.
     // `LSP_BENCH_EDITS` raises the edits per round, e.g. to profile the edit path alone
     // (`perf record` over a run of thousands of edits is mostly edits, not the opening).
     let per_round: usize = std::env::var("LSP_BENCH_EDITS")

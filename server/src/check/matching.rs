@@ -8,7 +8,7 @@ use super::CheckContext;
 use crate::evidence::{EvidenceKind, VersionFact};
 use crate::finding::{EvidenceItem, Finding, Related, RelatedLocation, Severity};
 use crate::fix::{Applicability, Edit, EditTarget, Fix, FixAction};
-use crate::kb::{Advisory, CallPattern, CompatTable, FixKind, FixTemplate};
+use crate::kb::{Advisory, CallPattern, CompatTable, FixKind, FixTemplate, Matcher};
 use crate::source::{CellKind, Document, SourceKind};
 use crate::text::TextRange;
 use std::collections::BTreeMap;
@@ -299,7 +299,8 @@ pub(super) enum Reach {
     /// Ruled out by what every path shares: code it requires or flags is not in the document,
     /// or it has nothing to compare. Every other path would rule it out the same way.
     RuledOutOnEveryPath,
-    /// Compared with this path's versions and install lines, found or not.
+    /// Decided by what only this path has (its install lines, declarations or versions),
+    /// found or not.
     ThisPath,
 }
 
@@ -323,12 +324,16 @@ pub(super) fn match_advisory(
     // matcher found is kept for every path and advisory that asks again.
     // Code the advisory requires that the document lacks rules it out on every path; a
     // missing install line only on this one.
-    if let Some(missing) = advisory.require.iter().find(|m| !usage.finds(m)) {
-        return if missing.reads_install_lines() {
-            Reach::ThisPath
-        } else {
-            Reach::RuledOutOnEveryPath
-        };
+    let lacks = |m: &Matcher| !usage.finds(m);
+    if advisory
+        .require
+        .iter()
+        .any(|m| !m.reads_install_lines() && lacks(m))
+    {
+        return Reach::RuledOutOnEveryPath;
+    }
+    if advisory.require.iter().any(|m| lacks(m)) {
+        return Reach::ThisPath;
     }
     if advisory.versions.is_empty()
         && table.is_none()

@@ -59,13 +59,13 @@ impl SymptomHits {
             }
             per_symptom[symptom].push(line);
         };
-        // The lines of one output are consecutive.
+        // The lines of one output are consecutive, the first marked.
         let mut start = 0;
         while start < lines.len() {
             let output = lines[start].output;
-            let count = lines[start..]
+            let count = 1 + lines[start + 1..]
                 .iter()
-                .take_while(|l| std::ptr::eq(l.output, output))
+                .take_while(|l| !l.starts_output)
                 .count();
             let group = &lines[start..start + count];
             // Most outputs hold no symptom's literal at all; one scan of the whole output
@@ -87,9 +87,8 @@ impl SymptomHits {
                 // which makes what was found a property of the text alone.
                 (Some(memo), Some(text)) => {
                     let found = memo.symptom_hits_of(text, index.id(), scan_group);
-                    // Two outputs sharing one text would be one group here; none is read past
-                    // this one.
-                    for &(j, advisory, symptom) in found.iter().filter(|(j, _, _)| *j < count) {
+                    for &(j, advisory, symptom) in found.iter() {
+                        debug_assert!(j < count, "a hit past its output's last line");
                         record(start + j, advisory, symptom);
                     }
                 }
@@ -115,8 +114,10 @@ pub(super) struct Line<'a> {
     text: std::borrow::Cow<'a, str>,
     /// The whole output (or log) the line is part of.
     output: &'a str,
-    /// For notebooks, the same output as the shared text the notebook holds.
+    /// For notebooks, `output` as the shared text the notebook holds, which a memo keys.
     shared: Option<&'a std::sync::Arc<str>>,
+    /// Whether the line is its output's first (of a log: the log's first line).
+    starts_output: bool,
     /// For notebooks, the cell (0-based) whose output it is.
     cell: Option<usize>,
     anchor: TextRange,
@@ -489,6 +490,7 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
             let cell = &nb.cells[span.cell];
             let anchor = first_line(doc, span.range);
             for output in &cell.outputs {
+                let first = out.len();
                 for text in output_lines(&output.text) {
                     if !text.trim().is_empty() {
                         // Notebook outputs lose their colour codes when they are read.
@@ -496,6 +498,7 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
                             text: std::borrow::Cow::Borrowed(text),
                             output: &output.text,
                             shared: Some(&output.text),
+                            starts_output: out.len() == first,
                             cell: Some(span.cell),
                             anchor,
                         });
@@ -520,6 +523,7 @@ pub(super) fn collect_lines(doc: &Document) -> Vec<Line<'_>> {
                 text: body,
                 output: &doc.text,
                 shared: None,
+                starts_output: out.is_empty(),
                 cell: None,
                 anchor: TextRange::new(start, start + shown.len()),
             });

@@ -210,16 +210,26 @@ impl Session {
         Some(AnalysisSlot::new(version, doc, Some(facts), targets))
     }
 
-    /// Cancels the analysis of a document's previous version (it changed or closed).
+    /// Cancels the analysis of a document's previous version (it changed). The document keeps
+    /// its place among those used last: that order decides which notebook forgets its facts
+    /// next, and a document taken out of it would keep them until closed.
     fn supersede(&mut self, uri: &Uri) {
+        if let Some((_, slot)) = self.analyses.iter().find(|(u, _)| u == uri) {
+            slot.cancel();
+        }
+    }
+
+    /// Cancels a closed document's analysis and takes it out of those used last.
+    fn forget_analysis(&mut self, uri: &Uri) {
         if let Some(i) = self.analyses.iter().position(|(u, _)| u == uri) {
             self.analyses.remove(i).1.cancel();
         }
     }
 
     /// Cancels every analysis: the environment, the settings or the knowledge base changed.
+    /// Like [`Session::supersede`], it keeps the order of the documents used last.
     pub fn supersede_all(&mut self) {
-        for (_, slot) in self.analyses.drain(..) {
+        for (_, slot) in &self.analyses {
             slot.cancel();
         }
     }
@@ -254,7 +264,7 @@ impl Session {
 
     /// Closes a text document; true when it was open.
     pub fn close_text(&mut self, uri: &Uri) -> bool {
-        self.supersede(uri);
+        self.forget_analysis(uri);
         self.reported_codes.remove(uri);
         self.texts.remove(uri).is_some()
     }
@@ -415,7 +425,7 @@ impl Session {
 
     /// Closes a notebook; returns its cells (to clear their diagnostics).
     pub fn close_notebook(&mut self, uri: &Uri) -> Vec<Uri> {
-        self.supersede(uri);
+        self.forget_analysis(uri);
         self.reported_codes.remove(uri);
         let cells: Vec<Uri> = self
             .notebooks
@@ -726,22 +736,41 @@ mod tests {
         };
         // A notebook analysed keeps what its outputs say, ready for its first edit; one whose
         // facts were forgotten does not.
-        assert!(session.notebooks[&newest].signals.is_some());
+        let memo = session.notebooks[&newest].signals.clone().unwrap();
         assert!(session.notebooks[&uris[0]].signals.is_none());
+        assert!(session.notebooks[&newest]
+            .cells
+            .iter()
+            .all(|c| c.masked.is_some()));
         session.change_notebook(change).unwrap();
         assert_eq!(held(&session, &newest), 1);
         let snap = session.snapshot(&newest).unwrap();
         assert_eq!(held(&session, &newest), 2);
         assert!(snap.analyzed().is_ok());
-        // New outputs start afresh.
-        assert!(session.notebooks[&newest].signals.is_some());
+        // The edit kept the memo the opening made; new outputs start afresh.
+        assert!(Arc::ptr_eq(
+            &memo,
+            session.notebooks[&newest].signals.as_ref().unwrap()
+        ));
         session.attach_saved(&newest, &[]);
         assert!(session.notebooks[&newest].signals.is_none());
 
-        // The forgotten notebook reads its facts again when it is analysed again.
+        // The forgotten notebook reads its facts again when it is analysed again, and the one
+        // used longest ago forgets its own.
         let again = session.snapshot(&uris[0]).unwrap();
         assert_eq!(held(&session, &uris[0]), 2);
         assert!(again.analyzed().is_ok());
+        assert_eq!(held(&session, &uris[1]), 0);
+
+        // Settings or the environment changing cancel every analysis but keep the order of
+        // the notebooks used last: analysing one more still makes the oldest forget its facts
+        // (its masks and its outputs' memo with them), and none is held outside the bound.
+        session.supersede_all();
+        session.snapshot(&uris[1]).unwrap();
+        assert_eq!(held(&session, &uris[2]), 0);
+        assert!(session.notebooks[&uris[2]].signals.is_none());
+        let holding = uris.iter().filter(|u| held(&session, u) > 0).count();
+        assert_eq!(holding, KEPT_ANALYSES);
         std::fs::remove_dir_all(&dir).ok();
     }
 
