@@ -739,58 +739,10 @@ mod tests {
     }
 }
 
+/// What an edit's analysis of a notebook skips or keeps (outputs scanned once, advisories ruled
+/// out on every install path) gives what a full analysis gives.
 #[cfg(test)]
-mod install_path_tests {
-    use super::*;
-    use crate::source::{CellInput, CellKind, Notebook};
-
-    fn codes_by_line(source: &str) -> Vec<(String, usize)> {
-        let doc = Document::from_notebook(Notebook::from_cells(vec![CellInput {
-            kind: CellKind::Code,
-            source: source.into(),
-            execution_count: None,
-            outputs: Vec::new(),
-            ran_on: None,
-        }]));
-        let env = Environment::empty();
-        let kb = KnowledgeBase::embedded();
-        let ctx = CheckContext {
-            display_path: "n.ipynb",
-            path: std::path::Path::new("n.ipynb"),
-            env: &env,
-            project: &[],
-            kb: &kb,
-            memo: None,
-        };
-        analyze(&doc, &ctx)
-            .findings
-            .iter()
-            .map(|f| {
-                let line = doc.text[..f.range.start].matches('\n').count() + 1;
-                (f.code.clone(), line)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn an_advisory_anchored_by_install_lines_is_tried_on_every_path() {
-        // PIN001 flags an unpinned `--no-deps` install: only one arm has one, and the other
-        // arm, first or second, ruling it out must not rule it out for both.
-        for (first, second, line) in [("peft==0.11.1", "peft", 5), ("peft", "peft==0.11.1", 3)] {
-            let source = format!(
-                "import os\nif \"COLAB_\" in os.environ:\n    !pip install --no-deps {first}\nelse:\n    !pip install --no-deps {second}\n"
-            );
-            let found = codes_by_line(&source);
-            assert!(
-                found.contains(&("PIN001".to_string(), line)),
-                "{source}: {found:?}"
-            );
-        }
-    }
-}
-
-#[cfg(test)]
-mod symptom_memo_tests {
+mod edit_path_tests {
     use super::*;
     use crate::outputs::SignalsMemo;
     use crate::source::{CellInput, CellKind, Notebook, OutputKind, OutputText};
@@ -879,5 +831,34 @@ mod symptom_memo_tests {
             (0, 2),
             "UNS001's symptom and AAA001's copy"
         );
+    }
+
+    #[test]
+    fn an_advisory_anchored_by_install_lines_is_tried_on_every_path() {
+        // PIN001 flags an unpinned `--no-deps` install: only one arm has one, and the other
+        // arm, first or second, ruling it out must not rule it out for both.
+        for (first, second, line) in [("peft==0.11.1", "peft", 5), ("peft", "peft==0.11.1", 3)] {
+            let source = format!(
+                "import os\nif \"COLAB_\" in os.environ:\n    !pip install --no-deps {first}\nelse:\n    !pip install --no-deps {second}\n"
+            );
+            let doc = Document::from_notebook(Notebook::from_cells(vec![CellInput {
+                kind: CellKind::Code,
+                source: source.clone(),
+                execution_count: None,
+                outputs: Vec::new(),
+                ran_on: None,
+            }]));
+            let found: Vec<(String, usize)> = findings(&doc, &KnowledgeBase::embedded())
+                .iter()
+                .map(|f| {
+                    let line = doc.text[..f.range.start].matches('\n').count() + 1;
+                    (f.code.clone(), line)
+                })
+                .collect();
+            assert!(
+                found.contains(&("PIN001".to_string(), line)),
+                "{source}: {found:?}"
+            );
+        }
     }
 }
