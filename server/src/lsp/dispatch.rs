@@ -148,17 +148,22 @@ impl Backend {
         let version = snap.version();
         let path = snap.path.clone();
         let target_versions: Vec<i32> = snap.targets().iter().map(|(_, _, v)| *v).collect();
-        let result = tokio::task::spawn_blocking(move || document_diagnostics(&snap)).await;
+        // A version expected to be quick is analysed here, on the message loop (see
+        // `INLINE_ANALYSIS_BUDGET`); others on the blocking pool.
+        let result = if snap.slot.is_quick() {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| document_diagnostics(&snap)))
+                .map_err(|p| panic_message(&*p))
+        } else {
+            tokio::task::spawn_blocking(move || document_diagnostics(&snap))
+                .await
+                .map_err(|e| e.to_string())
+        };
         let diagnostics: DocumentDiagnostics = match result {
             Ok(Ok(d)) => d,
             Ok(Err(NoAnalysis::Cancelled)) => return false,
-            Ok(Err(NoAnalysis::Failed(message))) => {
+            Ok(Err(NoAnalysis::Failed(message))) | Err(message) => {
                 self.report_panic(&format!("{what} ({})", uri.as_str()), message)
                     .await;
-                return false;
-            }
-            Err(e) => {
-                eprintln!("tunelint: analysis task failed: {e}");
                 return false;
             }
         };

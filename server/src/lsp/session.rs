@@ -153,10 +153,10 @@ impl Session {
         let slot = match kept {
             Some(slot) if slot.version == version && !slot.is_cancelled() => slot,
             previous => {
-                if let Some(old) = previous {
+                if let Some(old) = &previous {
                     old.cancel();
                 }
-                Arc::new(self.new_slot(&uri, version)?)
+                Arc::new(self.new_slot(&uri, version, previous.as_deref())?)
             }
         };
         self.analyses.push((uri.clone(), slot.clone()));
@@ -183,7 +183,12 @@ impl Session {
         })
     }
 
-    fn new_slot(&mut self, uri: &Uri, version: i32) -> Option<AnalysisSlot> {
+    fn new_slot(
+        &mut self,
+        uri: &Uri,
+        version: i32,
+        previous: Option<&AnalysisSlot>,
+    ) -> Option<AnalysisSlot> {
         if let Some(t) = self.texts.get(uri) {
             let doc = t.document();
             let len = doc.text.len();
@@ -192,6 +197,7 @@ impl Session {
                 doc,
                 None,
                 vec![(uri.clone(), crate::text::TextRange::new(0, len), t.version)],
+                previous,
             ));
         }
         let nb = self.notebooks.get_mut(uri)?;
@@ -207,7 +213,13 @@ impl Session {
                 (cell.uri.clone(), s.range, cell.version)
             })
             .collect();
-        Some(AnalysisSlot::new(version, doc, Some(facts), targets))
+        Some(AnalysisSlot::new(
+            version,
+            doc,
+            Some(facts),
+            targets,
+            previous,
+        ))
     }
 
     /// Cancels the analysis of a document's previous version (it changed). The document keeps
@@ -588,7 +600,9 @@ fn fingerprint(list: &[Diagnostic]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::snapshot::INLINE_ANALYSIS_BUDGET;
     use super::*;
+    use std::time::Duration;
 
     fn open(session: &mut Session, dir: &Path, text: &str) -> Uri {
         let path = dir.join("train.py");
@@ -806,6 +820,53 @@ mod tests {
         let newer = session.snapshot(&uri).unwrap();
         assert_eq!(newer.version(), 2);
         assert!(!newer.slot.is_analyzed());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_version_runs_on_the_message_loop_only_when_the_one_before_was_quick() {
+        let dir = std::env::temp_dir().join(format!("tunelint-quick-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut session = Session::new(KnowledgeBase::embedded());
+        let uri = open(&mut session, &dir, "import peft\n");
+        let mut version = 1;
+        let mut next = |session: &mut Session| {
+            version += 1;
+            session.change_text(&DidChangeTextDocumentParams {
+                text_document: VersionedTextDocumentIdentifier {
+                    uri: uri.clone(),
+                    version,
+                },
+                content_changes: vec![TextDocumentContentChangeEvent {
+                    range: None,
+                    range_length: None,
+                    text: format!("import trl  # {version}\n"),
+                }],
+            });
+            session.snapshot(&uri).unwrap()
+        };
+        let first = session.snapshot(&uri).unwrap();
+        assert!(!first.slot.is_quick(), "a first version's time is unknown");
+        first.analyzed().unwrap();
+        let took = first.slot.analysis_time();
+        assert!(took.is_some(), "an analysis records its time");
+        let second = next(&mut session);
+        assert_eq!(second.slot.analysis_time(), took);
+
+        second.slot.assume_analysis_took(Duration::from_millis(1));
+        let third = next(&mut session);
+        assert!(third.slot.is_quick(), "the version before was quick");
+        // Superseded before it ran, a version passes its predecessor's time on.
+        let fourth = next(&mut session);
+        assert!(!third.slot.is_analyzed() && fourth.slot.is_quick());
+
+        fourth
+            .slot
+            .assume_analysis_took(INLINE_ANALYSIS_BUDGET + Duration::from_millis(1));
+        assert!(
+            !next(&mut session).slot.is_quick(),
+            "the version before was slow"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -19,6 +19,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 use tower_lsp_server::ls_types::Uri;
 
 /// One analysed version: what the next and last runs use, and the findings sorted by how the
@@ -44,14 +45,29 @@ pub struct AnalysisSlot {
     pub targets: Vec<(Uri, TextRange, i32)>,
     cancelled: AtomicBool,
     result: OnceLock<Result<Arc<Analyzed>, String>>,
+    /// How long this version's analysis took, once it ran.
+    took: OnceLock<Duration>,
+    /// How long the document's previous version took (or was expected to take, when it was
+    /// superseded before it ran); none for a document's first version.
+    expected: Option<Duration>,
 }
 
+/// The longest analysis the message loop runs itself, as ruff's server lints each change on
+/// its main loop: no message is read meanwhile, which a few milliseconds between keystrokes
+/// allow, and the blocking pool's two thread hops (a sixth of an edit's time here, more on a
+/// busy host) are saved. A document's first version, whose time nobody knows, and the
+/// versions of a large one run on the pool, where a newer version can cancel them.
+pub const INLINE_ANALYSIS_BUDGET: Duration = Duration::from_millis(4);
+
 impl AnalysisSlot {
+    /// A version's slot; `previous` is the slot of the version it replaces, whose analysis
+    /// time predicts this one's.
     pub fn new(
         version: i32,
         doc: Document,
         facts: Option<PythonFacts>,
         targets: Vec<(Uri, TextRange, i32)>,
+        previous: Option<&AnalysisSlot>,
     ) -> AnalysisSlot {
         AnalysisSlot {
             version,
@@ -60,7 +76,27 @@ impl AnalysisSlot {
             targets,
             cancelled: AtomicBool::new(false),
             result: OnceLock::new(),
+            took: OnceLock::new(),
+            expected: previous.and_then(AnalysisSlot::analysis_time),
         }
+    }
+
+    /// How long analysing this version takes: its own time once analysed, else its
+    /// predecessor's.
+    pub fn analysis_time(&self) -> Option<Duration> {
+        self.took.get().copied().or(self.expected)
+    }
+
+    /// Whether this version is expected to analyse within [`INLINE_ANALYSIS_BUDGET`].
+    pub fn is_quick(&self) -> bool {
+        self.analysis_time()
+            .is_some_and(|t| t <= INLINE_ANALYSIS_BUDGET)
+    }
+
+    /// Records an analysis time as if this version's analysis had taken it.
+    #[cfg(test)]
+    pub fn assume_analysis_took(&self, time: Duration) {
+        self.took.set(time).expect("analysed once");
     }
 
     pub fn cancel(&self) {
@@ -146,9 +182,13 @@ impl DocumentSnapshot {
         self.slot
             .result
             .get_or_init(|| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.analyze()))
-                    .map(Arc::new)
-                    .map_err(|p| panic_message(&*p))
+                let started = Instant::now();
+                let analyzed =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.analyze()))
+                        .map(Arc::new)
+                        .map_err(|p| panic_message(&*p));
+                let _ = self.slot.took.set(started.elapsed());
+                analyzed
             })
             .clone()
             .map_err(NoAnalysis::Failed)
