@@ -62,6 +62,15 @@ if section lsp; then
 echo; echo "== language server (side by side with \`ruff server\` when ruff is installed)"
 RUFF="$(command -v ruff || true)"
 "$PWD/target/release/examples/lsp_bench" "$TUNELINT" "$CORPUS/notebooks" ${RUFF:+"$RUFF"}
+# A host under load: another process keeps one core busy, so every thread the edit passes
+# through competes for the other (tail latency comes from such waits, not from the work).
+echo; echo "== the same with one core kept busy by another process"
+yes > /dev/null &
+HOG=$!
+trap 'kill "$HOG" 2>/dev/null || true' EXIT
+"$PWD/target/release/examples/lsp_bench" "$TUNELINT" "$CORPUS/notebooks" ${RUFF:+"$RUFF"}
+kill "$HOG"
+trap - EXIT
 
 fi
 if section criterion; then
