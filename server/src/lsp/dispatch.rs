@@ -4,8 +4,9 @@
 //! under the session's lock, synchronously, before anything awaits, so messages change the
 //! session in the order they arrive; what awaits (analyses, publishing, asking the client) runs
 //! afterwards as [`Task`]s. A request takes a [`DocumentSnapshot`] under the lock and runs its
-//! handler on it on tokio's blocking pool. A panic in either is caught, logged to stderr and
-//! the client, and the server keeps running.
+//! handler on it on tokio's blocking pool; so does a publish, unless the version is expected
+//! to analyse quickly, when the message loop analyses it itself. A panic in any of them is
+//! caught, logged to stderr and the client, and the server keeps running.
 
 use super::handlers::{
     code_action, commands, configuration, custom, document_link, hover, inlay_hint, lifecycle,
@@ -150,18 +151,22 @@ impl Backend {
         let target_versions: Vec<i32> = snap.targets().iter().map(|(_, _, v)| *v).collect();
         // A version expected to be quick is analysed here, on the message loop (see
         // `INLINE_ANALYSIS_BUDGET`); others on the blocking pool.
-        let result = if snap.slot.is_quick() {
+        let quick = snap.slot.is_quick();
+        let analyse = move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| document_diagnostics(&snap)))
-                .map_err(|p| panic_message(&*p))
+                .unwrap_or_else(|p| Err(NoAnalysis::Failed(panic_message(&*p))))
+        };
+        let result = if quick {
+            analyse()
         } else {
-            tokio::task::spawn_blocking(move || document_diagnostics(&snap))
+            tokio::task::spawn_blocking(analyse)
                 .await
-                .map_err(|e| e.to_string())
+                .unwrap_or_else(|e| Err(NoAnalysis::Failed(e.to_string())))
         };
         let diagnostics: DocumentDiagnostics = match result {
-            Ok(Ok(d)) => d,
-            Ok(Err(NoAnalysis::Cancelled)) => return false,
-            Ok(Err(NoAnalysis::Failed(message))) | Err(message) => {
+            Ok(d) => d,
+            Err(NoAnalysis::Cancelled) => return false,
+            Err(NoAnalysis::Failed(message)) => {
                 self.report_panic(&format!("{what} ({})", uri.as_str()), message)
                     .await;
                 return false;

@@ -3,7 +3,8 @@
 //! A session of snapshots, as in ruff's server and rust-analyzer: `session.rs` owns the open
 //! documents, settings (`settings.rs`) and environments; `dispatch.rs` routes each method to a handler in
 //! `handlers/`, which changes the session synchronously or works on an immutable
-//! `snapshot.rs` of one document version off the async runtime; each version is analysed
+//! `snapshot.rs` of one document version off the async runtime (a quick edit's analysis on
+//! the message loop, as ruff's server does); each version is analysed
 //! once and the analysis shared by diagnostics, hover, code actions, fix-all and inlay hints.
 //! Findings and fixes come from the core unchanged and are converted at the edge: byte offsets
 //! to positions in the negotiated encoding (`to_lsp.rs`, `from_lsp.rs`), one notebook document

@@ -1,4 +1,5 @@
-//! Turning analyses into diagnostics, off the async runtime: one document version's, and the
+//! Turning analyses into diagnostics, blocking work that the dispatcher runs off the async
+//! runtime (or, for a quick version, on the message loop): one document version's, and the
 //! environments' own (on their snapshot or METADATA files). Pure functions of snapshots; the
 //! dispatcher sends what they return.
 

@@ -824,13 +824,13 @@ mod tests {
     }
 
     #[test]
-    fn a_version_runs_on_the_message_loop_only_when_the_one_before_was_quick() {
+    fn a_version_is_quick_only_when_the_edit_before_it_was_quick() {
         let dir = std::env::temp_dir().join(format!("tunelint-quick-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut session = Session::new(KnowledgeBase::embedded());
         let uri = open(&mut session, &dir, "import peft\n");
         let mut version = 1;
-        let mut next = |session: &mut Session| {
+        let mut edit = |session: &mut Session, text: &str| {
             version += 1;
             session.change_text(&DidChangeTextDocumentParams {
                 text_document: VersionedTextDocumentIdentifier {
@@ -840,7 +840,7 @@ mod tests {
                 content_changes: vec![TextDocumentContentChangeEvent {
                     range: None,
                     range_length: None,
-                    text: format!("import trl  # {version}\n"),
+                    text: text.into(),
                 }],
             });
             session.snapshot(&uri).unwrap()
@@ -850,21 +850,36 @@ mod tests {
         first.analyzed().unwrap();
         let took = first.slot.analysis_time();
         assert!(took.is_some(), "an analysis records its time");
-        let second = next(&mut session);
+        let second = edit(&mut session, "import trl\n");
         assert_eq!(second.slot.analysis_time(), took);
 
-        second.slot.assume_analysis_took(Duration::from_millis(1));
-        let third = next(&mut session);
+        let a_millisecond = Duration::from_millis(1);
+        second.slot.assume_analysis_took(a_millisecond);
+        // Texts of one length, so that the expectation is the time itself.
+        let third = edit(&mut session, "import trl\n");
         assert!(third.slot.is_quick(), "the version before was quick");
-        // Superseded before it ran, a version passes its predecessor's time on.
-        let fourth = next(&mut session);
+        // Superseded before it ran, a version passes its expectation on.
+        let fourth = edit(&mut session, "import trl\n");
         assert!(!third.slot.is_analyzed() && fourth.slot.is_quick());
+        // A paste that makes the text ten times longer is expected to take ten times longer.
+        let pasted = edit(&mut session, &"import trl\n".repeat(10));
+        assert_eq!(pasted.slot.analysis_time(), Some(a_millisecond * 10));
+        assert!(!pasted.slot.is_quick());
 
-        fourth
-            .slot
-            .assume_analysis_took(INLINE_ANALYSIS_BUDGET + Duration::from_millis(1));
+        // The same version analysed again after new settings or environments re-reads what
+        // edits keep, so it expects nothing.
+        let fifth = edit(&mut session, "import trl\n");
+        fifth.slot.assume_analysis_took(a_millisecond);
+        session.supersede_all();
+        let again = session.snapshot(&uri).unwrap();
+        assert_eq!(again.version(), fifth.version());
+        assert!(!again.slot.is_quick(), "the same version analysed again");
+
+        let slow = edit(&mut session, "import trl\n");
+        slow.slot
+            .assume_analysis_took(INLINE_ANALYSIS_BUDGET + a_millisecond);
         assert!(
-            !next(&mut session).slot.is_quick(),
+            !edit(&mut session, "import peft\n").slot.is_quick(),
             "the version before was slow"
         );
         std::fs::remove_dir_all(&dir).ok();

@@ -47,21 +47,24 @@ pub struct AnalysisSlot {
     result: OnceLock<Result<Arc<Analyzed>, String>>,
     /// How long this version's analysis took, once it ran.
     took: OnceLock<Duration>,
-    /// How long the document's previous version took (or was expected to take, when it was
-    /// superseded before it ran); none for a document's first version.
+    /// How long this version is expected to take: the time of the version it replaced (or
+    /// that version's own expectation, when it was superseded before it ran), scaled by how
+    /// much the text grew. None for a document with no kept analysis (its first version, or
+    /// one that left the eight kept) and for the same version analysed again (new settings,
+    /// environments, saved outputs), which reads what the edit path keeps afresh.
     expected: Option<Duration>,
 }
 
-/// The longest analysis the message loop runs itself, as ruff's server lints each change on
-/// its main loop: no message is read meanwhile, which a few milliseconds between keystrokes
-/// allow, and the blocking pool's two thread hops (a sixth of an edit's time here, more on a
-/// busy host) are saved. A document's first version, whose time nobody knows, and the
-/// versions of a large one run on the pool, where a newer version can cancel them.
+/// The longest analysis expected of a version that the message loop runs itself, as ruff's
+/// server lints each change on its main loop: no message is read meanwhile, which a few
+/// milliseconds between keystrokes allow, and the blocking pool's two thread hops (a sixth of
+/// an edit's time here, more on a busy host) are saved. Versions with no expectation or a
+/// slower one run on the pool, where a newer version skips them if they have not started.
 pub const INLINE_ANALYSIS_BUDGET: Duration = Duration::from_millis(4);
 
 impl AnalysisSlot {
-    /// A version's slot; `previous` is the slot of the version it replaces, whose analysis
-    /// time predicts this one's.
+    /// A version's slot; `previous` is the slot it replaces, whose analysis time predicts this
+    /// one's when it was another version.
     pub fn new(
         version: i32,
         doc: Document,
@@ -71,18 +74,21 @@ impl AnalysisSlot {
     ) -> AnalysisSlot {
         AnalysisSlot {
             version,
-            doc,
             facts: Mutex::new(facts),
             targets,
             cancelled: AtomicBool::new(false),
             result: OnceLock::new(),
             took: OnceLock::new(),
-            expected: previous.and_then(AnalysisSlot::analysis_time),
+            expected: previous.filter(|p| p.version != version).and_then(|p| {
+                let growth = doc.text.len() as f64 / p.doc.text.len().max(1) as f64;
+                Some(p.analysis_time()?.mul_f64(growth.max(1.0)))
+            }),
+            doc,
         }
     }
 
-    /// How long analysing this version takes: its own time once analysed, else its
-    /// predecessor's.
+    /// How long analysing this version takes: its own time once analysed, else what was
+    /// expected of it.
     pub fn analysis_time(&self) -> Option<Duration> {
         self.took.get().copied().or(self.expected)
     }
@@ -96,7 +102,7 @@ impl AnalysisSlot {
     /// Records an analysis time as if this version's analysis had taken it.
     #[cfg(test)]
     pub fn assume_analysis_took(&self, time: Duration) {
-        self.took.set(time).expect("analysed once");
+        self.took.set(time).expect("a version not analysed yet");
     }
 
     pub fn cancel(&self) {
@@ -170,8 +176,9 @@ impl DocumentSnapshot {
         }
     }
 
-    /// This version's analysis: computed by the first caller (blocking: call it off the async
-    /// runtime), shared with the rest. A panic inside is caught and reported as `Failed`.
+    /// This version's analysis: computed by the first caller (blocking: off the async runtime,
+    /// or on the message loop when the version [`is_quick`](AnalysisSlot::is_quick)), shared
+    /// with the rest. A panic inside is caught and reported as `Failed`.
     pub fn analyzed(&self) -> Result<Arc<Analyzed>, NoAnalysis> {
         if let Some(done) = self.slot.result.get() {
             return done.clone().map_err(NoAnalysis::Failed);
