@@ -374,13 +374,13 @@ pub enum FixKind {
     RunCommand { command: String },
     /// Restart the kernel or runtime.
     RestartRuntime,
-    /// Rename a keyword argument of a call.
     /// Set a keyword argument of a call to another value (written as Python source).
     SetKeyword {
         call: String,
         name: String,
         value: String,
     },
+    /// Rename a keyword argument of a call.
     RenameKeyword {
         call: String,
         from: String,
