@@ -617,6 +617,21 @@ mod tests {
         uri
     }
 
+    /// A change that replaces a file's whole text.
+    fn whole_text_change(uri: &Uri, version: i32, text: &str) -> DidChangeTextDocumentParams {
+        DidChangeTextDocumentParams {
+            text_document: VersionedTextDocumentIdentifier {
+                uri: uri.clone(),
+                version,
+            },
+            content_changes: vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: text.into(),
+            }],
+        }
+    }
+
     fn open_notebook(session: &mut Session, dir: &Path, name: &str, cells: &[&str]) -> Uri {
         let path = dir.join(name);
         let uri = Uri::from_file_path(&path).unwrap();
@@ -803,17 +818,7 @@ mod tests {
             "the second request reuses the first analysis"
         );
 
-        let change = DidChangeTextDocumentParams {
-            text_document: VersionedTextDocumentIdentifier {
-                uri: uri.clone(),
-                version: 2,
-            },
-            content_changes: vec![TextDocumentContentChangeEvent {
-                range: None,
-                range_length: None,
-                text: "import trl\n".into(),
-            }],
-        };
+        let change = whole_text_change(&uri, 2, "import trl\n");
         let pending = session.snapshot(&uri).unwrap();
         assert!(session.change_text(&change));
         assert!(first.slot.is_cancelled() && pending.slot.is_cancelled());
@@ -832,17 +837,7 @@ mod tests {
         let mut version = 1;
         let mut edit = |session: &mut Session, text: &str| {
             version += 1;
-            session.change_text(&DidChangeTextDocumentParams {
-                text_document: VersionedTextDocumentIdentifier {
-                    uri: uri.clone(),
-                    version,
-                },
-                content_changes: vec![TextDocumentContentChangeEvent {
-                    range: None,
-                    range_length: None,
-                    text: text.into(),
-                }],
-            });
+            session.change_text(&whole_text_change(&uri, version, text));
             session.snapshot(&uri).unwrap()
         };
         let first = session.snapshot(&uri).unwrap();
